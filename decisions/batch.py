@@ -1,0 +1,335 @@
+"""Batch evaluation over a DataFrame, vectorised over columns where the logic allows.
+
+The result is identical, row for row, to calling `Model.evaluate` on each row: the same
+outputs, because the vectorised path is only an exact shortcut of the same rule index.
+
+A decision table is vectorised when its hit policy is FIRST or UNIQUE, every input column is
+a plain name with a numeric, boolean or string column behind it, every cell is summarised by
+the rule index, and every rule's outputs are constants. Each column is then turned into
+region numbers (`searchsorted` on the index's endpoints, `factorize` for strings), region
+numbers into rule bitmasks (64 rules per uint64 word) through a lookup table, the masks are
+ANDed across columns and the first set bit picks the rule. Numbers are compared as floats
+only when that is exact: every endpoint must round-trip through a float (at most 15
+significant digits), which makes `float(x) < float(d)` the same as `Decimal(repr(x)) < d`.
+Rows the shortcut cannot decide exactly (a UNIQUE violation, a value of another type, an
+allowed-values check) and decisions it cannot handle at all are evaluated row by row with
+the same compiled closures `evaluate` uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from decisions import feel
+from decisions.errors import Problem
+from decisions.feel.values import from_python
+from decisions.itemtypes import builtin_type
+from decisions.tables.index import ColumnIndex
+from decisions.tables.table import CompiledTable
+
+if TYPE_CHECKING:
+    from decisions.compiled import CompiledDecision, Model
+
+_EXACT_FLOAT_DIGITS = 15
+_MAX_EXACT_INT = 2**53
+
+
+def _split_words(mask: int, words: int) -> list[int]:
+    return [(mask >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(words)]
+
+
+def _lut(masks: Sequence[int], words: int) -> np.ndarray:
+    return np.array([_split_words(m, words) for m in masks], dtype=np.uint64).reshape(len(masks), words)
+
+
+class _Columns:
+    """The values the decisions read: DataFrame columns, as arrays and, on demand, as FEEL values."""
+
+    def __init__(self, model: Model, frame: pd.DataFrame) -> None:
+        self.model = model
+        self.frame = frame
+        self.n = len(frame)
+        self.arrays: dict[str, np.ndarray] = {}  # decision outputs, as object arrays of FEEL values
+        # multi-output tables: output names and one array per output; `whole` holds their contexts
+        self.parts: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+        self.whole: dict[str, np.ndarray] = {}
+        self._feel: dict[str, list[Any]] = {}
+        self.problems: list[list[Problem] | None] = [None] * self.n
+
+    def add_problem(self, row: int, problem: Problem) -> None:
+        found = self.problems[row]
+        if found is None:
+            self.problems[row] = [problem]
+        else:
+            found.append(problem)
+
+    def feel_values(self, name: str) -> list[Any]:
+        """Column `name` as FEEL values, converted and type-checked exactly as `evaluate` does."""
+        cached = self._feel.get(name)
+        if cached is not None:
+            return cached
+        if name in self.arrays:
+            values = self.arrays[name].tolist()
+        elif name in self.whole:
+            values = self.whole[name].tolist()
+        elif name in self.parts:
+            names, arrays = self.parts[name]
+            values = [dict(zip(names, row, strict=True)) for row in zip(*(a.tolist() for a in arrays), strict=True)]
+        elif name in self.frame.columns:
+            spec = self.model.inputs.get(name)
+            values = [from_python(v) for v in self.frame[name].tolist()]
+            if spec is not None and spec.coerce is not None:
+                for i, value in enumerate(values):
+                    if value is not None:
+                        value, message = spec.coerce(value)
+                        if message:
+                            self.add_problem(i, Problem(f"input '{name}': {message}; it is taken as null",
+                                                        code="input-type"))
+                        values[i] = value
+        else:
+            values = [None] * self.n
+        self._feel[name] = values
+        return values
+
+
+def _numeric_regions(index: ColumnIndex, series: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Region number per row, and the rows needing the slow path; None if not exact."""
+    if index.number_masks is None:
+        return None
+    for b in index.breaks:
+        if len(b.as_tuple().digits) > _EXACT_FLOAT_DIGITS or Decimal(float.__repr__(float(b))) != b:
+            return None
+    x = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    slow = np.zeros(len(x), dtype=bool)
+    if series.dtype.kind in "iu":
+        raw = series.to_numpy()
+        slow |= np.abs(raw.astype(np.float64)) >= _MAX_EXACT_INT
+    breaks = np.array([float(b) for b in index.breaks], dtype=np.float64)
+    k = len(breaks)
+    pos = np.searchsorted(breaks, x, side="left")
+    if k:
+        hit = breaks[np.minimum(pos, k - 1)] == x
+        eq = (pos < k) & hit
+    else:
+        eq = np.zeros(len(x), dtype=bool)
+    regions = 2 * pos + eq.astype(np.int64)
+    nan = np.isnan(x)
+    regions[nan] = 2 * k + 1  # one past the number regions: the null region
+    return regions, slow
+
+
+def _column_masks(index: ColumnIndex, series: pd.Series, words: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rule masks per row for one input column, and the rows needing the slow path."""
+    kind = series.dtype.kind
+    if kind in "iuf":
+        found = _numeric_regions(index, series)
+        if found is None:
+            return None
+        regions, slow = found
+        assert index.number_masks is not None
+        lut = _lut([*index.number_masks, index.null_mask], words)
+        return lut[regions], slow
+    if kind == "b":
+        lut = _lut([index.false_mask, index.true_mask], words)
+        return lut[series.to_numpy(dtype=np.int64)], np.zeros(len(series), dtype=bool)
+    if kind in "OSUT" or isinstance(series.dtype, pd.CategoricalDtype | pd.StringDtype):
+        if index.string_masks is None:
+            return None
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        masks: list[int] = []
+        slow_unique: list[bool] = []
+        for u in uniques:
+            if isinstance(u, str):
+                masks.append(index.string_masks.get(u, index.other_string_mask))
+                slow_unique.append(False)
+            else:
+                masks.append(0)
+                slow_unique.append(True)
+        masks.append(index.null_mask)  # code -1: missing
+        slow_unique.append(False)
+        lut = _lut(masks, words)
+        return lut[codes], np.array(slow_unique, dtype=bool)[codes]
+    return None
+
+
+def _first_bit(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the lowest set bit over multi-word masks (n, W), and whether any bit is set."""
+    n, words = mask.shape
+    first = np.full(n, -1, dtype=np.int64)
+    for w in range(words - 1, -1, -1):
+        m = mask[:, w]
+        nonzero = m != 0
+        low = m & (~m + np.uint64(1))
+        _, exponent = np.frexp(low.astype(np.float64))
+        first = np.where(nonzero, exponent.astype(np.int64) - 1 + 64 * w, first)
+    return first, first >= 0
+
+
+def _vectorised_table(decision: CompiledDecision, table: CompiledTable, cols: _Columns,
+                      frame: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray, np.ndarray] | None:
+    """Outputs (one object array per output column), fired rule (1-based, 0 none), slow rows."""
+    if table.hit_policy not in ("FIRST", "UNIQUE") or table.pending_any:
+        return None
+    if any(c is None for c in table.constant_outputs):
+        return None
+    words = max(1, (table.rule_count + 63) // 64)
+    n = cols.n
+    mask = np.empty((n, words), dtype=np.uint64)
+    mask[:] = np.array(_split_words(table.full_mask, words), dtype=np.uint64)
+    slow = np.zeros(n, dtype=bool)
+    for c, inp in enumerate(table.inputs):
+        if inp.name is None:
+            return None
+        if inp.name in cols.arrays:
+            series = pd.Series(cols.arrays[inp.name], dtype=object)
+        elif inp.name in frame.columns:
+            series = frame[inp.name]
+            spec = cols.model.inputs.get(inp.name)
+            if spec is not None and spec.type_ref is not None:
+                kind = builtin_type(spec.type_ref)
+                expected = {"number": "iuf", "boolean": "b", "string": "OSUT"}.get(kind or "")
+                if expected is None or (series.dtype.kind not in expected
+                                        and not isinstance(series.dtype, pd.CategoricalDtype | pd.StringDtype)):
+                    return None
+        else:
+            return None  # a missing column: let the row path report it
+        found = _column_masks(table.columns[c], series, words)
+        if found is None:
+            return None
+        col_mask, col_slow = found
+        mask &= col_mask
+        slow |= col_slow
+        if inp.allowed is not None:
+            slow |= _not_allowed(inp.allowed, series)
+    # Constant outputs, coerced once per rule to the decision's type; a rule whose output
+    # does not conform is left to the row path, which reports it.
+    outputs: list[tuple[Any, ...]] = []
+    bad_rules: list[int] = []
+    for r, out in enumerate(table.constant_outputs):
+        assert out is not None
+        value = table._shape(out)
+        if decision.coerce is not None and value is not None:
+            coerced, message = decision.coerce(value)
+            if message or coerced != value:
+                bad_rules.append(r)
+        outputs.append(out)
+    env = feel.Env({}, [])
+    default = table._default(env)
+    if env.problems:
+        return None
+    if table.hit_policy == "UNIQUE":
+        counts = np.zeros(n, dtype=np.int64)
+        for w in range(words):
+            counts += np.bitwise_count(mask[:, w]).astype(np.int64)
+        slow |= counts > 1
+    first, any_hit = _first_bit(mask)
+    rule = np.where(any_hit, first, table.rule_count)
+    if bad_rules:
+        slow |= np.isin(rule, np.array(bad_rules))
+    per_output: list[np.ndarray] = []
+    for o in range(len(table.outputs)):
+        choices = np.empty(table.rule_count + 1, dtype=object)
+        for r, out in enumerate(outputs):
+            choices[r] = out[o]
+        if table.single_output:
+            choices[table.rule_count] = default
+        else:
+            choices[table.rule_count] = default.get(table.output_names[o]) if isinstance(default, dict) else None
+        per_output.append(choices[rule])
+    fired = np.where(any_hit, first + 1, 0)
+    if decision.coerce is not None and default is not None:
+        coerced, message = decision.coerce(default)
+        if message or coerced != default:
+            slow |= ~any_hit
+    return per_output, fired, slow
+
+
+def _not_allowed(allowed: Any, series: pd.Series) -> np.ndarray:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    env = feel.Env({}, [])
+    bad = [from_python(u) is not None and allowed(env, from_python(u)) is not True for u in uniques]
+    bad.append(False)
+    return np.array(bad, dtype=bool)[codes]
+
+
+def _row_values(cols: _Columns, names: Sequence[str], i: int) -> dict[str, Any]:
+    return {name: cols.feel_values(name)[i] for name in names}
+
+
+def evaluate_batch(model: Model, frame: pd.DataFrame, *,
+                   decisions: Sequence[str] | None = None) -> pd.DataFrame:
+    """Evaluate every row of `frame` (columns named after the model's inputs).
+
+    Returns one column per decision (for a decision table with several outputs, one column per
+    output, named `<decision>.<output>`) and a `problems` column (None, or the row's problems)."""
+    cols = _Columns(model, frame)
+    plan = model._plan(decisions)
+    visible = list(model.inputs)
+    for decision in plan:
+        name = decision.name
+        table = decision.logic.table
+        multi = table is not None and not table.single_output
+        if name in frame.columns:
+            given = np.empty(cols.n, dtype=object)
+            given[:] = [from_python(v) for v in frame[name].tolist()]
+            cols.arrays[name] = given
+            visible.append(name)
+            continue
+        vector = _vectorised_table(decision, table, cols, frame) if table is not None else None
+        if vector is not None:
+            per_output, _fired, slow = vector
+            rows = np.flatnonzero(slow)
+        else:
+            per_output = [np.empty(cols.n, dtype=object) for _ in (table.outputs if multi and table else [0])]
+            rows = np.arange(cols.n)
+        if len(rows):
+            slow_values = np.empty(cols.n, dtype=object)
+            _evaluate_rows(model, decision, cols, visible, slow_values, rows)
+            if multi and table is not None:
+                for o, out in enumerate(table.output_names):
+                    per_output[o][rows] = [v.get(out) if isinstance(v, dict) else None
+                                           for v in slow_values[rows].tolist()]
+                if vector is None:
+                    cols.whole[name] = slow_values
+            else:
+                per_output[0][rows] = slow_values[rows]
+        if multi and table is not None:
+            cols.parts[name] = (table.output_names, per_output)
+        else:
+            cols.arrays[name] = per_output[0]
+        visible.append(name)
+    result: dict[str, Any] = {}
+    wanted = list(decisions) if decisions else [d.name for d in plan]
+    for name in wanted:
+        if name in cols.parts:
+            names, arrays = cols.parts[name]
+            for out, array in zip(names, arrays, strict=True):
+                result[f"{name}.{out}"] = array
+        else:
+            result[name] = cols.arrays[name]
+    result["problems"] = cols.problems
+    # object dtype throughout: pandas would otherwise turn None into NaN in inferred string columns
+    return pd.DataFrame({k: pd.Series(v, dtype=object, index=frame.index) for k, v in result.items()})
+
+
+def _evaluate_rows(model: Model, decision: CompiledDecision, cols: _Columns, visible: list[str],
+                   values: np.ndarray, rows: np.ndarray) -> None:
+    table = decision.logic.table
+    for i in rows.tolist():
+        problems: list[Problem] = []
+        env = feel.Env(model.knowledge, problems)
+        env.vars.update(_row_values(cols, visible, i))
+        value = table.evaluate(env)[0] if table is not None else decision.logic.fn(env)
+        if decision.coerce is not None and value is not None:
+            value, message = decision.coerce(value)
+            if message:
+                problems.append(Problem(f"result of decision '{decision.name}': {message}; it is taken as null",
+                                        decision.where, "error", "output-type"))
+        values[i] = value
+        for p in problems:
+            cols.add_problem(i, p)

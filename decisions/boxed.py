@@ -1,0 +1,246 @@
+"""Boxed expressions compiled to closures: the decision logic kinds of a model.
+
+`compile_logic(expression, scope, where, types)` returns a `Logic`: a closure `(env) -> value` plus,
+for a decision table, the compiled table (so the evaluator can report fired rules and batch
+evaluation can vectorise it). One case per kind of `decisions.model.Expression`; a new
+kind of decision logic is a new case here and in the readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from decisions import feel
+from decisions.errors import Location, ModelError, Problem
+from decisions.feel.env import MAX_CALL_DEPTH
+from decisions.feel.values import FeelFunction
+from decisions.itemtypes import TypeSystem
+from decisions.model import (
+    Conditional,
+    Context,
+    DecisionTable,
+    Expression,
+    Filter,
+    FunctionDefinition,
+    Invocation,
+    Iterator,
+    ListExpression,
+    LiteralExpression,
+    Relation,
+)
+from decisions.tables.table import CompiledTable, compile_table
+
+Closure = Callable[[feel.Env], Any]
+
+
+@dataclass
+class Logic:
+    fn: Closure
+    table: CompiledTable | None = None
+    expression: feel.CompiledExpression | None = None
+
+
+def _feel(text: str, scope: feel.Scope, where: Location) -> feel.CompiledExpression:
+    try:
+        return feel.compile_expression(text, scope)
+    except feel.UnknownNameError:
+        raise  # the compiler decides whether it is an implicit input
+    except feel.FeelSyntaxError as exc:
+        raise ModelError(exc.to_problem(where)) from None
+
+
+def compile_logic(expr: Expression | None, scope: feel.Scope, where: Location,
+                  types: TypeSystem | None = None) -> Logic:
+    if expr is None:
+        return Logic(lambda env: None)
+    if isinstance(expr, LiteralExpression):
+        compiled = _feel(expr.text if expr.text.strip() else "null", scope, where)
+        return Logic(compiled.fn, expression=compiled)
+    if isinstance(expr, DecisionTable):
+        table = compile_table(where.element or "", expr, scope, where)
+
+        def run_table(env: feel.Env) -> Any:
+            return table.evaluate(env)[0]
+
+        return Logic(run_table, table=table)
+    if isinstance(expr, Context):
+        return Logic(_context(expr, scope, where, types))
+    if isinstance(expr, ListExpression):
+        items = [compile_logic(item, scope, where.with_(path=f"item {i + 1}"), types).fn
+                 for i, item in enumerate(expr.items)]
+        return Logic(lambda env: [item(env) for item in items])
+    if isinstance(expr, Relation):
+        return Logic(_relation(expr, scope, where, types))
+    if isinstance(expr, FunctionDefinition):
+        return Logic(function_definition(expr, scope, where, types))
+    if isinstance(expr, Invocation):
+        return Logic(_invocation(expr, scope, where, types))
+    if isinstance(expr, Conditional):
+        cond = compile_logic(expr.condition, scope, where.with_(path="if"), types).fn
+        then = compile_logic(expr.then, scope, where.with_(path="then"), types).fn
+        otherwise = compile_logic(expr.otherwise, scope, where.with_(path="else"), types).fn
+        return Logic(lambda env: then(env) if cond(env) is True else otherwise(env))
+    if isinstance(expr, Filter):
+        return Logic(_filter(expr, scope, where, types))
+    if isinstance(expr, Iterator):
+        return Logic(_iterator(expr, scope, where, types))
+    raise ModelError(f"unsupported expression kind {type(expr).__name__}", where)
+
+
+def _context(expr: Context, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
+    entries: list[tuple[str | None, Closure]] = []
+    inner = scope
+    for i, entry in enumerate(expr.entries):
+        at = where.with_(path=f"context entry '{entry.name}'" if entry.name else f"context result {i + 1}")
+        entries.append((entry.name, compile_logic(entry.value, inner, at, types).fn))
+        if entry.name:
+            inner = inner.with_names([entry.name])
+
+    def run(env: feel.Env) -> Any:
+        result: dict[str, Any] = {}
+        local = env.child()
+        for name, fn in entries:
+            value = fn(local)
+            if name is None:
+                return value
+            result[name] = value
+            local.vars[name] = value
+        return result
+
+    return run
+
+
+def _relation(expr: Relation, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
+    rows: list[list[Closure]] = []
+    for r, row in enumerate(expr.rows, start=1):
+        if len(row) != len(expr.columns):
+            raise ModelError(f"relation row {r} has {len(row)} cells for {len(expr.columns)} columns", where)
+        rows.append([compile_logic(cell, scope, where.with_(path=f"row {r}"), types).fn for cell in row])
+    columns = list(expr.columns)
+    return lambda env: [{c: cell(env) for c, cell in zip(columns, row, strict=True)} for row in rows]
+
+
+class ModelFunction(FeelFunction):
+    """A function defined in the model: a BKM, a boxed function definition, a decision service.
+
+    The body runs in the environment where the function was defined (lexical scope) plus its
+    arguments; problems go to the caller's problem list."""
+
+    def __init__(self, name: str, parameters: list[str], body: Callable[[feel.Env, dict[str, Any]], Any],
+                 defined_in: feel.Env, where: Location) -> None:
+        self.name = name
+        self.parameters = tuple(parameters)
+        self._body = body
+        self._defined_in = defined_in
+        self._where = where
+
+    def call(self, env: feel.Env, args: Sequence[Any], named: Mapping[str, Any] | None = None) -> Any:
+        if env.depth >= MAX_CALL_DEPTH:
+            env.report(f"function '{self.name}' calls itself too deeply (more than {MAX_CALL_DEPTH} levels)",
+                       code="recursion")
+            return None
+        if named is not None:
+            unknown = [n for n in named if n not in self.parameters]
+            if unknown:
+                env.report(f"function '{self.name}' has no parameter '{unknown[0]}'", code="invocation")
+                return None
+            bound = {p: named.get(p) for p in self.parameters}
+        else:
+            if len(args) != len(self.parameters):
+                env.report(f"function '{self.name}' takes {len(self.parameters)} arguments, "
+                           f"{len(args)} given", code="invocation")
+                return None
+            bound = dict(zip(self.parameters, args, strict=True))
+        local = self._defined_in.child(bound)
+        local.problems = env.problems
+        local.depth = env.depth + 1
+        return self._body(local, bound)
+
+
+def function_definition(expr: FunctionDefinition, scope: feel.Scope, where: Location,
+                        types: TypeSystem | None, name: str = "function") -> Closure:
+    names = [p.name for p in expr.parameters]
+    if expr.kind != "FEEL":
+        kind = expr.kind
+
+        def refuse(env: feel.Env, args: dict[str, Any]) -> Any:
+            env.report(f"{kind} functions are not supported", code="unsupported")
+            return None
+
+        return lambda env: ModelFunction(name, names, refuse, env, where)
+    body = compile_logic(expr.body, scope.with_names(names), where, types).fn
+    coercers = [(p.name, types.coercer(p.type_ref)) for p in expr.parameters if p.type_ref and types]
+
+    def run_body(env: feel.Env, args: dict[str, Any]) -> Any:
+        for pname, coerce in coercers:
+            value = args.get(pname)
+            if coerce is not None and value is not None:
+                value, message = coerce(value)
+                if message:
+                    env.report(f"parameter '{pname}' of '{name}': {message}", code="type")
+                env.vars[pname] = value
+        return body(env)
+
+    return lambda env: ModelFunction(name, names, run_body, env, where)
+
+
+def _invocation(expr: Invocation, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
+    callee = _feel(expr.callee, scope, where.with_(path="invocation", text=expr.callee)).fn
+    bindings = [(b.name, compile_logic(b.value, scope, where.with_(path=f"binding '{b.name}'"), types).fn
+                 if b.value is not None else None) for b in expr.bindings]
+
+    def run(env: feel.Env) -> Any:
+        function = callee(env)
+        if not isinstance(function, FeelFunction):
+            env.problems.append(Problem(f"'{expr.callee}' is not a function", where, code="invocation"))
+            return None
+        args = {name: (fn(env) if fn is not None else None) for name, fn in bindings}
+        return function.call(env, (), args)
+
+    return run
+
+
+def _filter(expr: Filter, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
+    source = compile_logic(expr.source, scope, where.with_(path="in"), types).fn
+    match = compile_logic(expr.match, scope.with_names(["item"]), where.with_(path="match"), types).fn
+
+    def run(env: feel.Env) -> Any:
+        items = source(env)
+        if items is None:
+            return None
+        if not isinstance(items, list):
+            items = [items]
+        kept = []
+        for item in items:
+            local = dict(item) if isinstance(item, dict) else {}
+            local["item"] = item
+            if match(env.child(local)) is True:
+                kept.append(item)
+        return kept
+
+    return run
+
+
+def _iterator(expr: Iterator, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
+    source = compile_logic(expr.source, scope, where.with_(path="in"), types).fn
+    body = compile_logic(expr.body, scope.with_names([expr.variable]), where.with_(path=expr.kind), types).fn
+    variable, kind = expr.variable, expr.kind
+
+    def run(env: feel.Env) -> Any:
+        items = source(env)
+        if items is None:
+            return None
+        if not isinstance(items, list):
+            items = [items]
+        results = [body(env.child({variable: item})) for item in items]
+        if kind == "for":
+            return results
+        if kind == "some":
+            return True if any(r is True for r in results) else (False if all(r is False for r in results)
+                                                                 else None)
+        return False if any(r is False for r in results) else (True if all(r is True for r in results)
+                                                               else None)
+
+    return run

@@ -1,0 +1,191 @@
+"""The compiled model: evaluate once-compiled decisions against inputs.
+
+`Model` is what `decisions.load` returns. It holds, in evaluation order, each decision's
+compiled logic; `evaluate` converts and type-checks the inputs, runs the decisions the
+caller asked for (and what they require), and collects outputs, fired rules and problems.
+Nothing is parsed or compiled here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from decisions import feel
+from decisions.boxed import Logic
+from decisions.errors import InputError, Location, Problem
+from decisions.feel.values import from_python
+from decisions.graph import required_closure
+from decisions.model import Definitions
+from decisions.result import EvaluationResult, TraceStep
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# (value) -> (coerced value, problem message or None)
+Coercer = Callable[[Any], tuple[Any, "str | None"]]
+
+
+@dataclass
+class InputSpec:
+    name: str
+    type_ref: str | None
+    coerce: Coercer | None
+    implicit: bool = False  # read by expressions without being declared (Camunda style)
+    description: str | None = None
+
+
+@dataclass
+class CompiledDecision:
+    name: str
+    logic: Logic
+    type_ref: str | None
+    coerce: Coercer | None
+    requires: list[str]  # decisions and inputs it needs, by name
+    where: Location
+
+
+@dataclass
+class CompiledService:
+    name: str
+    outputs: list[str]
+    parameters: list[str]  # input decisions then input data, by name
+
+
+@dataclass
+class Model:
+    definitions: Definitions
+    inputs: dict[str, InputSpec]
+    decisions: dict[str, CompiledDecision]  # in evaluation order
+    knowledge: dict[str, Any]  # BKM and decision service values (FEEL functions), by name
+    services: dict[str, CompiledService] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # warnings found while compiling
+
+    def __post_init__(self) -> None:
+        self._requires = {name: d.requires for name, d in self.decisions.items()}
+        self._order = list(self.decisions)
+        self._plans: dict[tuple[str, ...], list[CompiledDecision]] = {}
+
+    # --- description ---------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.definitions.name
+
+    @property
+    def key(self) -> str:
+        return self.definitions.key or self.definitions.name
+
+    @property
+    def input_names(self) -> list[str]:
+        return list(self.inputs)
+
+    @property
+    def decision_names(self) -> list[str]:
+        return list(self._order)
+
+    # --- evaluation -----------------------------------------------------------------
+
+    def _plan(self, targets: Sequence[str] | None) -> list[CompiledDecision]:
+        key = tuple(targets) if targets else ()
+        plan = self._plans.get(key)
+        if plan is None:
+            if not targets:
+                plan = list(self.decisions.values())
+            else:
+                unknown = [t for t in targets if t not in self.decisions]
+                if unknown:
+                    raise InputError(f"unknown decision {unknown[0]!r}; the model has: "
+                                     + ", ".join(self._order))
+                needed = required_closure(self._requires, targets)
+                plan = [d for d in self.decisions.values() if d.name in needed]
+            self._plans[key] = plan
+        return plan
+
+    def _bind_inputs(self, inputs: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
+        values: dict[str, Any] = dict(self.knowledge)
+        for name, spec in self.inputs.items():
+            if name not in inputs:
+                if not spec.implicit:
+                    problems.append(Problem(f"input '{name}' is missing; it is taken as null",
+                                            Location(element=name), "warning", "missing-input"))
+                values[name] = None
+                continue
+            value = from_python(inputs[name])
+            if spec.coerce is not None and value is not None:
+                value, message = spec.coerce(value)
+                if message:
+                    problems.append(Problem(f"input '{name}': {message}; it is taken as null",
+                                            Location(element=name), "error", "input-type"))
+            values[name] = value
+        return values
+
+    def evaluate(self, inputs: Mapping[str, Any], *, decisions: Sequence[str] | None = None,
+                 trace: bool = False) -> EvaluationResult:
+        if not isinstance(inputs, Mapping):
+            raise InputError(f"inputs must be a mapping of names to values, not {type(inputs).__name__}")
+        problems: list[Problem] = []
+        env = feel.Env(self._bind_inputs(inputs, problems), problems)
+        values = env.vars
+        outputs: dict[str, Any] = {}
+        fired: dict[str, list[int]] = {}
+        steps: list[TraceStep] | None = [] if trace else None
+        for decision in self._plan(decisions):
+            name = decision.name
+            if name in inputs:  # a given value stands in for the decision
+                value = from_python(inputs[name])
+                values[name] = value
+                outputs[name] = value
+                continue
+            started = time.perf_counter() if steps is not None else 0.0
+            table = decision.logic.table
+            rules: list[int] = []
+            if table is not None:
+                value, rules = table.evaluate(env)
+                fired[name] = rules
+            else:
+                value = decision.logic.fn(env)
+            if decision.coerce is not None and value is not None:
+                value, message = decision.coerce(value)
+                if message:
+                    problems.append(Problem(f"result of decision '{name}': {message}; it is taken as null",
+                                            decision.where, "error", "output-type"))
+            values[name] = value
+            outputs[name] = value
+            if steps is not None:
+                steps.append(self._trace_step(decision, values, value, rules, started))
+        if decisions:
+            outputs = {n: outputs[n] for n in decisions}
+        return EvaluationResult(outputs, fired, problems, steps)
+
+    def _trace_step(self, decision: CompiledDecision, values: dict[str, Any], value: Any,
+                    rules: list[int], started: float) -> TraceStep:
+        table = decision.logic.table
+        kind = "decision table" if table is not None else "expression"
+        annotations: dict[int, list[str]] = {}
+        if table is not None:
+            for r in rules:
+                notes = table.table.rules[r - 1].annotations
+                if notes:
+                    annotations[r] = list(notes)
+        read = {n: values.get(n) for n in decision.requires}
+        return TraceStep(decision.name, kind, read, value, list(rules), annotations,
+                         (time.perf_counter() - started) * 1e6)
+
+    def invoke_service(self, name: str, inputs: Mapping[str, Any]) -> EvaluationResult:
+        service = self.services.get(name)
+        if service is None:
+            raise InputError(f"unknown decision service {name!r}")
+        result = self.evaluate({k: v for k, v in inputs.items()}, decisions=service.outputs)
+        if len(service.outputs) == 1:
+            value = result.outputs[service.outputs[0]]
+        else:
+            value = dict(result.outputs)
+        return EvaluationResult({name: value}, result.fired, result.problems, result.trace)
+
+    def evaluate_batch(self, frame: pd.DataFrame, *, decisions: Sequence[str] | None = None) -> pd.DataFrame:
+        from decisions.batch import evaluate_batch
+
+        return evaluate_batch(self, frame, decisions=decisions)

@@ -1,0 +1,185 @@
+"""From a parsed model (`Definitions`) to a compiled `Model`, once.
+
+Order of work: item definitions become a `TypeSystem`; business knowledge models become
+FEEL functions; decisions are ordered by their requirements (a cycle is an error naming it)
+and each one's logic is compiled to a closure; decision services become functions over the
+compiled decisions. Every FEEL text is parsed here and nowhere later.
+
+Names read by an expression that the model never declares (Camunda-style models read
+variables straight from the process) become implicit inputs, with a warning, so such
+models evaluate with those variables taken from the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from decisions import feel
+from decisions.boxed import Logic, ModelFunction, compile_logic, function_definition
+from decisions.compiled import CompiledDecision, CompiledService, InputSpec, Model
+from decisions.errors import Location, ModelError, Problem
+from decisions.feel.errors import UnknownNameError
+from decisions.graph import evaluation_order
+from decisions.itemtypes import TypeSystem
+from decisions.model import Definitions, ItemDefinition
+
+MAX_IMPLICIT_INPUTS = 500
+
+
+def _component_names(items: list[ItemDefinition]) -> list[str]:
+    names: list[str] = []
+    for item in items:
+        names.extend(c.name for c in item.components)
+        names.extend(_component_names(item.components))
+    return names
+
+
+def _check_names(defs: Definitions, file: str | None) -> None:
+    seen: dict[str, str] = {}
+    problems: list[Problem] = []
+    groups = (("input data", defs.inputs), ("decision", defs.decisions),
+              ("business knowledge model", defs.knowledge_models), ("decision service", defs.services))
+    for kind, elements in groups:
+        for element in elements:
+            name = element.name
+            if not name or not name.strip():
+                problems.append(Problem(f"a {kind} has no name", Location(file=file), code="name"))
+            elif name in seen:
+                problems.append(Problem(f"the name '{name}' is used by a {seen[name]} and a {kind}",
+                                        Location(file=file, element=name), code="duplicate-name"))
+            else:
+                seen[name] = kind
+    if problems:
+        raise ModelError(problems)
+
+
+def _check_requirements(defs: Definitions, file: str | None) -> None:
+    inputs = {i.name for i in defs.inputs}
+    decisions = {d.name for d in defs.decisions}
+    knowledge = {k.name for k in defs.knowledge_models} | {s.name for s in defs.services}
+    imported = {i.name for i in defs.imports}
+    problems: list[Problem] = []
+
+    def known(name: str, pool: set[str]) -> bool:
+        return name in pool or name.split(".", 1)[0] in imported or "#" in name
+
+    for d in defs.decisions:
+        where = Location(file=file, element=d.name)
+        for name in d.required_inputs:
+            if not known(name, inputs | decisions):
+                problems.append(Problem(f"requires input data '{name}', which the model does not define",
+                                        where, code="requirement"))
+        for name in d.required_decisions:
+            if not known(name, decisions):
+                problems.append(Problem(f"requires decision '{name}', which the model does not define",
+                                        where, code="requirement"))
+        for name in d.required_knowledge:
+            if not known(name, knowledge):
+                problems.append(Problem(f"requires knowledge '{name}', which the model does not define",
+                                        where, code="requirement"))
+    if problems:
+        raise ModelError(problems)
+
+
+def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None) -> Model:
+    file = defs.source.file
+    _check_names(defs, file)
+    _check_requirements(defs, file)
+    types = TypeSystem(defs.item_definitions, file)
+    imported = imported or {}
+    warnings: list[Problem] = []
+
+    names = [i.name for i in defs.inputs] + [d.name for d in defs.decisions]
+    names += [k.name for k in defs.knowledge_models] + [s.name for s in defs.services]
+    names += list(imported) + _component_names(defs.item_definitions)
+    for model in imported.values():
+        names += [f"{n}" for n in model.decision_names + model.input_names + list(model.knowledge)]
+    scope = feel.Scope(names)
+
+    implicit: list[str] = []
+
+    def compile_with_implicit(build: Any, where: Location) -> Any:
+        """Compile; a name nobody declares becomes an implicit input, and we compile again."""
+        nonlocal scope
+        for _ in range(MAX_IMPLICIT_INPUTS):
+            try:
+                return build(scope)
+            except UnknownNameError as exc:
+                if exc.name in implicit:
+                    raise ModelError(exc.to_problem(where)) from None
+                implicit.append(exc.name)
+                scope = scope.with_names([exc.name])
+                warnings.append(Problem(
+                    f"'{exc.name}' is not declared as input data; it is read from the inputs",
+                    where.with_(text=exc.text, position=exc.position), "warning", "implicit-input"))
+        raise ModelError(Problem("too many undeclared names", where))
+
+    # Business knowledge models: functions, all visible to each other (recursion included).
+    knowledge_env = feel.Env({}, [])
+    for name, model in imported.items():
+        knowledge_env.vars[name] = _imported_namespace(model)
+    for bkm in defs.knowledge_models:
+        where = Location(file=file, element=bkm.name)
+        if bkm.logic is None:
+            knowledge_env.vars[bkm.name] = ModelFunction(bkm.name, [], lambda env, args: None,
+                                                         knowledge_env, where)
+            continue
+        logic = bkm.logic
+        make = compile_with_implicit(
+            lambda s, logic=logic, where=where, name=bkm.name: function_definition(logic, s, where, types, name),
+            where)
+        knowledge_env.vars[bkm.name] = make(knowledge_env)
+
+    # Decisions, in requirement order.
+    by_name = {d.name: d for d in defs.decisions}
+    order = evaluation_order({d.name: d.required_decisions for d in defs.decisions}, file)
+    compiled: dict[str, CompiledDecision] = {}
+    for name in order:
+        decision = by_name[name]
+        where = Location(file=file, element=name, line=decision.source.line)
+        logic: Logic = compile_with_implicit(
+            lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where)
+        _check_type_ref(types, decision.type_ref, where)
+        compiled[name] = CompiledDecision(
+            name, logic, decision.type_ref, types.coercer(decision.type_ref),
+            list(decision.required_decisions) + list(decision.required_inputs), where)
+
+    inputs: dict[str, InputSpec] = {}
+    for data in defs.inputs:
+        where = Location(file=file, element=data.name)
+        _check_type_ref(types, data.type_ref, where)
+        inputs[data.name] = InputSpec(data.name, data.type_ref, types.coercer(data.type_ref),
+                                      description=data.description)
+    for name in implicit:
+        if name not in inputs:
+            inputs[name] = InputSpec(name, None, None, implicit=True)
+
+    model = Model(defs, inputs, compiled, knowledge_env.vars, problems=warnings)
+    for service in defs.services:
+        params = list(service.input_decisions) + list(service.input_data)
+        model.services[service.name] = CompiledService(service.name, list(service.output_decisions), params)
+        knowledge_env.vars[service.name] = _service_function(model, service.name, params,
+                                                             Location(file=file, element=service.name),
+                                                             knowledge_env)
+    return model
+
+
+def _check_type_ref(types: TypeSystem, type_ref: str | None, where: Location) -> None:
+    if type_ref and not types.known(type_ref) and "." not in type_ref:
+        raise ModelError(Problem(f"unknown type '{type_ref}'", where, code="unknown-type"))
+
+
+def _service_function(model: Model, name: str, params: list[str], where: Location,
+                      env: feel.Env) -> ModelFunction:
+    def run(call_env: feel.Env, args: dict[str, Any]) -> Any:
+        result = model.invoke_service(name, {k: v for k, v in args.items() if v is not None})
+        call_env.problems.extend(result.problems)
+        return result.outputs.get(name)
+
+    return ModelFunction(name, params, run, env, where)
+
+
+def _imported_namespace(model: Model) -> dict[str, Any]:
+    """An imported model as seen through its import name: its functions (BKMs, services)."""
+    return dict(model.knowledge)

@@ -1,0 +1,175 @@
+"""Item definitions as checks: does a value conform to a typeRef, and what does it become?
+
+A `TypeSystem` is built once per model from its item definitions. `coercer(type_ref)` gives a
+function `(value) -> (value, problem)` that applies the spec's conversions (a singleton list
+to its element, an element to a one-item collection) and checks the base type, the allowed
+values and, for structures, each component. A value that does not conform becomes null, with
+a message saying why: the DMN null semantics, made visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from decisions import feel
+from decisions.errors import Location, ModelError, Problem
+from decisions.feel.values import type_name
+from decisions.model import ItemDefinition
+
+Coercer = Callable[[Any], tuple[Any, "str | None"]]
+
+# Type names as other tools write them -> the FEEL type name.
+_ALIASES = {
+    "number": "number", "decimal": "number", "integer": "number", "int": "number", "long": "number",
+    "double": "number", "float": "number", "short": "number",
+    "string": "string", "boolean": "boolean",
+    "date": "date", "time": "time", "date and time": "date and time", "datetime": "date and time",
+    "days and time duration": "days and time duration", "daytimeduration": "days and time duration",
+    "years and months duration": "years and months duration",
+    "yearmonthduration": "years and months duration", "duration": "duration",
+    "any": "Any", "context": "context", "list": "list", "range": "range", "function": "function",
+}
+
+
+def builtin_type(type_ref: str) -> str | None:
+    """The FEEL type a (possibly prefixed, legacy or Camunda) type name stands for, if built in."""
+    name = type_ref.strip()
+    if ":" in name:
+        name = name.split(":", 1)[1]
+    return _ALIASES.get(name.lower()) or _ALIASES.get(name.replace(" ", "").lower())
+
+
+def _conforms_builtin(value: Any, kind: str) -> bool:
+    actual = type_name(value)
+    if kind == "Any":
+        return True
+    if kind == "duration":
+        return actual in ("days and time duration", "years and months duration")
+    return actual == kind
+
+
+@dataclass
+class _Type:
+    name: str
+    base: str | None = None  # builtin kind or another item definition's name
+    collection: bool = False
+    components: list[tuple[str, str | None, _Type | None]] = field(default_factory=list)
+    allowed: Callable[[Any], bool | None] | None = None
+    allowed_text: str | None = None
+
+
+class TypeSystem:
+    def __init__(self, items: list[ItemDefinition], file: str | None = None) -> None:
+        self._types: dict[str, _Type] = {}
+        self._file = file
+        problems: list[Problem] = []
+        for item in items:
+            self._types[item.name] = self._build(item, problems)
+        if problems:
+            raise ModelError(problems)
+        self._cache: dict[str, Coercer | None] = {}
+
+    def _build(self, item: ItemDefinition, problems: list[Problem]) -> _Type:
+        t = _Type(item.name, item.type_ref, item.is_collection)
+        constraint = item.type_constraint or item.allowed_values
+        if constraint and constraint.strip():
+            try:
+                test = feel.compile_unary_tests(constraint, feel.Scope())
+                env = feel.Env({}, [])
+                t.allowed = lambda v, fn=test.fn: fn(env, v)
+                t.allowed_text = constraint
+            except feel.FeelSyntaxError as exc:
+                problems.append(exc.to_problem(Location(file=self._file, element=item.name,
+                                                        path="allowed values")))
+        for comp in item.components:
+            nested = self._build(comp, problems) if (comp.components or comp.allowed_values
+                                                     or comp.is_collection or comp.type_constraint) else None
+            t.components.append((comp.name, comp.type_ref, nested))
+        return t
+
+    def known(self, type_ref: str | None) -> bool:
+        return type_ref is None or builtin_type(type_ref) is not None or self._lookup(type_ref) is not None
+
+    def _lookup(self, type_ref: str) -> _Type | None:
+        if type_ref in self._types:
+            return self._types[type_ref]
+        if ":" in type_ref:
+            return self._types.get(type_ref.split(":", 1)[1])
+        return None
+
+    def coercer(self, type_ref: str | None) -> Coercer | None:
+        """A conversion-and-check function for values of `type_ref`, or None when any value goes."""
+        if not type_ref:
+            return None
+        if type_ref in self._cache:
+            return self._cache[type_ref]
+        kind = builtin_type(type_ref)
+        coerce: Coercer | None
+        if kind == "Any":
+            coerce = None
+        elif kind is not None:
+            coerce = lambda v, k=kind: self._check_builtin(v, k)  # noqa: E731
+        else:
+            t = self._lookup(type_ref)
+            coerce = (lambda v, t=t: self._check(v, t, 0)) if t is not None else None
+        self._cache[type_ref] = coerce
+        return coerce
+
+    def _check_builtin(self, value: Any, kind: str) -> tuple[Any, str | None]:
+        if value is None or _conforms_builtin(value, kind):
+            return value, None
+        if kind != "list" and isinstance(value, list) and len(value) == 1 and _conforms_builtin(value[0], kind):
+            return value[0], None
+        return None, f"expected {kind}, got {type_name(value)}"
+
+    def _check_ref(self, value: Any, type_ref: str | None, depth: int) -> tuple[Any, str | None]:
+        if type_ref is None or value is None:
+            return value, None
+        kind = builtin_type(type_ref)
+        if kind is not None:
+            return self._check_builtin(value, kind)
+        t = self._lookup(type_ref)
+        return self._check(value, t, depth + 1) if t is not None else (value, None)
+
+    def _check(self, value: Any, t: _Type, depth: int) -> tuple[Any, str | None]:
+        if value is None or depth > 50:
+            return value, None
+        if t.collection:
+            items = value if isinstance(value, list) else [value]
+            element = _Type(t.name, t.base, False, t.components, None)
+            out = []
+            for item in items:
+                checked, message = self._check(item, element, depth + 1)
+                if message:
+                    return None, f"item of {t.name}: {message}"
+                out.append(checked)
+            value = out
+        elif t.components:
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            if not isinstance(value, dict):
+                return None, f"expected {t.name} (a context), got {type_name(value)}"
+            out_ctx = dict(value)
+            for cname, cref, nested in t.components:
+                if cname not in value:
+                    continue
+                if nested is not None:
+                    checked, message = self._check(value[cname], nested, depth + 1)
+                else:
+                    checked, message = self._check_ref(value[cname], cref, depth)
+                if message:
+                    return None, f"component '{cname}' of {t.name}: {message}"
+                out_ctx[cname] = checked
+            value = out_ctx
+        elif t.base is not None:
+            value, message = self._check_ref(value, t.base, depth)
+            if message:
+                return None, f"{t.name}: {message}"
+        if t.allowed is not None and value is not None:
+            items = value if t.collection and isinstance(value, list) else [value]
+            for item in items:
+                if t.allowed(item) is not True:
+                    return None, f"{item!r} is not an allowed value of {t.name} ({t.allowed_text})"
+        return value, None

@@ -1,0 +1,102 @@
+"""`load`: text or file in any supported format -> parsed model -> compiled `Model`.
+
+The format is told by the file's suffix, else sniffed from the text (XML starts with `<`).
+Imported models are found by namespace among the `.dmn` files beside the importing file
+(and in `search_paths`), read and compiled first, and handed to the compiler by import name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from decisions.compiled import Model
+from decisions.compiler import compile_model
+from decisions.errors import Location, ModelError, Problem
+from decisions.model import Definitions
+
+Format = Literal["auto", "dmn", "yaml"]
+MAX_MODEL_BYTES = 50 * 1024 * 1024
+_SUFFIXES = {".dmn": "dmn", ".xml": "dmn", ".yaml": "yaml", ".yml": "yaml"}
+_NAMESPACE = re.compile(rb"<(?:[\w.-]+:)?definitions\b[^>]*?\snamespace\s*=\s*[\"']([^\"']*)[\"']", re.DOTALL)
+
+
+def _looks_like_path(text: str) -> bool:
+    return "\n" not in text and len(text) < 4096 and not text.lstrip().startswith(("<", "{"))
+
+
+def read_definitions(source: str | Path | bytes, *, format: Format = "auto",
+                     search_paths: Sequence[str | Path] = ()) -> Definitions:
+    """Read a model without compiling it."""
+    from decisions.dmn import read_dmn
+    from decisions.yaml_format import read_yaml
+
+    file: str | None = None
+    data: bytes | str
+    if isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
+        path = Path(source)
+        file = str(path)
+        if not path.is_file():
+            raise ModelError(Problem("no such model file", Location(file=file), code="io"))
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise ModelError(Problem(f"the file is larger than {MAX_MODEL_BYTES // 2**20} MiB",
+                                     Location(file=file), code="too-large"))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ModelError(Problem(f"cannot read the file: {exc.strerror or exc}", Location(file=file),
+                                     code="io")) from None
+        if format == "auto":
+            format = _SUFFIXES.get(path.suffix.lower(), "auto")  # type: ignore[assignment]
+    else:
+        data = source
+        if len(data) > MAX_MODEL_BYTES:
+            raise ModelError(Problem(f"the model is larger than {MAX_MODEL_BYTES // 2**20} MiB",
+                                     code="too-large"))
+    if format == "auto":
+        head = data[:64].lstrip() if isinstance(data, bytes) else data[:64].lstrip().encode()
+        format = "dmn" if head.startswith((b"<", b"\xef\xbb\xbf<")) else "yaml"
+    if format == "dmn":
+        return read_dmn(data, file=file, search_paths=search_paths)
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return read_yaml(text, file=file)
+
+
+def _find_namespace(namespace: str, folders: Sequence[Path], exclude: str | None) -> Path | None:
+    for folder in folders:
+        for path in sorted(folder.glob("*.dmn")):
+            if exclude is not None and path.resolve() == Path(exclude).resolve():
+                continue
+            try:
+                with path.open("rb") as handle:
+                    match = _NAMESPACE.search(handle.read(65536))
+            except OSError:
+                continue
+            if match and match.group(1).decode("utf-8", "replace").strip() == namespace:
+                return path
+    return None
+
+
+def load(source: str | Path | bytes, *, format: Format = "auto",
+         search_paths: Sequence[str | Path] = (), _loading: frozenset[str] = frozenset()) -> Model:
+    """Load and compile a model from a file path or from its text (DMN XML or YAML)."""
+    defs = read_definitions(source, format=format, search_paths=search_paths)
+    imported: dict[str, Model] = {}
+    if defs.imports:
+        folders = [Path(p) for p in search_paths]
+        if defs.source.file:
+            folders.insert(0, Path(defs.source.file).parent)
+        for imp in defs.imports:
+            if imp.namespace in _loading or imp.namespace == defs.namespace:
+                raise ModelError(Problem(f"import '{imp.name}' forms an import cycle",
+                                         Location(file=defs.source.file), code="import-cycle"))
+            path = _find_namespace(imp.namespace, folders, defs.source.file)
+            if path is None:
+                raise ModelError(Problem(
+                    f"imported model '{imp.name}' (namespace {imp.namespace}) was not found beside the model",
+                    Location(file=defs.source.file), code="import-missing"))
+            imported[imp.name] = load(path, search_paths=search_paths,
+                                      _loading=_loading | {defs.namespace})
+    return compile_model(defs, imported)

@@ -1,0 +1,287 @@
+"""The parsed model: what a DMN, YAML or spreadsheet file says, before compilation.
+
+These are plain immutable-by-convention dataclasses with no behaviour. Readers
+(`decisions.dmn.reader`, `decisions.yaml_format`) produce them, writers consume them, and
+`decisions.compiler` turns them into a compiled `Model`. Expressions are kept as FEEL text
+here: parsing FEEL needs the names in scope, which only the compiler knows.
+
+Expression kinds form one closed family (`Expression`); adding a kind means adding a class
+here, a case in each reader/writer and a case in the compiler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+HitPolicy = Literal[
+    "UNIQUE", "FIRST", "PRIORITY", "ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER"
+]
+Aggregation = Literal["SUM", "MIN", "MAX", "COUNT"]
+HIT_POLICIES: tuple[str, ...] = (
+    "UNIQUE", "FIRST", "PRIORITY", "ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER"
+)
+AGGREGATIONS: tuple[str, ...] = ("SUM", "MIN", "MAX", "COUNT")
+
+
+@dataclass
+class Source:
+    """Where an element came from: file and, where the reader knows it, the line."""
+
+    file: str | None = None
+    line: int | None = None
+
+
+# --- expressions -------------------------------------------------------------------
+
+
+@dataclass
+class LiteralExpression:
+    text: str
+    type_ref: str | None = None
+    id: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class InputClause:
+    expression: str  # FEEL text of the input expression
+    label: str | None = None
+    type_ref: str | None = None
+    input_values: str | None = None  # unary tests text: the allowed values
+    id: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.label or self.expression
+
+
+@dataclass
+class OutputClause:
+    name: str | None = None  # required when the table has several outputs
+    label: str | None = None
+    type_ref: str | None = None
+    output_values: str | None = None  # unary tests text: allowed values, also the priority order
+    default_output: str | None = None  # FEEL text
+    id: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.name or self.label or "output"
+
+
+@dataclass
+class Rule:
+    input_entries: list[str]  # unary tests text, one per input clause
+    output_entries: list[str]  # FEEL text, one per output clause
+    annotations: list[str] = field(default_factory=list)  # one per annotation column
+    id: str | None = None
+    description: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class DecisionTable:
+    inputs: list[InputClause]
+    outputs: list[OutputClause]
+    rules: list[Rule]
+    hit_policy: HitPolicy = "UNIQUE"
+    aggregation: Aggregation | None = None
+    annotation_columns: list[str] = field(default_factory=list)
+    output_label: str | None = None
+    type_ref: str | None = None
+    id: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class ContextEntry:
+    name: str | None  # None: the final result entry of a context
+    value: Expression
+    type_ref: str | None = None
+
+
+@dataclass
+class Context:
+    entries: list[ContextEntry]
+    type_ref: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class ListExpression:
+    items: list[Expression]
+    type_ref: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class Relation:
+    columns: list[str]
+    rows: list[list[Expression]]
+    type_ref: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class Parameter:
+    name: str
+    type_ref: str | None = None
+
+
+@dataclass
+class FunctionDefinition:
+    parameters: list[Parameter]
+    body: Expression | None
+    kind: Literal["FEEL", "Java", "PMML"] = "FEEL"
+    type_ref: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class Binding:
+    name: str
+    value: Expression | None
+
+
+@dataclass
+class Invocation:
+    callee: str  # FEEL text naming the function (usually a BKM name)
+    bindings: list[Binding]
+    type_ref: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class Conditional:
+    condition: Expression
+    then: Expression
+    otherwise: Expression
+    type_ref: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class Filter:
+    source: Expression  # the list ("in")
+    match: Expression  # the boolean condition, with `item` in scope
+    type_ref: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class Iterator:
+    kind: Literal["for", "some", "every"]
+    variable: str
+    source: Expression  # "in"
+    body: Expression  # "return" for `for`, "satisfies" for some/every
+    type_ref: str | None = None
+    id: str | None = None
+
+
+Expression = Union[
+    LiteralExpression,
+    DecisionTable,
+    Context,
+    ListExpression,
+    Relation,
+    FunctionDefinition,
+    Invocation,
+    Conditional,
+    Filter,
+    Iterator,
+]
+
+
+# --- types --------------------------------------------------------------------------
+
+
+@dataclass
+class ItemDefinition:
+    name: str
+    type_ref: str | None = None  # base type, e.g. "number" or another item definition
+    allowed_values: str | None = None  # unary tests text
+    type_constraint: str | None = None  # DMN 1.5 typeConstraint, unary tests text
+    components: list[ItemDefinition] = field(default_factory=list)
+    is_collection: bool = False
+    function_parameters: list[Parameter] | None = None  # functionItem
+    function_output: str | None = None
+    id: str | None = None
+
+
+# --- elements of the decision requirements graph ------------------------------------
+
+
+@dataclass
+class InputData:
+    name: str
+    type_ref: str | None = None
+    id: str | None = None
+    description: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class Decision:
+    name: str
+    logic: Expression | None
+    type_ref: str | None = None
+    required_inputs: list[str] = field(default_factory=list)  # names of input data
+    required_decisions: list[str] = field(default_factory=list)  # names of decisions
+    required_knowledge: list[str] = field(default_factory=list)  # names of BKMs / services
+    id: str | None = None
+    description: str | None = None
+    question: str | None = None
+    allowed_answers: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class BusinessKnowledgeModel:
+    name: str
+    logic: FunctionDefinition | None
+    type_ref: str | None = None
+    required_knowledge: list[str] = field(default_factory=list)
+    id: str | None = None
+    description: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class DecisionService:
+    name: str
+    output_decisions: list[str]
+    encapsulated_decisions: list[str] = field(default_factory=list)
+    input_decisions: list[str] = field(default_factory=list)
+    input_data: list[str] = field(default_factory=list)
+    type_ref: str | None = None
+    id: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class Import:
+    namespace: str
+    name: str
+    location: str | None = None
+    import_type: str | None = None
+
+
+@dataclass
+class Definitions:
+    """One model file: the root of the parsed model."""
+
+    name: str
+    namespace: str = ""
+    id: str | None = None
+    dmn_version: str = "1.5"
+    key: str | None = None  # the registry key, e.g. "loan-approval"
+    description: str | None = None
+    expression_language: str | None = None
+    item_definitions: list[ItemDefinition] = field(default_factory=list)
+    inputs: list[InputData] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    knowledge_models: list[BusinessKnowledgeModel] = field(default_factory=list)
+    services: list[DecisionService] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    source: Source = field(default_factory=Source)

@@ -1,0 +1,62 @@
+"""The result of one evaluation: outputs, fired rules, problems and an optional trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from decisions.errors import Problem
+from decisions.feel.values import to_json
+
+
+@dataclass
+class TraceStep:
+    """One decision evaluated: what it read, what it returned, which rules fired."""
+
+    decision: str
+    kind: str
+    inputs: dict[str, Any]
+    output: Any
+    fired: list[int] = field(default_factory=list)
+    annotations: dict[int, list[str]] = field(default_factory=dict)
+    elapsed_us: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "decision": self.decision,
+            "kind": self.kind,
+            "inputs": {k: to_json(v) for k, v in self.inputs.items()},
+            "output": to_json(self.output),
+            "elapsed_us": round(self.elapsed_us, 2),
+        }
+        if self.fired:
+            data["fired"] = self.fired
+        if self.annotations:
+            data["annotations"] = {str(k): v for k, v in self.annotations.items()}
+        return data
+
+
+@dataclass
+class EvaluationResult:
+    outputs: dict[str, Any]
+    fired: dict[str, list[int]]
+    problems: list[Problem]
+    trace: list[TraceStep] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem of severity error was recorded."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    def __getitem__(self, decision: str) -> Any:
+        return self.outputs[decision]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "outputs": {k: to_json(v) for k, v in self.outputs.items()},
+            "fired": {k: list(v) for k, v in self.fired.items()},
+            "problems": [p.to_dict() for p in self.problems],
+        }
+        if self.trace is not None:
+            data["trace"] = [step.to_json() for step in self.trace]
+        return data

@@ -1,0 +1,190 @@
+"""Rule index: which rules of a decision table can match a value, without scanning the rules.
+
+For each input column the index partitions the values an input can take into regions on
+which every indexable cell of the column gives the same answer:
+
+- numbers: the literal endpoints used by the column's cells, sorted, cut the number line into
+  points and open intervals; a cell made of comparisons and ranges over literals is constant
+  on each of them;
+- strings: each literal string the cells compare for equality, plus "any other string";
+- booleans: true and false; and null on its own.
+
+The mask of a region (an int with bit r set when rule r matches) is computed once, at compile
+time, by running the rule's real compiled test on a representative value of the region, so
+the index can never disagree with the tests it summarises. Evaluating a column is then one
+`bisect` or one dict lookup, and a table's cost per call barely grows with its rule count.
+
+Cells the index cannot summarise (tests over other variables, `?` expressions, functions,
+dates...) leave their rule's bit set in every region and are listed in `pending`: the
+evaluator runs those tests for the rules that are still candidates.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from decimal import Decimal
+from typing import Any
+
+from decisions.feel import ast
+
+# A compiled unary test: (value) -> True / False / None (None: the test errored, no match).
+CellTest = Callable[[Any], "bool | None"]
+
+_OTHER_STRING = "\x00\uffff any other string \uffff\x00"
+
+
+@dataclass
+class ColumnIndex:
+    """The regions of one input column and the rules that match in each."""
+
+    breaks: list[Decimal] = field(default_factory=list)  # sorted numeric endpoints
+    number_masks: list[int] | None = None  # 2*len(breaks)+1 regions, or None: not indexed
+    string_masks: dict[str, int] | None = None  # literal -> mask, or None: not indexed
+    other_string_mask: int = 0
+    true_mask: int = 0
+    false_mask: int = 0
+    null_mask: int = 0
+    bool_indexed: bool = False
+    pending: int = 0  # rules whose cell in this column the index does not summarise
+
+    def number_region(self, value: Decimal) -> int:
+        i = bisect_left(self.breaks, value)
+        if i < len(self.breaks) and self.breaks[i] == value:
+            return 2 * i + 1
+        return 2 * i
+
+
+def constant_value(node: ast.Node) -> tuple[bool, Any]:
+    """(True, value) when `node` is a literal, or a negated number literal such as `-5`."""
+    if isinstance(node, ast.Literal):
+        return True, node.value
+    if isinstance(node, ast.Negation) and isinstance(node.operand, ast.Literal):
+        value = node.operand.value
+        if isinstance(value, Decimal) and not isinstance(value, bool):
+            return True, -value
+    return False, None
+
+
+def _literal_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, Decimal):
+        return "number" if value.is_finite() else "other"
+    if isinstance(value, str):
+        return "string"
+    return "other"
+
+
+def _cell_literals(tests: ast.UnaryTests) -> tuple[bool, list[Any], list[Any]] | None:
+    """Return (ordered?, ordering literals, equality literals) or None when not indexable."""
+    ordering: list[Any] = []
+    equality: list[Any] = []
+    for test in tests.tests:
+        if isinstance(test, ast.AnyTest):
+            continue
+        if isinstance(test, ast.Compare):
+            ok, value = constant_value(test.operand)
+            if not ok:
+                return None
+            (equality if test.op in ("=", "!=") else ordering).append(value)
+        elif isinstance(test, ast.RangeLiteral):
+            for end in (test.start, test.end):
+                if end is None:
+                    continue
+                ok, value = constant_value(end)
+                if not ok:
+                    return None
+                ordering.append(value)
+        elif isinstance(test, ast.EqualsTest):
+            ok, value = constant_value(test.operand)
+            if not ok:
+                return None
+            equality.append(value)
+        else:
+            return None
+    for value in ordering + equality:
+        if _literal_kind(value) == "other":
+            return None
+    return True, ordering, equality
+
+
+def _region_representatives(breaks: list[Decimal]) -> list[Decimal] | None:
+    reps: list[Decimal] = []
+    if not breaks:
+        return [Decimal(0)]
+    reps.append(breaks[0] - 1)
+    for i, b in enumerate(breaks):
+        reps.append(b)
+        if i + 1 < len(breaks):
+            mid = (b + breaks[i + 1]) / 2
+            if not b < mid < breaks[i + 1]:
+                return None  # endpoints too close for 34 digits: do not index numbers
+            reps.append(mid)
+    reps.append(breaks[-1] + 1)
+    return reps
+
+
+def _mask_of(tests: Sequence[CellTest | None], value: Any) -> int:
+    mask = 0
+    for r, test in enumerate(tests):
+        if test is None or test(value) is True:
+            mask |= 1 << r
+    return mask
+
+
+def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest]) -> ColumnIndex:
+    """Index one column: `cells[r]` is rule r's parsed cell, `tests[r]` its compiled test."""
+    index = ColumnIndex()
+    # Per rule: the test to run on representatives (None = matches everything = `-`), or pending.
+    summarised: list[CellTest | None] = []
+    pending = 0
+    number_breaks: set[Decimal] = set()
+    strings: set[str] = set()
+    strings_ordered = False
+    for r, (cell, test) in enumerate(zip(cells, tests, strict=True)):
+        if not cell.tests and not cell.negated:
+            summarised.append(None)
+            continue
+        found = _cell_literals(cell)
+        if found is None:
+            pending |= 1 << r
+            summarised.append(None)
+            continue
+        _, ordering, equality = found
+        summarised.append(test)
+        for value in ordering + equality:
+            if _literal_kind(value) == "number":
+                number_breaks.add(value)
+            elif _literal_kind(value) == "string":
+                strings.add(value)
+        if any(_literal_kind(v) == "string" for v in ordering):
+            strings_ordered = True
+    index.pending = pending
+    breaks = sorted(number_breaks)
+    reps = _region_representatives(breaks)
+    if reps is not None:
+        index.breaks = breaks
+        index.number_masks = [_mask_of(summarised, rep) for rep in reps]
+    if not strings_ordered:
+        index.string_masks = {s: _mask_of(summarised, s) for s in strings}
+        index.other_string_mask = _mask_of(summarised, _OTHER_STRING)
+    index.true_mask = _mask_of(summarised, True)
+    index.false_mask = _mask_of(summarised, False)
+    index.bool_indexed = True
+    index.null_mask = _mask_of(summarised, None)
+    return index
+
+
+def uses_names(node: Any) -> bool:
+    """True when a FEEL syntax tree refers to any name (so it is not a constant)."""
+    if isinstance(node, ast.Name):
+        return True
+    if isinstance(node, tuple | list):
+        return any(uses_names(n) for n in node)
+    if is_dataclass(node) and not isinstance(node, type):
+        return any(uses_names(getattr(node, f.name)) for f in fields(node))
+    return False

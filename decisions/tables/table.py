@@ -1,0 +1,359 @@
+"""A compiled decision table: input getters, rule index, output cells and the hit policy.
+
+Built once by `compile_table`; `CompiledTable.evaluate(env)` then reads each input once,
+narrows the candidate rules with the index (a few bisects and dict lookups), runs only the
+cell tests the index could not summarise, evaluates the winners' output cells (constants
+are precomputed) and applies the hit policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from decisions import feel
+from decisions.errors import Location, ModelError, Problem
+from decisions.feel import ast
+from decisions.feel.values import feel_equal
+from decisions.model import DecisionTable
+from decisions.tables.hit_policy import Match, apply_hit_policy
+from decisions.tables.index import ColumnIndex, build_column_index, uses_names
+
+Getter = Callable[[feel.Env], Any]
+OutputCell = Callable[[feel.Env], Any]
+UnaryFn = Callable[[feel.Env, Any], "bool | None"]
+PriorityTest = Callable[[Any], bool]
+
+
+@dataclass
+class CompiledInput:
+    title: str
+    name: str | None  # the input expression is this plain name: read it straight from the env
+    getter: Getter
+    allowed: UnaryFn | None  # inputValues test
+    allowed_text: str | None
+
+
+@dataclass
+class CompiledOutput:
+    name: str
+    allowed: UnaryFn | None
+    allowed_text: str | None
+    priorities: list[PriorityTest]  # output values, in priority order
+    default: OutputCell | None
+
+
+class CompiledTable:
+    def __init__(
+        self,
+        decision: str,
+        table: DecisionTable,
+        inputs: list[CompiledInput],
+        outputs: list[CompiledOutput],
+        columns: list[ColumnIndex],
+        cell_tests: list[list[UnaryFn]],
+        rule_outputs: list[list[OutputCell]],
+        constant_outputs: list[tuple[Any, ...] | None],
+        where: Location,
+    ) -> None:
+        self.decision = decision
+        self.table = table
+        self.hit_policy = table.hit_policy
+        self.aggregation = table.aggregation
+        self.inputs = inputs
+        self.outputs = outputs
+        self.columns = columns
+        self.cell_tests = cell_tests
+        self.rule_outputs = rule_outputs
+        self.constant_outputs = constant_outputs
+        self.where = where
+        self.rule_count = len(rule_outputs)
+        self.full_mask = (1 << self.rule_count) - 1
+        self.single_output = len(outputs) == 1
+        self.output_names = [o.name for o in outputs]
+        self.pending_any = any(c.pending for c in columns)
+        self.check_outputs = any(o.allowed is not None for o in outputs)
+
+    # --- evaluation -------------------------------------------------------------------
+
+    def _column_mask(self, c: int, value: Any, env: feel.Env) -> int:
+        index = self.columns[c]
+        kind = type(value)
+        if kind is Decimal and index.number_masks is not None and value.is_finite():
+            return index.number_masks[index.number_region(value)] | index.pending
+        if kind is str and index.string_masks is not None:
+            return index.string_masks.get(value, index.other_string_mask) | index.pending
+        if kind is bool:
+            return (index.true_mask if value else index.false_mask) | index.pending
+        if value is None:
+            return index.null_mask | index.pending
+        # A value the index has no region for (a date, a list...): run every cell.
+        mask = 0
+        tests = self.cell_tests[c]
+        for r in range(self.rule_count):
+            if tests[r](env, value) is True:
+                mask |= 1 << r
+        return mask
+
+    def _shape(self, outputs: tuple[Any, ...]) -> Any:
+        if self.single_output:
+            return outputs[0]
+        return dict(zip(self.output_names, outputs, strict=True))
+
+    def _priority(self, outputs: tuple[Any, ...]) -> tuple[int, ...]:
+        key: list[int] = []
+        for out, value in zip(self.outputs, outputs, strict=True):
+            rank = len(out.priorities)
+            for i, test in enumerate(out.priorities):
+                if test(value):
+                    rank = i
+                    break
+            key.append(rank)
+        return tuple(key)
+
+    def _outputs_of(self, r: int, env: feel.Env, problems: list[Problem]) -> tuple[Any, ...]:
+        constant = self.constant_outputs[r]
+        if constant is not None:
+            return constant
+        values = tuple(cell(env) for cell in self.rule_outputs[r])
+        if self.check_outputs:
+            checked = []
+            for out, value in zip(self.outputs, values, strict=True):
+                if out.allowed is not None and value is not None and out.allowed(env, value) is not True:
+                    problems.append(Problem(
+                        f"output {value!r} of rule {r + 1} is not one of the allowed values "
+                        f"{out.allowed_text}", self.where.with_(rule=r + 1, column=out.name),
+                        code="output-not-allowed"))
+                    value = None
+                checked.append(value)
+            values = tuple(checked)
+        return values
+
+    def evaluate(self, env: feel.Env) -> tuple[Any, list[int]]:
+        """Return (result, fired rule numbers, 1-based); problems go to `env.problems`."""
+        problems = env.problems
+        mask = self.full_mask
+        values: list[Any] = []
+        for c, inp in enumerate(self.inputs):
+            value = env.vars.get(inp.name) if inp.name is not None else inp.getter(env)
+            if inp.allowed is not None and value is not None and inp.allowed(env, value) is not True:
+                problems.append(Problem(
+                    f"input value {value!r} is not one of the allowed values {inp.allowed_text}",
+                    self.where.with_(column=inp.title), code="input-not-allowed"))
+                return None, []
+            values.append(value)
+            mask &= self._column_mask(c, value, env)
+            if not mask:
+                break
+        if mask and self.pending_any:
+            mask = self._check_pending(mask, values, env)
+        if not mask:
+            return self._default(env), []
+        if self.hit_policy == "FIRST":
+            r = (mask & -mask).bit_length() - 1
+            return self._shape(self._outputs_of(r, env, problems)), [r + 1]
+        matches: list[Match] = []
+        r = 0
+        while mask:
+            if mask & 1:
+                matches.append((r, self._outputs_of(r, env, problems)))
+            mask >>= 1
+            r += 1
+        result, fired, found = apply_hit_policy(
+            self.hit_policy, self.aggregation, matches, self._shape, self._priority, self.where)
+        problems.extend(found)
+        return result, [f + 1 for f in fired]
+
+    def _check_pending(self, mask: int, values: list[Any], env: feel.Env) -> int:
+        for c, index in enumerate(self.columns):
+            todo = index.pending & mask
+            if not todo:
+                continue
+            if c >= len(values):
+                break
+            tests = self.cell_tests[c]
+            r = 0
+            while todo:
+                if todo & 1 and tests[r](env, values[c]) is not True:
+                    mask &= ~(1 << r)
+                todo >>= 1
+                r += 1
+        return mask
+
+    def _default(self, env: feel.Env) -> Any:
+        if self.hit_policy == "COLLECT" and self.aggregation == "COUNT":
+            return Decimal(0)
+        if not any(o.default is not None for o in self.outputs):
+            return None
+        defaults = tuple(o.default(env) if o.default is not None else None for o in self.outputs)
+        return self._shape(defaults)
+
+    # --- introspection used by batch evaluation and the verifier ----------------------
+
+    def rule_matches_naively(self, env: feel.Env) -> list[int]:
+        """Every rule that matches, found by running every cell: the index's reference."""
+        values = [env.vars.get(i.name) if i.name is not None else i.getter(env) for i in self.inputs]
+        matched = []
+        for r in range(self.rule_count):
+            if all(self.cell_tests[c][r](env, values[c]) is True for c in range(len(self.inputs))):
+                matched.append(r + 1)
+        return matched
+
+
+def _cell_location(where: Location, rule: int | None, column: str, text: str) -> Location:
+    return where.with_(rule=rule, column=column, text=text)
+
+
+def _compile_unary(text: str, scope: feel.Scope, where: Location, problems: list[Problem]) -> Any:
+    try:
+        return feel.compile_unary_tests(text, scope)
+    except feel.UnknownNameError:
+        raise  # the compiler decides whether it is an implicit input
+    except feel.FeelSyntaxError as exc:
+        problems.append(exc.to_problem(where))
+        return None
+
+
+def _compile_expr(text: str, scope: feel.Scope, where: Location, problems: list[Problem]) -> Any:
+    try:
+        return feel.compile_expression(text, scope)
+    except feel.UnknownNameError:
+        raise
+    except feel.FeelSyntaxError as exc:
+        problems.append(exc.to_problem(where))
+        return None
+
+
+def _constant_of(compiled: Any) -> tuple[bool, Any]:
+    node = compiled.ast
+    if isinstance(node, ast.Literal):
+        return True, node.value
+    if not uses_names(node):
+        env = feel.Env({}, [])
+        value = compiled.fn(env)
+        if not env.problems:
+            return True, value
+    return False, None
+
+
+def _split_values(text: str | None) -> list[str]:
+    """Split an outputValues text into its tests, in order, for priorities."""
+    return [] if not text or not text.strip() else [text]
+
+
+def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where: Location) -> CompiledTable:
+    problems: list[Problem] = []
+    where = where.with_(element=decision)
+    n_in, n_out = len(table.inputs), len(table.outputs)
+    if n_out == 0:
+        raise ModelError("decision table has no output column", where)
+    if n_out > 1 and any(not o.name for o in table.outputs):
+        problems.append(Problem("a table with several outputs must name each output column", where))
+    if table.aggregation and table.hit_policy != "COLLECT":
+        problems.append(Problem(f"aggregation {table.aggregation} is only allowed with COLLECT", where))
+    if table.aggregation and n_out > 1:
+        problems.append(Problem("COLLECT with an aggregation needs exactly one output column", where))
+
+    inputs: list[CompiledInput] = []
+    for clause in table.inputs:
+        at = where.with_(column=clause.title, text=clause.expression, path="input expression")
+        compiled = _compile_expr(clause.expression, scope, at, problems)
+        allowed = None
+        if clause.input_values and clause.input_values.strip():
+            test = _compile_unary(clause.input_values, scope,
+                                  where.with_(column=clause.title, text=clause.input_values, path="input values"),
+                                  problems)
+            allowed = test.fn if test is not None else None
+        if compiled is None:
+            inputs.append(CompiledInput(clause.title, None, lambda env: None, allowed, clause.input_values))
+            continue
+        name = compiled.ast.name if isinstance(compiled.ast, ast.Name) else None
+        inputs.append(CompiledInput(clause.title, name, compiled.fn, allowed, clause.input_values))
+
+    outputs: list[CompiledOutput] = []
+    for clause in table.outputs:
+        allowed = None
+        priorities: list[PriorityTest] = []
+        if clause.output_values and clause.output_values.strip():
+            at = where.with_(column=clause.title, text=clause.output_values, path="output values")
+            test = _compile_unary(clause.output_values, scope, at, problems)
+            if test is not None:
+                allowed = test.fn
+                priorities = _priority_tests(test)
+        default = None
+        if clause.default_output and clause.default_output.strip():
+            at = where.with_(column=clause.title, text=clause.default_output, path="default output")
+            compiled = _compile_expr(clause.default_output, scope, at, problems)
+            default = compiled.fn if compiled is not None else None
+        outputs.append(CompiledOutput(clause.title, allowed, clause.output_values, priorities, default))
+
+    cell_asts: list[list[ast.UnaryTests]] = [[] for _ in range(n_in)]
+    cell_tests: list[list[UnaryFn]] = [[] for _ in range(n_in)]
+    rule_outputs: list[list[OutputCell]] = []
+    constant_outputs: list[tuple[Any, ...] | None] = []
+    for r, rule in enumerate(table.rules, start=1):
+        if len(rule.input_entries) != n_in:
+            problems.append(Problem(
+                f"rule has {len(rule.input_entries)} input entries, the table has {n_in} inputs",
+                where.with_(rule=r)))
+            continue
+        if len(rule.output_entries) != n_out:
+            problems.append(Problem(
+                f"rule has {len(rule.output_entries)} output entries, the table has {n_out} outputs",
+                where.with_(rule=r)))
+            continue
+        for c, text in enumerate(rule.input_entries):
+            at = _cell_location(where, r, table.inputs[c].title, text)
+            test = _compile_unary(text if text.strip() else "-", scope, at, problems)
+            if test is None:
+                cell_asts[c].append(ast.UnaryTests((), False))
+                cell_tests[c].append(_never)
+            else:
+                cell_asts[c].append(test.ast)
+                cell_tests[c].append(test.fn)
+        cells: list[OutputCell] = []
+        constants: list[Any] = []
+        all_constant = True
+        for c, text in enumerate(rule.output_entries):
+            at = _cell_location(where, r, table.outputs[c].title, text)
+            compiled = _compile_expr(text if text.strip() else "null", scope, at, problems)
+            if compiled is None:
+                cells.append(lambda env: None)
+                all_constant = False
+                continue
+            cells.append(compiled.fn)
+            ok, value = _constant_of(compiled)
+            constants.append(value)
+            all_constant = all_constant and ok
+        rule_outputs.append(cells)
+        # Constant outputs are returned as they are, unless they must be checked against allowed values.
+        checked = any(o.allowed is not None for o in outputs)
+        constant_outputs.append(tuple(constants) if all_constant and not checked else None)
+    if problems:
+        raise ModelError(problems)
+
+    columns = []
+    index_env = feel.Env({}, [])
+    for c in range(n_in):
+        columns.append(build_column_index(
+            cell_asts[c], [(lambda v, t=t: t(index_env, v)) for t in cell_tests[c]]))
+    return CompiledTable(decision, table, inputs, outputs, columns, cell_tests, rule_outputs,
+                         constant_outputs, where)
+
+
+def _never(env: feel.Env, value: Any) -> bool:
+    return False
+
+
+def _priority_tests(compiled: Any) -> list[PriorityTest]:
+    """One test per listed output value, in the order written: the priority order.
+
+    Output values are lists of literals in practice; any other kind of test ranks last."""
+    node: ast.UnaryTests = compiled.ast
+    tests: list[PriorityTest] = []
+    for test in node.tests:
+        if isinstance(test, ast.EqualsTest) and isinstance(test.operand, ast.Literal):
+            tests.append(lambda value, expected=test.operand.value: feel_equal(value, expected) is True)
+    return tests
