@@ -33,6 +33,7 @@ class InputSpec:
     name: str
     type_ref: str | None
     coerce: Coercer | None
+    bind: Coercer  # plain Python value -> (FEEL value of the type, problem)
     implicit: bool = False  # read by expressions without being declared (Camunda style)
     description: str | None = None
 
@@ -67,6 +68,8 @@ class Model:
         self._requires = {name: d.requires for name, d in self.decisions.items()}
         self._order = list(self.decisions)
         self._plans: dict[tuple[str, ...], list[CompiledDecision]] = {}
+        self._full_plan = list(self.decisions.values())
+        self._binders = [(s.name, s.bind, s.implicit) for s in self.inputs.values()]
 
     # --- description ---------------------------------------------------------------
 
@@ -89,7 +92,9 @@ class Model:
     # --- evaluation -----------------------------------------------------------------
 
     def _plan(self, targets: Sequence[str] | None) -> list[CompiledDecision]:
-        key = tuple(targets) if targets else ()
+        if not targets:
+            return self._full_plan
+        key = tuple(targets)
         plan = self._plans.get(key)
         if plan is None:
             if not targets:
@@ -105,30 +110,28 @@ class Model:
         return plan
 
     def _bind_inputs(self, inputs: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
-        values: dict[str, Any] = dict(self.knowledge)
-        for name, spec in self.inputs.items():
-            if name not in inputs:
-                if not spec.implicit:
-                    problems.append(Problem(f"input '{name}' is missing; it is taken as null",
-                                            Location(element=name), "warning", "missing-input"))
-                values[name] = None
-                continue
-            value = from_python(inputs[name])
-            if spec.coerce is not None and value is not None:
-                value, message = spec.coerce(value)
+        values: dict[str, Any] = self.knowledge.copy()
+        for name, bind, implicit in self._binders:
+            if name in inputs:
+                value, message = bind(inputs[name])
                 if message:
                     problems.append(Problem(f"input '{name}': {message}; it is taken as null",
                                             Location(element=name), "error", "input-type"))
-            values[name] = value
+                values[name] = value
+            else:
+                if not implicit:
+                    problems.append(Problem(f"input '{name}' is missing; it is taken as null",
+                                            Location(element=name), "warning", "missing-input"))
+                values[name] = None
         return values
 
     def evaluate(self, inputs: Mapping[str, Any], *, decisions: Sequence[str] | None = None,
                  trace: bool = False) -> EvaluationResult:
-        if not isinstance(inputs, Mapping):
+        if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise InputError(f"inputs must be a mapping of names to values, not {type(inputs).__name__}")
         problems: list[Problem] = []
-        env = feel.Env(self._bind_inputs(inputs, problems), problems)
-        values = env.vars
+        env = feel.Env(None, problems)
+        env.vars = values = self._bind_inputs(inputs, problems)
         outputs: dict[str, Any] = {}
         fired: dict[str, list[int]] = {}
         steps: list[TraceStep] | None = [] if trace else None
@@ -136,24 +139,22 @@ class Model:
             name = decision.name
             if name in inputs:  # a given value stands in for the decision
                 value = from_python(inputs[name])
-                values[name] = value
-                outputs[name] = value
+                values[name] = outputs[name] = value
                 continue
             started = time.perf_counter() if steps is not None else 0.0
             table = decision.logic.table
-            rules: list[int] = []
             if table is not None:
                 value, rules = table.evaluate(env)
                 fired[name] = rules
             else:
                 value = decision.logic.fn(env)
+                rules = []
             if decision.coerce is not None and value is not None:
                 value, message = decision.coerce(value)
                 if message:
                     problems.append(Problem(f"result of decision '{name}': {message}; it is taken as null",
                                             decision.where, "error", "output-type"))
-            values[name] = value
-            outputs[name] = value
+            values[name] = outputs[name] = value
             if steps is not None:
                 steps.append(self._trace_step(decision, values, value, rules, started))
         if decisions:

@@ -150,10 +150,10 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
         where = Location(file=file, element=data.name)
         _check_type_ref(types, data.type_ref, where)
         inputs[data.name] = InputSpec(data.name, data.type_ref, types.coercer(data.type_ref),
-                                      description=data.description)
+                                      types.binder(data.type_ref), description=data.description)
     for name in implicit:
         if name not in inputs:
-            inputs[name] = InputSpec(name, None, None, implicit=True)
+            inputs[name] = InputSpec(name, None, None, types.binder(None), implicit=True)
 
     model = Model(defs, inputs, compiled, knowledge_env.vars, problems=warnings)
     for service in defs.services:

@@ -9,13 +9,15 @@ a message saying why: the DMN null semantics, made visible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
 from decisions import feel
 from decisions.errors import Location, ModelError, Problem
-from decisions.feel.values import type_name
+from decisions.feel.values import from_python, type_name
 from decisions.model import ItemDefinition
 
 Coercer = Callable[[Any], tuple[Any, "str | None"]]
@@ -116,6 +118,37 @@ class TypeSystem:
             coerce = (lambda v, t=t: self._check(v, t, 0)) if t is not None else None
         self._cache[type_ref] = coerce
         return coerce
+
+    def binder(self, type_ref: str | None) -> Coercer:
+        """Convert a plain Python input to a FEEL value of `type_ref` and check it, in one step.
+
+        The common cases (a number given as int, float or Decimal; a string) are handled
+        without the general conversion, since this runs for every input of every call."""
+        coerce = self.coercer(type_ref)
+        kind = builtin_type(type_ref) if type_ref else None
+
+        def general(raw: Any) -> tuple[Any, str | None]:
+            value = from_python(raw)
+            if coerce is None or value is None:
+                return value, None
+            return coerce(value)
+
+        if kind == "number":
+            def bind_number(raw: Any) -> tuple[Any, str | None]:
+                t = type(raw)
+                if t is int:
+                    return Decimal(raw), None
+                if t is float:
+                    return (Decimal(float.__repr__(raw)), None) if math.isfinite(raw) else (None, None)
+                if t is Decimal:
+                    return (raw, None) if raw.is_finite() else (None, None)
+                return general(raw)
+            return bind_number
+        if kind == "string":
+            def bind_string(raw: Any) -> tuple[Any, str | None]:
+                return (raw, None) if type(raw) is str else general(raw)
+            return bind_string
+        return general
 
     def _check_builtin(self, value: Any, kind: str) -> tuple[Any, str | None]:
         if value is None or _conforms_builtin(value, kind):

@@ -188,3 +188,27 @@ def uses_names(node: Any) -> bool:
     if is_dataclass(node) and not isinstance(node, type):
         return any(uses_names(getattr(node, f.name)) for f in fields(node))
     return False
+
+
+def lookup(index: ColumnIndex, value: Any) -> int | None:
+    """The mask of the rules that can match `value`, or None when the index has no region for it."""
+    kind = type(value)
+    if kind is Decimal:
+        masks = index.number_masks
+        if masks is None or not value.is_finite():
+            return None
+        breaks = index.breaks
+        i = bisect_left(breaks, value)
+        if i < len(breaks) and breaks[i] == value:
+            return masks[2 * i + 1] | index.pending
+        return masks[2 * i] | index.pending
+    if kind is str:
+        strings = index.string_masks
+        if strings is None:
+            return None
+        return strings.get(value, index.other_string_mask) | index.pending
+    if kind is bool:
+        return (index.true_mask if value else index.false_mask) | index.pending
+    if value is None:
+        return index.null_mask | index.pending
+    return None

@@ -19,9 +19,10 @@ from decisions.feel import ast
 from decisions.feel.values import feel_equal
 from decisions.model import DecisionTable
 from decisions.tables.hit_policy import Match, apply_hit_policy
-from decisions.tables.index import ColumnIndex, build_column_index, uses_names
+from decisions.tables.index import ColumnIndex, build_column_index, lookup, uses_names
 
 Getter = Callable[[feel.Env], Any]
+_NOT_CONSTANT: Any = object()
 OutputCell = Callable[[feel.Env], Any]
 UnaryFn = Callable[[feel.Env, Any], "bool | None"]
 PriorityTest = Callable[[Any], bool]
@@ -34,6 +35,7 @@ class CompiledInput:
     getter: Getter
     allowed: UnaryFn | None  # inputValues test
     allowed_text: str | None
+    allowed_index: ColumnIndex | None = None  # the same test, indexed like a one-rule column
 
 
 @dataclass
@@ -75,20 +77,17 @@ class CompiledTable:
         self.output_names = [o.name for o in outputs]
         self.pending_any = any(c.pending for c in columns)
         self.check_outputs = any(o.allowed is not None for o in outputs)
+        # Each rule's result when its outputs are constants: what FIRST and UNIQUE return as is.
+        self._reads = [(i.name, i.getter, i.allowed, col) for i, col in zip(inputs, columns, strict=True)]
+        self.constant_results: list[Any] = [
+            self._shape(c) if c is not None else _NOT_CONSTANT for c in constant_outputs]
 
     # --- evaluation -------------------------------------------------------------------
 
     def _column_mask(self, c: int, value: Any, env: feel.Env) -> int:
-        index = self.columns[c]
-        kind = type(value)
-        if kind is Decimal and index.number_masks is not None and value.is_finite():
-            return index.number_masks[index.number_region(value)] | index.pending
-        if kind is str and index.string_masks is not None:
-            return index.string_masks.get(value, index.other_string_mask) | index.pending
-        if kind is bool:
-            return (index.true_mask if value else index.false_mask) | index.pending
-        if value is None:
-            return index.null_mask | index.pending
+        mask = lookup(self.columns[c], value)
+        if mask is not None:
+            return mask
         # A value the index has no region for (a date, a list...): run every cell.
         mask = 0
         tests = self.cell_tests[c]
@@ -96,6 +95,13 @@ class CompiledTable:
             if tests[r](env, value) is True:
                 mask |= 1 << r
         return mask
+
+    def _allowed(self, inp: CompiledInput, value: Any, env: feel.Env) -> bool:
+        if inp.allowed_index is not None:
+            found = lookup(inp.allowed_index, value)
+            if found is not None:
+                return found == 1
+        return inp.allowed is None or inp.allowed(env, value) is True
 
     def _shape(self, outputs: tuple[Any, ...]) -> Any:
         if self.single_output:
@@ -133,27 +139,36 @@ class CompiledTable:
 
     def evaluate(self, env: feel.Env) -> tuple[Any, list[int]]:
         """Return (result, fired rule numbers, 1-based); problems go to `env.problems`."""
-        problems = env.problems
+        variables = env.vars
         mask = self.full_mask
         values: list[Any] = []
-        for c, inp in enumerate(self.inputs):
-            value = env.vars.get(inp.name) if inp.name is not None else inp.getter(env)
-            if inp.allowed is not None and value is not None and inp.allowed(env, value) is not True:
-                problems.append(Problem(
-                    f"input value {value!r} is not one of the allowed values {inp.allowed_text}",
-                    self.where.with_(column=inp.title), code="input-not-allowed"))
+        for c, (name, getter, allowed, index) in enumerate(self._reads):
+            value = variables.get(name) if name is not None else getter(env)
+            if allowed is not None and value is not None and not self._allowed(self.inputs[c], value, env):
+                env.problems.append(Problem(
+                    f"input value {value!r} is not one of the allowed values {self.inputs[c].allowed_text}",
+                    self.where.with_(column=self.inputs[c].title), code="input-not-allowed"))
                 return None, []
             values.append(value)
-            mask &= self._column_mask(c, value, env)
-            if not mask:
-                break
+            if mask:
+                found = lookup(index, value)
+                mask &= found if found is not None else self._column_mask(c, value, env)
         if mask and self.pending_any:
             mask = self._check_pending(mask, values, env)
         if not mask:
             return self._default(env), []
+        problems = env.problems
         if self.hit_policy == "FIRST":
             r = (mask & -mask).bit_length() - 1
+            shaped = self.constant_results[r]
+            if shaped is not _NOT_CONSTANT:
+                return (shaped.copy() if type(shaped) is dict else shaped), [r + 1]
             return self._shape(self._outputs_of(r, env, problems)), [r + 1]
+        if self.hit_policy == "UNIQUE" and not mask & (mask - 1):
+            r = mask.bit_length() - 1
+            shaped = self.constant_results[r]
+            if shaped is not _NOT_CONSTANT:
+                return (shaped.copy() if type(shaped) is dict else shaped), [r + 1]
         matches: list[Match] = []
         r = 0
         while mask:
@@ -261,6 +276,7 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
         at = where.with_(column=clause.title, text=clause.expression, path="input expression")
         compiled = _compile_expr(clause.expression, scope, at, problems)
         allowed = None
+        test = None
         if clause.input_values and clause.input_values.strip():
             test = _compile_unary(clause.input_values, scope,
                                   where.with_(column=clause.title, text=clause.input_values, path="input values"),
@@ -270,7 +286,13 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             inputs.append(CompiledInput(clause.title, None, lambda env: None, allowed, clause.input_values))
             continue
         name = compiled.ast.name if isinstance(compiled.ast, ast.Name) else None
-        inputs.append(CompiledInput(clause.title, name, compiled.fn, allowed, clause.input_values))
+        allowed_index = None
+        if allowed is not None and test is not None:
+            allowed_index = build_column_index([test.ast], [lambda v, fn=allowed: fn(feel.Env({}, []), v)])
+            if allowed_index.pending:
+                allowed_index = None
+        inputs.append(CompiledInput(clause.title, name, compiled.fn, allowed, clause.input_values,
+                                    allowed_index))
 
     outputs: list[CompiledOutput] = []
     for clause in table.outputs:
@@ -328,9 +350,14 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             constants.append(value)
             all_constant = all_constant and ok
         rule_outputs.append(cells)
-        # Constant outputs are returned as they are, unless they must be checked against allowed values.
-        checked = any(o.allowed is not None for o in outputs)
-        constant_outputs.append(tuple(constants) if all_constant and not checked else None)
+        # Constant outputs are returned as they are; one outside its allowed values is left to
+        # the run-time check, which reports it.
+        if all_constant:
+            check_env = feel.Env({}, [])
+            for out, value in zip(outputs, constants, strict=True):
+                if out.allowed is not None and value is not None and out.allowed(check_env, value) is not True:
+                    all_constant = False
+        constant_outputs.append(tuple(constants) if all_constant else None)
     if problems:
         raise ModelError(problems)
 

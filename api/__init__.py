@@ -1,0 +1,1 @@
+"""The outer layer of Decisionary: the HTTP API and the `decisionary` command line."""
