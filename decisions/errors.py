@@ -35,7 +35,7 @@ class Location:
         if self.file:
             parts.append(f"{self.file}:{self.line}" if self.line else self.file)
         if self.element:
-            parts.append(f"decision '{self.element}'")
+            parts.append(f"'{self.element}'")
         if self.rule is not None:
             parts.append(f"rule {self.rule}")
         if self.column:

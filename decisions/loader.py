@@ -7,12 +7,12 @@ Imported models are found by namespace among the `.dmn` files beside the importi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from decisions.compiled import Model
+from decisions.dmn.imports import find_model_file
 from decisions.compiler import compile_model
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import Definitions
@@ -20,7 +20,6 @@ from decisions.model import Definitions
 Format = Literal["auto", "dmn", "yaml"]
 MAX_MODEL_BYTES = 50 * 1024 * 1024
 _SUFFIXES = {".dmn": "dmn", ".xml": "dmn", ".yaml": "yaml", ".yml": "yaml"}
-_NAMESPACE = re.compile(rb"<(?:[\w.-]+:)?definitions\b[^>]*?\snamespace\s*=\s*[\"']([^\"']*)[\"']", re.DOTALL)
 
 
 def _looks_like_path(text: str) -> bool:
@@ -64,21 +63,6 @@ def read_definitions(source: str | Path | bytes, *, format: Format = "auto",
     return read_yaml(text, file=file)
 
 
-def _find_namespace(namespace: str, folders: Sequence[Path], exclude: str | None) -> Path | None:
-    for folder in folders:
-        for path in sorted(folder.glob("*.dmn")):
-            if exclude is not None and path.resolve() == Path(exclude).resolve():
-                continue
-            try:
-                with path.open("rb") as handle:
-                    match = _NAMESPACE.search(handle.read(65536))
-            except OSError:
-                continue
-            if match and match.group(1).decode("utf-8", "replace").strip() == namespace:
-                return path
-    return None
-
-
 def load(source: str | Path | bytes, *, format: Format = "auto",
          search_paths: Sequence[str | Path] = (), _loading: frozenset[str] = frozenset()) -> Model:
     """Load and compile a model from a file path or from its text (DMN XML or YAML)."""
@@ -92,7 +76,8 @@ def load(source: str | Path | bytes, *, format: Format = "auto",
             if imp.namespace in _loading or imp.namespace == defs.namespace:
                 raise ModelError(Problem(f"import '{imp.name}' forms an import cycle",
                                          Location(file=defs.source.file), code="import-cycle"))
-            path = _find_namespace(imp.namespace, folders, defs.source.file)
+            path = find_model_file(imp.namespace, folders,
+                                   Path(defs.source.file) if defs.source.file else None)
             if path is None:
                 raise ModelError(Problem(
                     f"imported model '{imp.name}' (namespace {imp.namespace}) was not found beside the model",

@@ -1,0 +1,333 @@
+"""DMN XML reader: a `.dmn` document (DMN 1.1 to 1.5) -> `decisions.model.Definitions`.
+
+Requirements between elements are hrefs to ids in the XML; the model names elements, so the
+reader resolves `#id` (and `<own namespace>#id`) to the element's name, and
+`<imported namespace>#id` to `<import name>.<element name>` when the imported model can be
+found (see `decisions.dmn.imports`); otherwise the raw href is kept for the compiler.
+
+Problems are collected per top-level element, so one bad decision does not hide another;
+the reader raises one `ModelError` carrying all of them.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from decisions.dmn.imports import DRG_ELEMENTS, ImportIndex
+from decisions.dmn.namespaces import (
+    DECISIONARY_NAMESPACE,
+    SUPPORTED_VERSIONS,
+    dmn_version_of,
+    is_feel_namespace,
+)
+from decisions.dmn.read_expressions import expression_in, join, read_function
+from decisions.dmn.safe_xml import XmlDocument, parse_xml
+from decisions.dmn.xml_scope import NON_SEMANTIC, XmlScope, attribute_name, local_name
+from decisions.errors import Location, ModelError, Problem
+from decisions.model import (
+    BusinessKnowledgeModel,
+    Decision,
+    DecisionService,
+    Definitions,
+    FunctionDefinition,
+    Import,
+    InputData,
+    ItemDefinition,
+    Parameter,
+    Source,
+)
+
+T = TypeVar("T")
+
+# Children of <definitions> that carry nothing the engine uses (documentation, diagrams, ...).
+_IGNORED_IN_DEFINITIONS = frozenset(
+    {
+        "knowledgeSource", "textAnnotation", "association", "group", "elementCollection",
+        "performanceIndicator", "organizationUnit", "businessContextElement", "dmnDI", "DMNDI",
+    }
+) | NON_SEMANTIC
+_DECISION_PARTS = frozenset(
+    {
+        "question", "allowedAnswers", "variable", "informationRequirement", "knowledgeRequirement",
+        "authorityRequirement", "supportedObjective", "impactedPerformanceIndicator", "decisionMaker",
+        "decisionOwner", "usingProcess", "usingTask",
+    }
+)
+_BKM_PARTS = frozenset({"variable", "encapsulatedLogic", "knowledgeRequirement", "authorityRequirement"})
+_SERVICE_PARTS = frozenset({"variable", "outputDecision", "encapsulatedDecision", "inputDecision", "inputData"})
+_ITEM_PARTS = frozenset({"typeRef", "allowedValues", "typeConstraint", "itemComponent", "functionItem"})
+
+
+def read_dmn(
+    data: bytes | str,
+    *,
+    file: str | None = None,
+    search_paths: Sequence[str | Path] = (),
+    imported: Iterable[Definitions] = (),
+) -> Definitions:
+    """Read a DMN document. `file` names it in errors and locates imported models next to it.
+
+    `imported`: models already read, used to resolve hrefs into their namespaces;
+    `search_paths`: more folders whose `.dmn` files may be imported.
+    """
+    doc = parse_xml(data, file=file)
+    namespace, local = local_name(doc.root.tag)
+    if local != "definitions":
+        seen = f"<{local}> in namespace '{namespace}'" if namespace else f"<{local}> without namespace"
+        raise ModelError(Problem(
+            f"not a DMN model: the root element is {seen}; expected <definitions>",
+            Location(file=file, line=doc.line(doc.root)), code="dmn-root",
+        ))
+    version = dmn_version_of(namespace)
+    if version is None:
+        seen = f"namespace '{namespace}'" if namespace else "no namespace"
+        raise ModelError(Problem(
+            f"unknown DMN namespace: <definitions> has {seen}; supported are DMN "
+            f"{', '.join(SUPPORTED_VERSIONS)} (e.g. https://www.omg.org/spec/DMN/20230324/MODEL/ for 1.5)",
+            Location(file=file, line=doc.line(doc.root)), code="dmn-namespace",
+        ))
+    folders = [Path(folder) for folder in search_paths]
+    if file is not None:
+        folders.insert(0, Path(file).parent)
+    index = ImportIndex(given=imported, folders=folders, exclude=Path(file) if file is not None else None)
+    try:
+        return _DefinitionsReader(doc, namespace, version, file, index).read()
+    except RecursionError:
+        raise ModelError(Problem("the model's expressions are nested too deeply to read",
+                                 Location(file=file), code="too-deep")) from None
+
+
+def read_dmn_file(path: str | Path, *, search_paths: Sequence[str | Path] = (),
+                  imported: Iterable[Definitions] = ()) -> Definitions:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise ModelError(Problem(f"cannot read the file: {error.strerror or error}",
+                                 Location(file=str(path)), code="io")) from None
+    return read_dmn(data, file=str(path), search_paths=search_paths, imported=imported)
+
+
+class _DefinitionsReader:
+    def __init__(self, doc: XmlDocument, namespace: str, version: str, file: str | None,
+                 index: ImportIndex) -> None:
+        self.doc = doc
+        self.version = version
+        self.file = file
+        self.index = index
+        self.scope = XmlScope(doc, namespace, file, self._type_ref)
+        self.model_namespace = (doc.root.get("namespace") or "").strip()
+        self.imports: dict[str, Import] = {}
+        self.ids: dict[str, str] = {}
+        self.problems: list[Problem] = []
+
+    def read(self) -> Definitions:
+        root, scope = self.doc.root, self.scope
+        defs = Definitions(
+            name=attribute_name(root) or "",
+            namespace=self.model_namespace,
+            id=root.get("id"),
+            dmn_version=self.version,
+            key=root.get(f"{{{DECISIONARY_NAMESPACE}}}key"),
+            description=scope.plain_text(root, "description"),
+            expression_language=root.get("expressionLanguage"),
+            source=Source(self.file, scope.line(root)),
+        )
+        for element in scope.all(root, "import"):
+            self._append(defs.imports, self._import, element)
+        self.imports = {imported.namespace: imported for imported in defs.imports}
+        for local, child in scope.children(root):
+            identifier, name = child.get("id"), attribute_name(child)
+            if local in DRG_ELEMENTS and identifier and name:
+                self.ids[identifier] = name
+        for local, child in scope.children(root):
+            if local == "itemDefinition":
+                self._append(defs.item_definitions, self._item, child)
+            elif local == "inputData":
+                self._append(defs.inputs, self._input, child)
+            elif local == "decision":
+                self._append(defs.decisions, self._decision, child)
+            elif local == "businessKnowledgeModel":
+                self._append(defs.knowledge_models, self._bkm, child)
+            elif local == "decisionService":
+                self._append(defs.services, self._service, child)
+            elif local not in _IGNORED_IN_DEFINITIONS and local != "import":
+                self.problems.append(Problem(f"unknown element <{local}> in <definitions>",
+                                             scope.location(child), code="dmn-unknown-element"))
+        if self.problems:
+            raise ModelError(self.problems)
+        return defs
+
+    def _append(self, into: list[T], read: Callable[[ET.Element], T], element: ET.Element) -> None:
+        """Read one top-level element; a problem is recorded and reading goes on with the next."""
+        try:
+            into.append(read(element))
+        except ModelError as error:
+            self.problems.extend(error.problems)
+
+    # --- names, types and references ------------------------------------------------
+
+    def _type_ref(self, value: str | None) -> str | None:
+        """A typeRef as the model writes it; DMN 1.1 QNames (`feel:string`, `tns:tX`) lose the prefix."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        prefix, colon, local = value.partition(":")
+        uri = self.doc.prefixes.get(prefix) if colon else None
+        if uri is None:
+            return value
+        if is_feel_namespace(uri) or dmn_version_of(uri) is not None or uri == self.model_namespace:
+            return local
+        imported = self.imports.get(uri)
+        if imported is not None and imported.name:
+            return f"{imported.name}.{local}"
+        return value
+
+    def _name(self, element: ET.Element, what: str, scope: XmlScope) -> str:
+        name = attribute_name(element)
+        if not name:
+            ident = element.get("id")
+            described = f"{what} with id '{ident}'" if ident else what
+            raise scope.error(f"{described} has no name", element)
+        return name
+
+    def _href(self, element: ET.Element, scope: XmlScope, path: str) -> str:
+        href = (element.get("href") or "").strip()
+        local = local_name(element.tag)[1]
+        if not href:
+            raise scope.error(f"<{local}> has no href", element, path, code="dmn-href")
+        namespace, sep, ident = href.rpartition("#")
+        if not sep:
+            namespace, ident = "", href
+        if not namespace or namespace == self.model_namespace:
+            name = self.ids.get(ident)
+            if name is None:
+                raise scope.error(f"<{local} href={href!r}> names no element of this model", element, path,
+                                  code="dmn-href")
+            return name
+        imported = self.imports.get(namespace)
+        if imported is not None:
+            names = self.index.names(namespace)
+            if names is not None and ident in names:
+                return f"{imported.name}.{names[ident]}" if imported.name else names[ident]
+        return href
+
+    def _hrefs(self, parent: ET.Element, wrapper: str | None, name: str, scope: XmlScope) -> list[str]:
+        """Names referenced by `<wrapper><name href=.../></wrapper>` children (or `<name>` directly)."""
+        result: list[str] = []
+        holders = scope.all(parent, wrapper) if wrapper else [parent]
+        for holder in holders:
+            for reference in scope.all(holder, name):
+                result.append(self._href(reference, scope, join(wrapper or "", name)))
+        return result
+
+    def _variable_type(self, element: ET.Element, scope: XmlScope) -> str | None:
+        variable = scope.child(element, "variable")
+        return scope.type_ref(variable) if variable is not None else None
+
+    def _check_parts(self, element: ET.Element, allowed: frozenset[str], what: str, scope: XmlScope) -> None:
+        for local, child in scope.children(element):
+            if local not in allowed and local not in NON_SEMANTIC:
+                raise scope.error(f"unknown or unsupported element <{local}> in {what}", child,
+                                  code="dmn-unknown-element")
+
+    # --- elements ----------------------------------------------------------------
+
+    def _import(self, element: ET.Element) -> Import:
+        namespace = (element.get("namespace") or "").strip()
+        if not namespace:
+            raise self.scope.error("<import> has no namespace", element, code="dmn-import")
+        return Import(
+            namespace=namespace,
+            name=attribute_name(element) or "",
+            location=element.get("locationURI"),
+            import_type=element.get("importType"),
+        )
+
+    def _item(self, element: ET.Element, path: str = "") -> ItemDefinition:
+        what = "item component" if path else "item definition"
+        scope = self.scope.for_element(attribute_name(element))
+        name = self._name(element, what, scope)
+        self._check_parts(element, _ITEM_PARTS, f"{what} '{name}'", scope)
+        type_ref_element = scope.child(element, "typeRef")
+        item = ItemDefinition(
+            name=name,
+            type_ref=self._type_ref(type_ref_element.text) if type_ref_element is not None else None,
+            allowed_values=scope.text_of(scope.child(element, "allowedValues")),
+            type_constraint=scope.text_of(scope.child(element, "typeConstraint")),
+            components=[self._item(child, join(path, name)) for child in scope.all(element, "itemComponent")],
+            is_collection=(element.get("isCollection") or "").strip().lower() in ("true", "1"),
+            id=element.get("id"),
+        )
+        function_item = scope.child(element, "functionItem")
+        if function_item is not None:
+            item.function_parameters = [
+                Parameter(name=attribute_name(parameter) or "", type_ref=scope.type_ref(parameter))
+                for parameter in scope.all(function_item, "parameters")
+            ]
+            item.function_output = scope.type_ref(function_item, "outputTypeRef")
+        return item
+
+    def _input(self, element: ET.Element) -> InputData:
+        scope = self.scope.for_element(attribute_name(element))
+        name = self._name(element, "input data", scope)
+        return InputData(
+            name=name,
+            type_ref=self._variable_type(element, scope),
+            id=element.get("id"),
+            description=scope.plain_text(element, "description"),
+            source=scope.source(element),
+        )
+
+    def _decision(self, element: ET.Element) -> Decision:
+        scope = self.scope.for_element(attribute_name(element))
+        name = self._name(element, "decision", scope)
+        logic = expression_in(scope, element, "", also_allowed=_DECISION_PARTS, what=f"decision '{name}'")
+        return Decision(
+            name=name,
+            logic=logic,
+            type_ref=self._variable_type(element, scope),
+            required_inputs=self._hrefs(element, "informationRequirement", "requiredInput", scope),
+            required_decisions=self._hrefs(element, "informationRequirement", "requiredDecision", scope),
+            required_knowledge=self._hrefs(element, "knowledgeRequirement", "requiredKnowledge", scope),
+            id=element.get("id"),
+            description=scope.plain_text(element, "description"),
+            question=scope.plain_text(element, "question"),
+            allowed_answers=scope.plain_text(element, "allowedAnswers"),
+            source=scope.source(element),
+        )
+
+    def _bkm(self, element: ET.Element) -> BusinessKnowledgeModel:
+        scope = self.scope.for_element(attribute_name(element))
+        name = self._name(element, "business knowledge model", scope)
+        self._check_parts(element, _BKM_PARTS, f"business knowledge model '{name}'", scope)
+        logic_element = scope.child(element, "encapsulatedLogic")
+        logic: FunctionDefinition | None = None
+        if logic_element is not None:
+            logic = read_function(scope, logic_element, "encapsulatedLogic")
+        return BusinessKnowledgeModel(
+            name=name,
+            logic=logic,
+            type_ref=self._variable_type(element, scope),
+            required_knowledge=self._hrefs(element, "knowledgeRequirement", "requiredKnowledge", scope),
+            id=element.get("id"),
+            description=scope.plain_text(element, "description"),
+            source=scope.source(element),
+        )
+
+    def _service(self, element: ET.Element) -> DecisionService:
+        scope = self.scope.for_element(attribute_name(element))
+        name = self._name(element, "decision service", scope)
+        self._check_parts(element, _SERVICE_PARTS, f"decision service '{name}'", scope)
+        return DecisionService(
+            name=name,
+            output_decisions=self._hrefs(element, None, "outputDecision", scope),
+            encapsulated_decisions=self._hrefs(element, None, "encapsulatedDecision", scope),
+            input_decisions=self._hrefs(element, None, "inputDecision", scope),
+            input_data=self._hrefs(element, None, "inputData", scope),
+            type_ref=self._variable_type(element, scope),
+            id=element.get("id"),
+            source=scope.source(element),
+        )

@@ -1,0 +1,202 @@
+"""DMN XML writer: `decisions.model.Definitions` -> a DMN 1.x document (1.5 by default).
+
+Requirements are written as hrefs to element ids. Elements without an id get one derived
+from their name (stable: the same model always gives the same document). A reference to an
+imported element (`<import name>.<element name>`) becomes `<namespace>#<id>`; the id is taken
+from the imported model when the caller passes it, else derived from the name the same way,
+which matches models this writer produced.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+
+from decisions.dmn.namespaces import DECISIONARY_NAMESPACE, DMN_NAMESPACES, FEEL_NAMESPACES
+from decisions.dmn.write_expressions import ExpressionWriter, sub, text_child
+from decisions.errors import Location, ModelError, Problem
+from decisions.model import BusinessKnowledgeModel, Decision, DecisionService, Definitions, ItemDefinition
+
+# FEEL type names that DMN 1.1 writes as `feel:` QNames (names with spaces cannot be QNames).
+_FEEL_TYPES = frozenset(
+    {"number", "string", "boolean", "date", "time", "dateTime", "dayTimeDuration", "yearMonthDuration",
+     "Any", "context", "list", "function", "range"}
+)
+_NOT_ID_CHARACTER = re.compile(r"[^\w.-]")
+_NOT_XML_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def stable_id(name: str) -> str:
+    """An XML id derived from a name: `Risk Category` -> `_Risk_Category`."""
+    return "_" + _NOT_ID_CHARACTER.sub("_", name.strip())
+
+
+def write_dmn(defs: Definitions, *, version: str = "1.5", imported: Iterable[Definitions] = ()) -> str:
+    """The DMN XML text of `defs`. `imported`: the imported models, to write hrefs with their ids."""
+    if version not in DMN_NAMESPACES:
+        raise ValueError(f"unknown DMN version {version!r}; expected one of {', '.join(DMN_NAMESPACES)}")
+    try:
+        return _Writer(defs, version, imported).document()
+    except RecursionError:
+        raise ModelError(Problem("the model's expressions are nested too deeply to write",
+                                 Location(file=defs.source.file), code="too-deep")) from None
+
+
+class _Writer:
+    def __init__(self, defs: Definitions, version: str, imported: Iterable[Definitions]) -> None:
+        self.defs = defs
+        self.version = version
+        self.file = defs.source.file
+        self.imported_ids: dict[str, dict[str, str]] = {}
+        for model in imported:
+            ids = self.imported_ids.setdefault(model.namespace, {})
+            for group in (model.inputs, model.decisions, model.knowledge_models, model.services):
+                for element in group:
+                    ids.setdefault(element.name, element.id or stable_id(element.name))
+        self.ids = self._assign_ids()
+
+    def _assign_ids(self) -> dict[tuple[str, str], str]:
+        """Id of every DRG element by (kind, name); kinds: input, decision, knowledge."""
+        groups = (
+            ("input", self.defs.inputs), ("decision", self.defs.decisions),
+            ("knowledge", self.defs.knowledge_models), ("knowledge", self.defs.services),
+        )
+        used = {element.id for _, group in groups for element in group if element.id}
+        ids: dict[tuple[str, str], str] = {}
+        for kind, group in groups:
+            for element in group:
+                identifier = element.id
+                if not identifier:
+                    base = identifier = stable_id(element.name)
+                    suffix = 2
+                    while identifier in used:
+                        identifier, suffix = f"{base}_{suffix}", suffix + 1
+                    used.add(identifier)
+                ids.setdefault((kind, element.name), identifier)
+        return ids
+
+    def _type_ref(self, type_ref: str | None) -> str | None:
+        if type_ref is not None and self.version == "1.1" and type_ref in _FEEL_TYPES:
+            return f"feel:{type_ref}"
+        return type_ref
+
+    def _href(self, name: str, kind: str, owner: str) -> str:
+        identifier = self.ids.get((kind, name))
+        if identifier is None:
+            identifier = next((ident for (_, other), ident in self.ids.items() if other == name), None)
+        if identifier is not None:
+            return f"#{identifier}"
+        if "#" in name:  # an href the reader could not resolve, kept verbatim
+            return name
+        for imported in sorted(self.defs.imports, key=lambda i: len(i.name), reverse=True):
+            if imported.name and name.startswith(imported.name + "."):
+                element = name[len(imported.name) + 1:]
+                ident = self.imported_ids.get(imported.namespace, {}).get(element) or stable_id(element)
+                return f"{imported.namespace}#{ident}"
+        raise ModelError(Problem(
+            f"'{owner}' refers to '{name}', which is neither an element of this model nor of an import",
+            Location(file=self.file, element=owner), code="dmn-href",
+        ))
+
+    def _expressions(self, element: str) -> ExpressionWriter:
+        return ExpressionWriter(self.version, self._type_ref, self.file, element)
+
+    def document(self) -> str:
+        defs = self.defs
+        attributes: dict[str, str | None] = {"xmlns": DMN_NAMESPACES[self.version]}
+        if self.version == "1.1":
+            attributes["xmlns:feel"] = FEEL_NAMESPACES["1.1"]
+        if defs.key is not None:
+            attributes["xmlns:decisionary"] = DECISIONARY_NAMESPACE
+        attributes.update(id=defs.id, name=defs.name, namespace=defs.namespace,
+                          expressionLanguage=defs.expression_language)
+        if defs.key is not None:
+            attributes["decisionary:key"] = defs.key
+        root = ET.Element("definitions", {k: v for k, v in attributes.items() if v is not None})
+        if defs.description is not None:
+            sub(root, "description").text = defs.description
+        for imported in defs.imports:
+            sub(root, "import", namespace=imported.namespace, name=imported.name,
+                locationURI=imported.location, importType=imported.import_type)
+        for item in defs.item_definitions:
+            self._item(root, item, "itemDefinition")
+        for input_data in defs.inputs:
+            element = sub(root, "inputData", id=self.ids[("input", input_data.name)], name=input_data.name)
+            if input_data.description is not None:
+                sub(element, "description").text = input_data.description
+            sub(element, "variable", name=input_data.name, typeRef=self._type_ref(input_data.type_ref))
+        for decision in defs.decisions:
+            self._decision(root, decision)
+        for bkm in defs.knowledge_models:
+            self._bkm(root, bkm)
+        for service in defs.services:
+            self._service(root, service)
+        ET.indent(root, space="  ")
+        text = ET.tostring(root, encoding="unicode")
+        bad = _NOT_XML_CHARACTER.search(text)
+        if bad is not None:  # ElementTree writes them as they are, which no XML parser accepts
+            raise ModelError(Problem(
+                f"the model contains the character U+{ord(bad.group()):04X}, which XML cannot hold "
+                f"(near {text[max(0, bad.start() - 40):bad.start()]!r})",
+                Location(file=self.file), code="dmn-character",
+            ))
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+
+    def _item(self, parent: ET.Element, item: ItemDefinition, tag: str) -> None:
+        is_collection = "true" if item.is_collection else None
+        element = sub(parent, tag, id=item.id, name=item.name, isCollection=is_collection)
+        writer = self._expressions(item.name)
+        if item.type_ref is not None:
+            sub(element, "typeRef").text = self._type_ref(item.type_ref)
+        text_child(element, "allowedValues", item.allowed_values)
+        if item.type_constraint is not None:
+            writer.at_least("1.5", "a type constraint")
+            text_child(element, "typeConstraint", item.type_constraint)
+        for component in item.components:
+            self._item(element, component, "itemComponent")
+        if item.function_parameters is not None or item.function_output is not None:
+            writer.at_least("1.3", "a function item definition")
+            function = sub(element, "functionItem", outputTypeRef=self._type_ref(item.function_output))
+            for parameter in item.function_parameters or []:
+                sub(function, "parameters", name=parameter.name, typeRef=self._type_ref(parameter.type_ref))
+
+    def _decision(self, parent: ET.Element, decision: Decision) -> None:
+        element = sub(parent, "decision", id=self.ids[("decision", decision.name)], name=decision.name)
+        for tag, text in (("description", decision.description), ("question", decision.question),
+                          ("allowedAnswers", decision.allowed_answers)):
+            if text is not None:
+                sub(element, tag).text = text
+        sub(element, "variable", name=decision.name, typeRef=self._type_ref(decision.type_ref))
+        for tag, kind, names in (("requiredDecision", "decision", decision.required_decisions),
+                                 ("requiredInput", "input", decision.required_inputs)):
+            for name in names:
+                sub(sub(element, "informationRequirement"), tag, href=self._href(name, kind, decision.name))
+        for name in decision.required_knowledge:
+            requirement = sub(element, "knowledgeRequirement")
+            sub(requirement, "requiredKnowledge", href=self._href(name, "knowledge", decision.name))
+        if decision.logic is not None:
+            self._expressions(decision.name).write(element, decision.logic)
+
+    def _bkm(self, parent: ET.Element, bkm: BusinessKnowledgeModel) -> None:
+        element = sub(parent, "businessKnowledgeModel", id=self.ids[("knowledge", bkm.name)], name=bkm.name)
+        if bkm.description is not None:
+            sub(element, "description").text = bkm.description
+        sub(element, "variable", name=bkm.name, typeRef=self._type_ref(bkm.type_ref))
+        if bkm.logic is not None:
+            self._expressions(bkm.name).function(element, bkm.logic, "encapsulatedLogic")
+        for name in bkm.required_knowledge:
+            requirement = sub(element, "knowledgeRequirement")
+            sub(requirement, "requiredKnowledge", href=self._href(name, "knowledge", bkm.name))
+
+    def _service(self, parent: ET.Element, service: DecisionService) -> None:
+        element = sub(parent, "decisionService", id=self.ids[("knowledge", service.name)], name=service.name)
+        sub(element, "variable", name=service.name, typeRef=self._type_ref(service.type_ref))
+        for tag, kind, names in (
+            ("outputDecision", "decision", service.output_decisions),
+            ("encapsulatedDecision", "decision", service.encapsulated_decisions),
+            ("inputDecision", "decision", service.input_decisions),
+            ("inputData", "input", service.input_data),
+        ):
+            for name in names:
+                sub(element, tag, href=self._href(name, kind, service.name))

@@ -1,0 +1,106 @@
+"""Reading plain values from the YAML tree: texts, names, flags, with located errors."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from decisions.errors import Location, ModelError, Problem
+from decisions.model import Parameter, Source
+from decisions.yaml_format.tree import YMap, YNode, YScalar, YSeq, describe, is_null
+from decisions.yaml_format.vocabulary import FUNCTION_KINDS
+
+
+class YamlValues:
+    """The reader's state (file, problems, element being read) and its readers of plain values."""
+
+    def __init__(self, file: str | None) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.element: str | None = None
+        self.element_line: int | None = None
+
+    def fail(self, message: str, node: YNode | None, path: str, **extra: object) -> ModelError:
+        line = node.line if node is not None else None
+        location = Location(file=self.file, element=self.element, path=path or None, line=line)
+        return ModelError(Problem(message, location.with_(**extra) if extra else location, code="yaml-structure"))
+
+    def mapping(self, node: YNode, path: str, what: str, allowed: frozenset[str] | tuple[str, ...]) -> YMap:
+        if not isinstance(node, YMap):
+            raise self.fail(f"{what} must be a mapping, not {describe(node)}", node, path)
+        for key in node.entries:
+            if key not in allowed:
+                expected = ", ".join(sorted(allowed))
+                raise self.fail(f"unknown key '{key}' in {what}; expected one of: {expected}",
+                                node.entries[key], f"{path}.{key}" if path else key, line=node.key_lines.get(key))
+        return node
+
+    def section(self, node: YNode | None, path: str) -> dict[str, YNode]:
+        """A mapping of names to specs (empty when absent or null)."""
+        return self.named_section(node, path).entries
+
+    def named_section(self, node: YNode | None, path: str) -> YMap:
+        if node is None or is_null(node):
+            return YMap({}, node.line if node is not None else 0)
+        if not isinstance(node, YMap):
+            raise self.fail(f"'{path}' must be a mapping of names, not {describe(node)}", node, path)
+        return node
+
+    def text(self, node: YNode, path: str, what: str) -> str:
+        if not isinstance(node, YScalar):
+            raise self.fail(f"{what} must be a text, not {describe(node)}", node, path)
+        return node.text
+
+    def optional(self, holder: YMap, key: str, path: str) -> str | None:
+        """An optional plain value (a name, type or description): absent or null -> None."""
+        node = holder.entries.get(key)
+        if node is None or is_null(node):
+            return None
+        return self.text(node, f"{path}.{key}", f"'{key}'")
+
+    def feel(self, node: YNode, path: str, what: str = "a FEEL text") -> str:
+        """FEEL source as written: plain scalars keep their spelling; an empty value is ''."""
+        text = self.text(node, path, what)
+        if isinstance(node, YScalar) and node.plain and node.is_null and text in ("", "~"):
+            return ""
+        return text
+
+    def boolean(self, node: YNode, path: str) -> bool:
+        text = self.text(node, path, "a yes/no value").strip().lower()
+        if text in ("true", "yes", "on"):
+            return True
+        if text in ("false", "no", "off", ""):
+            return False
+        raise self.fail(f"expected true or false, not '{text}'", node, path)
+
+    def names(self, node: YNode | None, path: str) -> list[str]:
+        if node is None or is_null(node):
+            return []
+        if isinstance(node, YScalar):
+            return [node.text]
+        if not isinstance(node, YSeq):
+            raise self.fail(f"expected a list of names, not {describe(node)}", node, path)
+        return [self.text(item, f"{path}[{index}]", "a name") for index, item in enumerate(node.items, 1)]
+
+    def source(self, node: YNode) -> Source:
+        return Source(self.file, node.line)
+
+    def element_source(self) -> Source:
+        """Where the element being read starts: the line of its name."""
+        return Source(self.file, self.element_line)
+
+    def parameters(self, node: YNode | None, path: str) -> list[Parameter]:
+        result: list[Parameter] = []
+        for name, type_node in self.section(node, path).items():
+            type_ref = None
+            if not is_null(type_node):
+                type_ref = self.text(type_node, f"{path}.{name}", f"the type of parameter '{name}'")
+            result.append(Parameter(name=name, type_ref=type_ref))
+        return result
+
+    def function_kind(self, spec: YMap, path: str) -> Literal["FEEL", "Java", "PMML"]:
+        text = self.optional(spec, "kind", path) or "FEEL"
+        kind = FUNCTION_KINDS.get(text.strip().upper())
+        if kind is None:
+            raise self.fail(f"unknown function kind '{text}'; expected FEEL, Java or PMML", spec.entries["kind"],
+                            f"{path}.kind")
+        return kind

@@ -1,0 +1,239 @@
+"""Reading a whole model from YAML: the top level, types, inputs, decisions, knowledge, services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from decisions.errors import Location, ModelError, Problem
+from decisions.model import (
+    BusinessKnowledgeModel,
+    Decision,
+    DecisionService,
+    Definitions,
+    FunctionDefinition,
+    Import,
+    InputData,
+    ItemDefinition,
+    LiteralExpression,
+    Source,
+)
+from decisions.yaml_format.read_expressions import ExpressionReader
+from decisions.yaml_format.tree import YMap, YNode, YScalar, describe, is_null, parse_yaml_tree
+from decisions.yaml_format.vocabulary import EXPRESSION_KEYS, SUPPORTED_DMN_VERSIONS, TOP_KEYS
+
+T = TypeVar("T")
+
+
+def read_yaml(text: str | bytes, *, file: str | None = None) -> Definitions:
+    """Read the YAML form of a model. Errors are `ModelError`s located by file, line and path."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    tree = parse_yaml_tree(text, file=file)
+    if tree is None:
+        raise ModelError(Problem("the YAML document is empty; expected a mapping starting with 'model:'",
+                                 Location(file=file, line=1), code="yaml-structure"))
+    try:
+        return ModelReader(file).read(tree)
+    except RecursionError:
+        raise ModelError(Problem("the model's expressions are nested too deeply to read",
+                                 Location(file=file), code="too-deep")) from None
+
+
+class ModelReader(ExpressionReader):
+    """The top level and the named elements; flat `requires` lists are resolved at the end."""
+
+    def __init__(self, file: str | None) -> None:
+        super().__init__(file)
+        self.flat_requirements: list[tuple[Decision, YNode]] = []  # resolved once every name is known
+        self.declared: dict[str, set[str]] = {}  # section -> names, including elements that failed to read
+
+    def read_section(self, into: list[T], read: Callable[[str, YNode], T], node: YNode | None, path: str) -> None:
+        """Read each named element of a section; a problem is recorded and reading goes on with the next."""
+        section = self.named_section(node, path)
+        self.declared[path] = set(section.entries)
+        for name, value in section.entries.items():
+            self.element, self.element_line = name, section.key_lines.get(name)
+            try:
+                into.append(read(name, value))
+            except ModelError as error:
+                self.problems.extend(error.problems)
+        self.element, self.element_line = None, None
+
+    def read(self, tree: YNode) -> Definitions:
+        if not isinstance(tree, YMap):
+            raise self.fail(f"the top level must be a mapping (model:, inputs:, decisions:, ...), "
+                            f"not {describe(tree)}", tree, "")
+        top = self.mapping(tree, "", "the model", TOP_KEYS)
+        if "model" not in top.entries:
+            raise self.fail("the model has no name: add 'model: <name>' at the top level", tree, "")
+        version = self.optional(top, "dmn version", "") or "1.5"
+        if version not in SUPPORTED_DMN_VERSIONS:
+            raise self.fail(f"unknown DMN version '{version}'; expected one of {', '.join(SUPPORTED_DMN_VERSIONS)}",
+                            top.entries["dmn version"], "dmn version")
+        defs = Definitions(
+            name=self.text(top.entries["model"], "model", "the model name"),
+            namespace=self.optional(top, "namespace", "") or "",
+            id=self.optional(top, "id", ""),
+            dmn_version=version,
+            key=self.optional(top, "key", ""),
+            description=self.optional(top, "description", ""),
+            expression_language=self.optional(top, "expression language", ""),
+            source=Source(self.file, tree.line),
+        )
+        sections = top.entries
+        self.read_section(defs.imports, self.import_, sections.get("imports"), "imports")
+        self.read_section(defs.item_definitions, self.item, sections.get("types"), "types")
+        self.read_section(defs.inputs, self.input, sections.get("inputs"), "inputs")
+        self.read_section(defs.decisions, self.decision, sections.get("decisions"), "decisions")
+        self.read_section(defs.knowledge_models, self.bkm, sections.get("knowledge"), "knowledge")
+        self.read_section(defs.services, self.service, sections.get("services"), "services")
+        for decision, node in self.flat_requirements:
+            self.element = decision.name
+            try:
+                self.resolve(decision, node)
+            except ModelError as error:
+                self.problems.extend(error.problems)
+        self.element = None
+        if self.problems:
+            raise ModelError(self.problems)
+        return defs
+
+    def import_(self, name: str, node: YNode) -> Import:
+        path = f"imports.{name}"
+        if isinstance(node, YScalar):
+            return Import(namespace=node.text, name=name)
+        spec = self.mapping(node, path, f"import '{name}'", ("namespace", "location", "type"))
+        namespace = self.optional(spec, "namespace", path)
+        if not namespace:
+            raise self.fail(f"import '{name}' has no namespace", node, path)
+        return Import(namespace=namespace, name=name, location=self.optional(spec, "location", path),
+                      import_type=self.optional(spec, "type", path))
+
+    def item(self, name: str, node: YNode, path: str = "") -> ItemDefinition:
+        path = path or f"types.{name}"
+        if isinstance(node, YScalar):
+            return ItemDefinition(name=name, type_ref=None if is_null(node) else node.text)
+        spec = self.mapping(node, path, f"type '{name}'",
+                            ("type", "allowed", "constraint", "components", "collection", "function", "id"))
+        item = ItemDefinition(
+            name=name,
+            type_ref=self.optional(spec, "type", path),
+            allowed_values=self.optional(spec, "allowed", path),
+            type_constraint=self.optional(spec, "constraint", path),
+            is_collection=self.boolean(spec.entries["collection"], f"{path}.collection")
+            if "collection" in spec.entries else False,
+            id=self.optional(spec, "id", path),
+        )
+        components = spec.entries.get("components")
+        for component, component_node in self.section(components, f"{path}.components").items():
+            item.components.append(self.item(component, component_node, f"{path}.components.{component}"))
+        if "function" in spec.entries:
+            function_path = f"{path}.function"
+            function = self.mapping(spec.entries["function"], function_path, "a function type",
+                                    ("parameters", "returns"))
+            item.function_parameters = self.parameters(function.entries.get("parameters"),
+                                                       f"{function_path}.parameters")
+            item.function_output = self.optional(function, "returns", function_path)
+        return item
+
+    def input(self, name: str, node: YNode) -> InputData:
+        path = f"inputs.{name}"
+        if isinstance(node, YScalar):
+            type_ref = None if is_null(node) else node.text
+            return InputData(name=name, type_ref=type_ref, source=self.element_source())
+        spec = self.mapping(node, path, f"input '{name}'", ("type", "description", "id"))
+        return InputData(name=name, type_ref=self.optional(spec, "type", path), id=self.optional(spec, "id", path),
+                         description=self.optional(spec, "description", path), source=self.element_source())
+
+    def decision(self, name: str, node: YNode) -> Decision:
+        path = f"decisions.{name}"
+        if isinstance(node, YScalar):
+            logic = None if is_null(node) else LiteralExpression(self.feel(node, path),
+                                                                                source=self.source(node))
+            return Decision(name=name, logic=logic, source=self.element_source())
+        allowed = EXPRESSION_KEYS | {"type", "id", "description", "question", "allowed answers", "requires",
+                                     "expression type", "expression id"}
+        spec = self.mapping(node, path, f"decision '{name}'", allowed)
+        decision = Decision(
+            name=name,
+            logic=self.logic(spec, path, "expression type", "expression id"),
+            type_ref=self.optional(spec, "type", path),
+            id=self.optional(spec, "id", path),
+            description=self.optional(spec, "description", path),
+            question=self.optional(spec, "question", path),
+            allowed_answers=self.optional(spec, "allowed answers", path),
+            source=self.element_source(),
+        )
+        requires = spec.entries.get("requires")
+        if isinstance(requires, YMap):
+            requires = self.mapping(requires, f"{path}.requires", "'requires'", ("inputs", "decisions", "knowledge"))
+            decision.required_inputs = self.names(requires.entries.get("inputs"), f"{path}.requires.inputs")
+            decision.required_decisions = self.names(requires.entries.get("decisions"), f"{path}.requires.decisions")
+            decision.required_knowledge = self.names(requires.entries.get("knowledge"), f"{path}.requires.knowledge")
+        elif requires is not None:
+            self.flat_requirements.append((decision, requires))
+        return decision
+
+    def resolve(self, decision: Decision, node: YNode) -> None:
+        """Sort a flat `requires` list into inputs, decisions and knowledge by looking the names up."""
+        path = f"decisions.{decision.name}.requires"
+        declared = self.declared
+        kinds = (
+            (decision.required_inputs, declared.get("inputs", set())),
+            (decision.required_decisions, declared.get("decisions", set())),
+            (decision.required_knowledge, declared.get("knowledge", set()) | declared.get("services", set())),
+        )
+        for name in self.names(node, path):
+            matches = [target for target, names in kinds if name in names]
+            if len(matches) != 1:
+                problem = "is not an input, decision or knowledge model of this model" if not matches else \
+                    "names elements of several kinds"
+                raise self.fail(
+                    f"'{name}' {problem}; list requirements on imported or ambiguous elements explicitly: "
+                    "requires: {inputs: [...], decisions: [...], knowledge: [...]}", node, path)
+            matches[0].append(name)
+
+    def bkm(self, name: str, node: YNode) -> BusinessKnowledgeModel:
+        path = f"knowledge.{name}"
+        allowed = EXPRESSION_KEYS | {"type", "id", "description", "requires", "parameters", "kind",
+                                     "function type", "function id", "expression type", "expression id"}
+        if is_null(node):
+            return BusinessKnowledgeModel(name=name, logic=None, source=self.element_source())
+        spec = self.mapping(node, path, f"business knowledge model '{name}'", allowed)
+        bkm = BusinessKnowledgeModel(
+            name=name,
+            logic=None,
+            type_ref=self.optional(spec, "type", path),
+            required_knowledge=self.names(spec.entries.get("requires"), f"{path}.requires"),
+            id=self.optional(spec, "id", path),
+            description=self.optional(spec, "description", path),
+            source=self.element_source(),
+        )
+        body = self.logic(spec, path, "expression type", "expression id", holder_keys=frozenset({"kind"}))
+        function_keys = {"parameters", "kind", "function type", "function id"}
+        if body is not None or function_keys & spec.entries.keys():
+            bkm.logic = FunctionDefinition(
+                parameters=self.parameters(spec.entries.get("parameters"), f"{path}.parameters"),
+                body=body,
+                kind=self.function_kind(spec, path),
+                type_ref=self.optional(spec, "function type", path),
+                id=self.optional(spec, "function id", path),
+            )
+        return bkm
+
+    def service(self, name: str, node: YNode) -> DecisionService:
+        path = f"services.{name}"
+        spec = self.mapping(node, path, f"decision service '{name}'",
+                            ("type", "id", "outputs", "encapsulated", "input decisions", "inputs"))
+        entries = spec.entries
+        return DecisionService(
+            name=name,
+            output_decisions=self.names(entries.get("outputs"), f"{path}.outputs"),
+            encapsulated_decisions=self.names(entries.get("encapsulated"), f"{path}.encapsulated"),
+            input_decisions=self.names(entries.get("input decisions"), f"{path}.input decisions"),
+            input_data=self.names(entries.get("inputs"), f"{path}.inputs"),
+            type_ref=self.optional(spec, "type", path),
+            id=self.optional(spec, "id", path),
+            source=self.element_source(),
+        )

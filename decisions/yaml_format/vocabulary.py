@@ -1,0 +1,33 @@
+"""The keys of the YAML model format, shared by its reader and writer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+SUPPORTED_DMN_VERSIONS = ("1.1", "1.2", "1.3", "1.4", "1.5")
+
+TOP_KEYS = ("model", "key", "namespace", "id", "dmn version", "expression language", "description",
+            "imports", "types", "inputs", "decisions", "knowledge", "services")
+
+# Expression kind keys, and the companion keys each kind allows.
+KINDS: dict[str, frozenset[str]] = {
+    "expression": frozenset(),
+    "table": frozenset(),
+    "context": frozenset({"result"}),
+    "list": frozenset(),
+    "relation": frozenset(),
+    "function": frozenset({"body", "kind"}),
+    "invoke": frozenset({"with"}),
+    "if": frozenset({"then", "else"}),
+    "filter": frozenset({"match"}),
+    "for": frozenset({"in", "return"}),
+    "some": frozenset({"in", "satisfies"}),
+    "every": frozenset({"in", "satisfies"}),
+}
+COMPANIONS: frozenset[str] = frozenset().union(*KINDS.values())
+EXPRESSION_KEYS = frozenset(KINDS) | COMPANIONS
+HIT_POLICY_ABBREVIATIONS = {
+    "U": "UNIQUE", "F": "FIRST", "P": "PRIORITY", "A": "ANY", "C": "COLLECT", "R": "RULE ORDER",
+    "O": "OUTPUT ORDER", "C+": "COLLECT SUM", "C<": "COLLECT MIN", "C>": "COLLECT MAX", "C#": "COLLECT COUNT",
+}
+FUNCTION_KINDS: dict[str, Literal["FEEL", "Java", "PMML"]] = {"FEEL": "FEEL", "JAVA": "Java", "PMML": "PMML"}
