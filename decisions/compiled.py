@@ -63,6 +63,7 @@ class Model:
     knowledge: dict[str, Any]  # BKM and decision service values (FEEL functions), by name
     services: dict[str, CompiledService] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # warnings found while compiling
+    imports: dict[str, Model] = field(default_factory=dict)  # imported models, by import name
 
     def __post_init__(self) -> None:
         self._requires = {name: d.requires for name, d in self.decisions.items()}
@@ -84,6 +85,14 @@ class Model:
     @property
     def input_names(self) -> list[str]:
         return list(self.inputs)
+
+    @property
+    def all_input_names(self) -> list[str]:
+        """The model's inputs and, qualified by import name, those of the models it imports."""
+        names = list(self.inputs)
+        for prefix, model in self.imports.items():
+            names.extend(f"{prefix}.{n}" for n in model.all_input_names)
+        return names
 
     @property
     def decision_names(self) -> list[str]:
@@ -123,7 +132,26 @@ class Model:
                     problems.append(Problem(f"input '{name}' is missing; it is taken as null",
                                             Location(element=name), "warning", "missing-input"))
                 values[name] = None
+        if self.imports:
+            self._bind_imports(inputs, values, problems)
         return values
+
+    def _bind_imports(self, inputs: Mapping[str, Any], values: dict[str, Any], problems: list[Problem]) -> None:
+        """Each imported model is seen through its import name as a context of its inputs, its
+        decisions (evaluated with the inputs given under that name) and its functions."""
+        for name, model in self.imports.items():
+            given: dict[str, Any] = {}
+            nested = inputs.get(name)
+            if isinstance(nested, Mapping):
+                given.update(nested)
+            prefix = name + "."
+            given.update({k[len(prefix):]: v for k, v in inputs.items() if k.startswith(prefix)})
+            result = model.evaluate(given)
+            problems.extend(p for p in result.problems if p.code != "missing-input")
+            namespace: dict[str, Any] = dict(model.knowledge)
+            namespace.update({n: from_python(given.get(n)) for n in model.inputs})
+            namespace.update(result.outputs)
+            values[name] = namespace
 
     def evaluate(self, inputs: Mapping[str, Any], *, decisions: Sequence[str] | None = None,
                  trace: bool = False) -> EvaluationResult:

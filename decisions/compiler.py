@@ -118,7 +118,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
     # Business knowledge models: functions, all visible to each other (recursion included).
     knowledge_env = feel.Env({}, [])
     for name, model in imported.items():
-        knowledge_env.vars[name] = _imported_namespace(model)
+        knowledge_env.vars[name] = dict(model.knowledge)  # functions; decisions are bound per call
     for bkm in defs.knowledge_models:
         where = Location(file=file, element=bkm.name)
         if bkm.logic is None:
@@ -155,7 +155,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
         if name not in inputs:
             inputs[name] = InputSpec(name, None, None, types.binder(None), implicit=True)
 
-    model = Model(defs, inputs, compiled, knowledge_env.vars, problems=warnings)
+    model = Model(defs, inputs, compiled, knowledge_env.vars, problems=warnings, imports=dict(imported))
     for service in defs.services:
         params = list(service.input_decisions) + list(service.input_data)
         model.services[service.name] = CompiledService(service.name, list(service.output_decisions), params)
@@ -178,8 +178,3 @@ def _service_function(model: Model, name: str, params: list[str], where: Locatio
         return result.outputs.get(name)
 
     return ModelFunction(name, params, run, env, where)
-
-
-def _imported_namespace(model: Model) -> dict[str, Any]:
-    """An imported model as seen through its import name: its functions (BKMs, services)."""
-    return dict(model.knowledge)

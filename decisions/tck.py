@@ -312,7 +312,7 @@ def _input_values(model: decisions.Model, case: TckCase) -> dict[str, Any]:
     for node in case.inputs:
         if node.namespace and node.namespace != own_namespace:
             suffix = "." + node.name
-            qualified = [name for name in model.input_names if name.endswith(suffix)]
+            qualified = [name for name in model.all_input_names if name.endswith(suffix)]
             for name in qualified or [node.name]:
                 inputs[name] = node.value
         else:
