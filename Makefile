@@ -1,9 +1,13 @@
-PYTHON ?= python3
+# Two commands do all set-up on a fresh machine (Python 3.11+, pip and apt registries reachable):
+#   make run   start the decision service on 127.0.0.1:8000 (SQLite), with the examples published
+#   make test  lint, type-check and run the whole test suite (PostgreSQL included, started by the tests)
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PG_STAMP := $(VENV)/.pg-deps
 
-.PHONY: run test lint typecheck pytest tck bench clean
+.PHONY: run test lint typecheck pytest tck bench pg-deps eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +15,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Debian's PostgreSQL server for the tests (the test run starts and stops its own instance).
+$(PG_STAMP):
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { command -v pg_ctl && command -v initdb; } >/dev/null 2>&1; then \
+		echo "PostgreSQL server binaries found"; \
+	else \
+		echo "installing PostgreSQL (Debian package postgresql)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@mkdir -p $(VENV) && touch $(PG_STAMP)
+
+pg-deps: $(PG_STAMP)
+
 run: $(STAMP)
+	$(BIN)/decisionary dev --host 127.0.0.1 --port 8000 --data-dir data
+
+eval: $(STAMP)
 	$(BIN)/decisionary eval examples/loan-approval.dmn --input @examples/loan-approval-input.json
 
 lint: $(STAMP)
@@ -20,7 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(PG_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
