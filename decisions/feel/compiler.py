@@ -1,0 +1,764 @@
+"""FEEL syntax tree -> Python closures, compiled once.
+
+Every expression node becomes a closure `(env) -> value`; unary tests become
+`(env, input) -> bool | None`. Closures never raise: type errors, division by zero, unknown
+variables at run time and the like give None and append a located `Problem` to
+`env.problems`. Names are resolved at compile time where possible (built-in functions are
+bound directly, unknown names are a compile error) so evaluation does only dict lookups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, DecimalException
+from typing import Any
+
+from decisions.feel import ast
+from decisions.feel import types as feel_types
+from decisions.feel.builtins import BUILTINS
+from decisions.feel.builtins.properties import get_property
+from decisions.feel.env import MAX_CALL_DEPTH, Env
+from decisions.feel.errors import FeelSyntaxError, UnknownNameError
+from decisions.feel.operators import OperationError, add, divide, multiply, negate, power, subtract
+from decisions.feel.parser import Parsed
+from decisions.feel.values import DECIMAL_CONTEXT, FeelFunction, Range, feel_compare, feel_equal, type_name
+
+Fn = Callable[[Env], Any]
+TestFn = Callable[[Env, Any], "bool | None"]
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": add, "-": subtract, "*": multiply, "/": divide, "**": power,
+}
+# Number-number fast paths (division goes through `divide` for its zero check).
+_NUMBER_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": DECIMAL_CONTEXT.add, "-": DECIMAL_CONTEXT.subtract, "*": DECIMAL_CONTEXT.multiply,
+}
+_ORDER_TESTS: dict[str, Callable[[int], bool]] = {
+    "<": lambda c: c < 0, "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0,
+}
+
+
+@dataclass
+class _Ctx:
+    """Compile-time knowledge: where we are, which names are bound, how strict to be."""
+
+    parsed: Parsed
+    known: frozenset[str]
+    type_definitions: Mapping[str, feel_types.FeelType]
+    strict: bool = True
+    uses_question: list[bool] = field(default_factory=lambda: [False])
+
+    def pos(self, node: ast.Node) -> int:
+        return self.parsed.position(node)
+
+    def with_names(self, names: Sequence[str], strict: bool | None = None) -> _Ctx:
+        return _Ctx(self.parsed, self.known | frozenset(names), self.type_definitions,
+                    self.strict if strict is None else strict, self.uses_question)
+
+
+class Compiler:
+    """Compiles one parsed text. `known` are the names visible (scope plus introduced)."""
+
+    def __init__(self, parsed: Parsed, known: frozenset[str],
+                 type_definitions: Mapping[str, feel_types.FeelType] | None = None, strict: bool = True) -> None:
+        self.parsed = parsed
+        self.text = parsed.text
+        self.root = _Ctx(parsed, known, type_definitions or {}, strict)
+
+    # --- entry points --------------------------------------------------------------------------
+
+    def expression(self) -> Fn:
+        return self.compile(self.parsed.node, self.root)
+
+    def unary_tests(self) -> TestFn:
+        node = self.parsed.node
+        assert isinstance(node, ast.UnaryTests)
+        ctx = self.root.with_names(["?"])
+        literal_set = _literal_set(node.tests)
+        tests = [literal_set] if literal_set else [self.test(t, ctx) for t in node.tests]
+        if not tests:
+            if node.negated:
+                return lambda env, value: False
+            return lambda env, value: True
+        combined = tests[0] if len(tests) == 1 else _any_of(tests)
+        if node.negated:
+            def negated(env: Env, value: Any) -> bool | None:
+                r = combined(env, value)
+                return None if r is None else not r
+            return negated
+        return combined
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _reporter(self, node: ast.Node, ctx: _Ctx) -> Callable[[Env, str], None]:
+        text, pos = self.text, ctx.pos(node)
+
+        def report(env: Env, message: str) -> None:
+            env.report(message, text, pos)
+        return report
+
+    # --- expressions ---------------------------------------------------------------------------------
+
+    def compile(self, node: ast.Node, ctx: _Ctx) -> Fn:
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise FeelSyntaxError(f"{type(node).__name__} cannot be used here", self.text, ctx.pos(node))
+        fn: Fn = method(node, ctx)
+        return fn
+
+    def _Literal(self, node: ast.Literal, ctx: _Ctx) -> Fn:
+        value = node.value
+        return lambda env: value
+
+    def _Name(self, node: ast.Name, ctx: _Ctx) -> Fn:
+        name = node.name
+        if name == "?":
+            ctx.uses_question[0] = True
+        builtin = BUILTINS.get(name)
+        if name not in ctx.known and name != "?":
+            if builtin is not None:
+                return lambda env: env.vars.get(name, builtin)
+            if ctx.strict:
+                raise UnknownNameError(name, self.text, ctx.pos(node))
+        report = self._reporter(node, ctx)
+
+        def lookup(env: Env) -> Any:
+            try:
+                return env.vars[name]
+            except KeyError:
+                if builtin is not None:
+                    return builtin
+                report(env, f"unknown variable '{name}'")
+                return None
+        return lookup
+
+    def _Path(self, node: ast.Path, ctx: _Ctx) -> Fn:
+        target = self.compile(node.target, ctx)
+        name = node.name
+        report = self._reporter(node, ctx)
+
+        def path(env: Env) -> Any:
+            value = target(env)
+            if type(value) is dict:
+                if name in value:
+                    return value[name]
+                report(env, f"no entry '{name}' in context")
+                return None
+            return _member(env, value, name, report)
+        return path
+
+    def _ListExpr(self, node: ast.ListExpr, ctx: _Ctx) -> Fn:
+        items = [self.compile(i, ctx) for i in node.items]
+        if all(isinstance(i, ast.Literal) for i in node.items):
+            constant = [i.value for i in node.items if isinstance(i, ast.Literal)]
+            return lambda env: list(constant)
+        return lambda env: [f(env) for f in items]
+
+    def _ContextExpr(self, node: ast.ContextExpr, ctx: _Ctx) -> Fn:
+        inner = ctx.with_names([k for k, _ in node.entries])
+        entries = [(key, self.compile(value, inner)) for key, value in node.entries]
+
+        def context(env: Env) -> dict[str, Any]:
+            local = env.child()
+            result: dict[str, Any] = {}
+            for key, fn in entries:
+                value = fn(local)
+                local.vars[key] = value
+                result[key] = value
+            return result
+        return context
+
+    def _Negation(self, node: ast.Negation, ctx: _Ctx) -> Fn:
+        operand = self.compile(node.operand, ctx)
+        report = self._reporter(node, ctx)
+
+        def negation(env: Env) -> Any:
+            try:
+                return negate(operand(env))
+            except OperationError as e:
+                report(env, str(e))
+                return None
+        return negation
+
+    def _Arithmetic(self, node: ast.Arithmetic, ctx: _Ctx) -> Fn:
+        left, right = self.compile(node.left, ctx), self.compile(node.right, ctx)
+        op = _ARITHMETIC[node.op]
+        fast = _NUMBER_OPS.get(node.op, op)
+        report = self._reporter(node, ctx)
+
+        def arithmetic(env: Env) -> Any:
+            a, b = left(env), right(env)
+            try:
+                if type(a) is Decimal and type(b) is Decimal:
+                    return fast(a, b)
+                return op(a, b)
+            except OperationError as e:
+                report(env, str(e))
+            except DecimalException as e:
+                report(env, f"numeric overflow or invalid operation ({type(e).__name__})")
+            return None
+        return arithmetic
+
+    def _Comparison(self, node: ast.Comparison, ctx: _Ctx) -> Fn:
+        left, right = self.compile(node.left, ctx), self.compile(node.right, ctx)
+        report = self._reporter(node, ctx)
+        op = node.op
+        if op in ("=", "!="):
+            negate_result = op == "!="
+
+            def equality(env: Env) -> bool | None:
+                a, b = left(env), right(env)
+                r = feel_equal(a, b)
+                if r is None:
+                    report(env, f"cannot compare {type_name(a)} and {type_name(b)} with '{op}'")
+                    return None
+                return (not r) if negate_result else r
+            return equality
+        order = _ORDER_TESTS[op]
+
+        def comparison(env: Env) -> bool | None:
+            a, b = left(env), right(env)
+            if type(a) is Decimal and type(b) is Decimal:
+                return order(-1 if a < b else (1 if a > b else 0))
+            c = feel_compare(a, b)
+            if c is None:
+                if a is not None and b is not None:
+                    report(env, f"cannot compare {type_name(a)} and {type_name(b)} with '{op}'")
+                return None
+            return order(c)
+        return comparison
+
+    def _Between(self, node: ast.Between, ctx: _Ctx) -> Fn:
+        value, low, high = (self.compile(n, ctx) for n in (node.value, node.low, node.high))
+        report = self._reporter(node, ctx)
+
+        def between(env: Env) -> bool | None:
+            v, lo, hi = value(env), low(env), high(env)
+            c1, c2 = feel_compare(v, lo), feel_compare(v, hi)
+            if c1 is None or c2 is None:
+                if v is not None and lo is not None and hi is not None:
+                    report(env, f"cannot compare {type_name(v)} with {type_name(lo)} and {type_name(hi)}")
+                return None
+            return c1 >= 0 and c2 <= 0
+        return between
+
+    def _In(self, node: ast.In, ctx: _Ctx) -> Fn:
+        value = self.compile(node.value, ctx)
+        tests = [self.test(t, ctx) for t in node.tests]
+        test = tests[0] if len(tests) == 1 else _any_of(tests)
+        return lambda env: test(env, value(env))
+
+    def _And(self, node: ast.And, ctx: _Ctx) -> Fn:
+        left, right = self.compile(node.left, ctx), self.compile(node.right, ctx)
+
+        def conjunction(env: Env) -> bool | None:
+            a = left(env)
+            if a is False:
+                return False
+            b = right(env)
+            if b is False:
+                return False
+            if a is True and b is True:
+                return True
+            return None
+        return conjunction
+
+    def _Or(self, node: ast.Or, ctx: _Ctx) -> Fn:
+        left, right = self.compile(node.left, ctx), self.compile(node.right, ctx)
+
+        def disjunction(env: Env) -> bool | None:
+            a = left(env)
+            if a is True:
+                return True
+            b = right(env)
+            if b is True:
+                return True
+            if a is False and b is False:
+                return False
+            return None
+        return disjunction
+
+    def _InstanceOf(self, node: ast.InstanceOf, ctx: _Ctx) -> Fn:
+        value = self.compile(node.value, ctx)
+        feel_type = self._type(node.type, ctx)
+        check = feel_type.is_instance
+        return lambda env: check(value(env))
+
+    def _type(self, node: ast.TypeNode, ctx: _Ctx) -> feel_types.FeelType:
+        feel_type = feel_types.resolve(node, ctx.type_definitions)
+        if feel_type is not None:
+            return feel_type
+        unknown = feel_types.unknown_name(node, ctx.type_definitions) or node.name
+        pos = ctx.pos(node)
+        raise FeelSyntaxError(f"unknown type '{unknown}' at position {pos}", self.text, pos)
+
+    def _If(self, node: ast.If, ctx: _Ctx) -> Fn:
+        condition, then, otherwise = (self.compile(n, ctx) for n in (node.condition, node.then, node.otherwise))
+        return lambda env: then(env) if condition(env) is True else otherwise(env)
+
+    def _Compare(self, node: ast.Compare, ctx: _Ctx) -> Fn:
+        """`< 10` used as a value: a range open on one side."""
+        if node.op in ("=", "!="):
+            raise FeelSyntaxError(f"'{node.op}' needs a left operand at position {ctx.pos(node)}",
+                                  self.text, ctx.pos(node))
+        operand = self.compile(node.operand, ctx)
+        op = node.op
+        if op in ("<", "<="):
+            return lambda env: Range(None, operand(env), False, op == "<=")
+        return lambda env: Range(operand(env), None, op == ">=", False)
+
+    def _RangeLiteral(self, node: ast.RangeLiteral, ctx: _Ctx) -> Fn:
+        start = self.compile(node.start, ctx) if node.start is not None else (lambda env: None)
+        end = self.compile(node.end, ctx) if node.end is not None else (lambda env: None)
+        sc, ec = node.start_closed, node.end_closed
+        report = self._reporter(node, ctx)
+
+        def range_(env: Env) -> Range | None:
+            s, e = start(env), end(env)
+            if s is None or e is None:
+                report(env, "range bound is null")
+                return None
+            if feel_compare(s, e) is None:
+                report(env, f"range bounds {type_name(s)} and {type_name(e)} are not comparable")
+                return None
+            return Range(s, e, sc, ec)
+        return range_
+
+    # iterations
+
+    def _iterations(self, iterations: Sequence[ast.Iteration], ctx: _Ctx) -> tuple[list[tuple[str, Fn, Fn | None]], _Ctx]:
+        compiled: list[tuple[str, Fn, Fn | None]] = []
+        for it in iterations:
+            source = self.compile(it.source, ctx)
+            end = self.compile(it.end, ctx) if it.end is not None else None
+            compiled.append((it.name, source, end))
+            ctx = ctx.with_names([it.name])
+        return compiled, ctx
+
+    def _For(self, node: ast.For, ctx: _Ctx) -> Fn:
+        iterations, inner = self._iterations(node.iterations, ctx)
+        body = self.compile(node.body, inner.with_names(["partial"]))
+        report = self._reporter(node, ctx)
+
+        def for_(env: Env) -> list[Any] | None:
+            results: list[Any] = []
+            ok = _product(env, iterations, 0, lambda e: results.append(body(e.bind("partial", results))), report)
+            return results if ok else None
+        return for_
+
+    def _Quantified(self, node: ast.Quantified, ctx: _Ctx) -> Fn:
+        iterations, inner = self._iterations(node.iterations, ctx)
+        condition = self.compile(node.condition, inner)
+        report = self._reporter(node, ctx)
+        every = node.quantifier == "every"
+
+        def quantified(env: Env) -> bool | None:
+            outcomes: list[Any] = []
+            ok = _product(env, iterations, 0, lambda e: outcomes.append(condition(e)), report)
+            if not ok:
+                return None
+            if every:
+                return False if any(o is False for o in outcomes) else (
+                    True if all(o is True for o in outcomes) else None)
+            return True if any(o is True for o in outcomes) else (
+                False if all(o is False for o in outcomes) else None)
+        return quantified
+
+    def _Filter(self, node: ast.Filter, ctx: _Ctx) -> Fn:
+        target = self.compile(node.target, ctx)
+        # Inside a filter, the entries of each item (a context) are names too.
+        condition = self.compile(node.condition, ctx.with_names(["item"], strict=False))
+        report = self._reporter(node, ctx)
+        static_number = isinstance(node.condition, ast.Literal) and type(node.condition.value) is Decimal
+
+        def filter_(env: Env) -> Any:
+            items = target(env)
+            if items is None:
+                return None
+            if type(items) is not list:
+                items = [items]
+            if static_number:
+                return _index(env, items, condition(env), report)
+            if not items:
+                return []
+            kept: list[Any] = []
+            for k, item in enumerate(items):
+                scope = env.bind("item", item)
+                if type(item) is dict:
+                    scope.vars.update(item)  # entries named `item` win over the item itself
+                r = condition(scope)
+                if r is True:
+                    kept.append(item)
+                elif type(r) is Decimal and k == 0:
+                    return _index(env, items, r, report)
+            return kept
+        return filter_
+
+    # functions
+
+    def _FunctionDef(self, node: ast.FunctionDef, ctx: _Ctx) -> Fn:
+        names = [p.name for p in node.parameters]
+        param_types: list[feel_types.FeelType | None] = []
+        for p in node.parameters:
+            if p.type is None:
+                param_types.append(None)
+                continue
+            param_types.append(self._type(p.type, ctx))
+        if node.external:
+            body = self.compile(node.body, ctx.with_names(names, strict=False))
+            report = self._reporter(node, ctx)
+            return lambda env: ExternalFunction(names, body, env, report)
+        body = self.compile(node.body, ctx.with_names(names))
+        text = self.text
+        pos = ctx.pos(node)
+        return lambda env: UserFunction(names, param_types, body, env, text, pos)
+
+    def _Call(self, node: ast.Call, ctx: _Ctx) -> Fn:
+        args = [self.compile(a, ctx) for a in node.args]
+        named = [(k, self.compile(v, ctx)) for k, v in node.named] if node.named is not None else None
+        report = self._reporter(node, ctx)
+        function = node.function
+        if isinstance(function, ast.Name) and function.name not in ctx.known and function.name in BUILTINS:
+            builtin = BUILTINS[function.name]
+            call = builtin.call
+            if named is not None:
+                named_fns = named
+                return lambda env: call(env, (), {k: f(env) for k, f in named_fns})
+            if len(args) == 1:
+                (a0,) = args
+                return lambda env: call(env, (a0(env),))
+            return lambda env: call(env, [a(env) for a in args])
+        if isinstance(function, ast.Name) and function.name not in ctx.known and ctx.strict \
+                and function.name != "?":
+            raise UnknownNameError(function.name, self.text, ctx.pos(function))
+        target = self.compile(function, ctx)
+
+        def invoke(env: Env) -> Any:
+            f = target(env)
+            if not isinstance(f, FeelFunction):
+                report(env, f"{type_name(f)} is not a function")
+                return None
+            if named is not None:
+                return f.call(env, (), {k: fn(env) for k, fn in named})
+            return f.call(env, [a(env) for a in args])
+        return invoke
+
+    # --- unary tests -----------------------------------------------------------------------------
+
+    def test(self, node: ast.Node, ctx: _Ctx) -> TestFn:
+        if isinstance(node, ast.AnyTest):
+            return lambda env, value: True
+        if isinstance(node, ast.Compare):
+            return self._compare_test(node, ctx)
+        if isinstance(node, ast.RangeLiteral):
+            constant = _constant_number_range(node)
+            if constant is not None:
+                return constant
+            range_fn = self._RangeLiteral(node, ctx)
+
+            def in_range(env: Env, value: Any) -> bool | None:
+                r = range_fn(env)
+                return None if r is None else r.contains(value)
+            return in_range
+        operand_node = node.operand if isinstance(node, ast.EqualsTest) else node
+        return self._equals_test(operand_node, ctx)
+
+    def _compare_test(self, node: ast.Compare, ctx: _Ctx) -> TestFn:
+        report = self._reporter(node, ctx)
+        op = node.op
+        operand = node.operand
+        if op in ("=", "!="):
+            fn = self.compile(operand, ctx)
+            want = op == "="
+
+            def equality(env: Env, value: Any) -> bool | None:
+                r = feel_equal(value, fn(env))
+                return None if r is None else (r if want else not r)
+            return equality
+        order = _ORDER_TESTS[op]
+
+        def slow(env: Env, value: Any, bound: Any) -> bool | None:
+            c = feel_compare(value, bound)
+            if c is None:
+                if value is not None and bound is not None:
+                    report(env, f"cannot compare {type_name(value)} with {type_name(bound)}")
+                return None
+            return order(c)
+
+        if isinstance(operand, ast.Literal) and type(operand.value) is Decimal:
+            c = operand.value
+            # The hot path of decision tables: one type test and one Decimal comparison.
+            if op == "<":
+                return lambda env, v: v < c if type(v) is Decimal else slow(env, v, c)
+            if op == "<=":
+                return lambda env, v: v <= c if type(v) is Decimal else slow(env, v, c)
+            if op == ">":
+                return lambda env, v: v > c if type(v) is Decimal else slow(env, v, c)
+            return lambda env, v: v >= c if type(v) is Decimal else slow(env, v, c)
+        fn = self.compile(operand, ctx)
+        return lambda env, v: slow(env, v, fn(env))
+
+    def _equals_test(self, operand: ast.Node, ctx: _Ctx) -> TestFn:
+        flag = [False]
+        sub = _Ctx(ctx.parsed, ctx.known, ctx.type_definitions, ctx.strict, flag)
+        fn = self.compile(operand, sub)
+        if flag[0]:
+            ctx.uses_question[0] = True
+            report = self._reporter(operand, ctx)
+
+            def predicate(env: Env, value: Any) -> bool | None:
+                r = fn(env.bind("?", value))
+                if r is True or r is False:
+                    return r
+                if r is not None:
+                    report(env, f"test should be boolean, got {type_name(r)}")
+                return None
+            return predicate
+        if isinstance(operand, ast.Literal):
+            c = operand.value
+            if type(c) is str:
+                return lambda env, v: v == c if type(v) is str else _matches(v, c)
+            if type(c) is Decimal:
+                return lambda env, v: v == c if type(v) is Decimal else _matches(v, c)
+            return lambda env, v: _matches(v, c)
+        return lambda env, v: _matches(v, fn(env))
+
+
+# --- fast paths for constant tests ------------------------------------------------------------------
+
+
+def _literal_set(tests: Sequence[ast.Node]) -> TestFn | None:
+    """`"a", "b", "c"` or `1, 2, 3`: a set lookup instead of one closure per test."""
+    if len(tests) < 2 or not all(isinstance(t, ast.EqualsTest) and isinstance(t.operand, ast.Literal)
+                                 and type(t.operand.value) in (str, Decimal) for t in tests):
+        return None
+    constants = [t.operand.value for t in tests if isinstance(t, ast.EqualsTest) and isinstance(t.operand, ast.Literal)]
+    strings = frozenset(c for c in constants if type(c) is str)
+    numbers = frozenset(c for c in constants if type(c) is Decimal)
+
+    def in_set(env: Env, v: Any) -> bool | None:
+        t = type(v)
+        if t is str:
+            return v in strings
+        if t is Decimal:
+            return v in numbers
+        return _matches(v, constants)
+    return in_set
+
+
+def _constant_number_range(node: ast.RangeLiteral) -> TestFn | None:
+    """`[18..65)` with number literals: two comparisons, no Range object per call."""
+    s, e = node.start, node.end
+    if not (isinstance(s, ast.Literal) and isinstance(e, ast.Literal)
+            and type(s.value) is Decimal and type(e.value) is Decimal):
+        return None
+    lo, hi = s.value, e.value
+    r = Range(lo, hi, node.start_closed, node.end_closed)
+    contains = r.contains
+    if node.start_closed and node.end_closed:
+        return lambda env, v: lo <= v <= hi if type(v) is Decimal else contains(v)
+    if node.start_closed:
+        return lambda env, v: lo <= v < hi if type(v) is Decimal else contains(v)
+    if node.end_closed:
+        return lambda env, v: lo < v <= hi if type(v) is Decimal else contains(v)
+    return lambda env, v: lo < v < hi if type(v) is Decimal else contains(v)
+
+
+# --- runtime helpers ---------------------------------------------------------------------------------
+
+
+def _matches(value: Any, expected: Any) -> bool | None:
+    """A positive unary test that is a value: equality, list membership, or range membership."""
+    if type(expected) is list:
+        for item in expected:
+            r = item.contains(value) if type(item) is Range else feel_equal(value, item)
+            if r is True:
+                return True
+        return type(value) is list and feel_equal(value, expected) is True
+    if type(expected) is Range:
+        return expected.contains(value)
+    if type(expected) is bool and type(value) is not bool:
+        return expected
+    r = feel_equal(value, expected)
+    return False if r is None else r
+
+
+def _any_of(tests: list[TestFn]) -> TestFn:
+    def any_of(env: Env, value: Any) -> bool | None:
+        result: bool | None = False
+        for t in tests:
+            r = t(env, value)
+            if r is True:
+                return True
+            if r is None:
+                result = None
+        return result
+    return any_of
+
+
+def _product(env: Env, iterations: list[tuple[str, Fn, Fn | None]], k: int,
+             visit: Callable[[Env], Any], report: Callable[[Env, str], None]) -> bool:
+    """Visit every combination of the iteration sources (nested loops), binding each name."""
+    if k == len(iterations):
+        visit(env)
+        return True
+    name, source, end = iterations[k]
+    items = _iteration_items(env, source, end, report)
+    if items is None:
+        return False
+    for item in items:
+        if not _product(env.bind(name, item), iterations, k + 1, visit, report):
+            return False
+    return True
+
+
+def _iteration_items(env: Env, source: Fn, end: Fn | None, report: Callable[[Env, str], None]) -> Sequence[Any] | None:
+    start = source(env)
+    if end is not None:
+        stop = end(env)
+        if _is_plain_date(start) and _is_plain_date(stop):
+            return _date_range(env, start, stop, report)
+        return _integer_range(env, start, stop, True, True, report)
+    if type(start) is list:
+        return start
+    if type(start) is Range:
+        if start.start is None or start.end is None or feel_compare(start.start, start.end) == 1:
+            report(env, "cannot iterate over a range without both bounds in ascending order")
+            return None
+        return _integer_range(env, start.start, start.end, start.start_included, start.end_included, report)
+    if start is None:
+        report(env, "cannot iterate over null")
+        return None
+    return [start]
+
+
+def _is_plain_date(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _date_range(env: Env, start: dt.date, stop: dt.date, report: Callable[[Env, str], None]) -> list[dt.date] | None:
+    days = (stop - start).days
+    if abs(days) > 1_000_000:
+        report(env, "iteration range too large (more than 1,000,000 items)")
+        return None
+    step = 1 if days >= 0 else -1
+    return [start + dt.timedelta(days=k) for k in range(0, days + step, step)]
+
+
+def _integer_range(env: Env, start: Any, stop: Any, start_in: bool, stop_in: bool,
+                   report: Callable[[Env, str], None]) -> list[Decimal] | None:
+    if type(start) is not Decimal or type(stop) is not Decimal or start != start.to_integral_value() \
+            or stop != stop.to_integral_value():
+        report(env, f"iteration range bounds must be integers, got {type_name(start)} and {type_name(stop)}")
+        return None
+    a, b = int(start), int(stop)
+    if abs(b - a) > 1_000_000:
+        report(env, "iteration range too large (more than 1,000,000 items)")
+        return None
+    step = 1 if b >= a else -1
+    values = [Decimal(i) for i in range(a, b + step, step)]
+    if not start_in and values:
+        values = values[1:]
+    if not stop_in and values:
+        values = values[:-1]
+    return values
+
+
+def _index(env: Env, items: list[Any], selector: Any, report: Callable[[Env, str], None]) -> Any:
+    if type(selector) is not Decimal:
+        return items if selector is True else ([] if selector is False else None)
+    if selector != selector.to_integral_value():
+        report(env, f"list index {selector} is not an integer")
+        return None
+    i = int(selector)
+    n = len(items)
+    if 1 <= i <= n:
+        return items[i - 1]
+    if -n <= i <= -1:
+        return items[n + i]
+    return None
+
+
+def _member(env: Env, value: Any, name: str, report: Callable[[Env, str], None]) -> Any:
+    if value is None:
+        return None
+    if type(value) is list:
+        return [_project(env, v, name, report) for v in value]
+    found, result = get_property(value, name)
+    if not found:
+        report(env, f"{type_name(value)} has no property '{name}'")
+        return None
+    return result
+
+
+def _project(env: Env, value: Any, name: str, report: Callable[[Env, str], None]) -> Any:
+    if type(value) is dict:
+        return value.get(name)
+    return _member(env, value, name, report)
+
+
+class UserFunction(FeelFunction):
+    """`function(a, b) body`: closes over the environment where it was defined."""
+
+    def __init__(self, parameters: Sequence[str], parameter_types: Sequence[feel_types.FeelType | None],
+                 body: Fn, closure: Env, text: str, position: int) -> None:
+        self.name = "function"
+        self.parameters = tuple(parameters)
+        self.parameter_types: tuple[feel_types.FeelType, ...] | None = (
+            tuple(t or feel_types.ANY for t in parameter_types) if any(parameter_types) else None)
+        self._types = tuple(parameter_types)
+        self._body = body
+        self._closure = closure
+        self._text = text
+        self._position = position
+
+    def call(self, env: Env, args: Sequence[Any], named: Mapping[str, Any] | None = None) -> Any:
+        if named is not None:
+            unknown = [k for k in named if k not in self.parameters]
+            if unknown:
+                env.report(f"function has no parameter '{unknown[0]}'", self._text, self._position,
+                           code="feel-function")
+                return None
+            args = [named.get(p) for p in self.parameters]
+        elif len(args) != len(self.parameters):
+            env.report(f"function expects {len(self.parameters)} arguments, got {len(args)}",
+                       self._text, self._position, code="feel-function")
+            return None
+        if env.depth >= MAX_CALL_DEPTH:
+            env.report(f"recursion deeper than {MAX_CALL_DEPTH} calls", self._text, self._position,
+                       code="feel-recursion")
+            return None
+        bindings: dict[str, Any] = {}
+        for name, t, value in zip(self.parameters, self._types, args, strict=True):
+            if t is not None:
+                coerced = t.coerce(value)
+                if coerced is feel_types.NOT_CONFORMING:
+                    env.report(f"argument '{name}' should be {t}, got {type_name(value)}",
+                               self._text, self._position, code="feel-function")
+                    return None
+                value = coerced
+            bindings[name] = value
+        local = self._closure.child(bindings)
+        local.problems = env.problems
+        local.depth = env.depth + 1
+        try:
+            return self._body(local)
+        except RecursionError:
+            env.report("recursion too deep", self._text, self._position, code="feel-recursion")
+            return None
+
+
+class ExternalFunction(FeelFunction):
+    """`function(...) external {java: ...}`: not executable here; calling it gives null and a problem."""
+
+    def __init__(self, parameters: Sequence[str], body: Fn, closure: Env,
+                 report: Callable[[Env, str], None]) -> None:
+        self.name = "external function"
+        self.parameters = tuple(parameters)
+        self._report = report
+
+    def call(self, env: Env, args: Sequence[Any], named: Mapping[str, Any] | None = None) -> Any:
+        self._report(env, "external functions (Java, PMML) are not supported")
+        return None
