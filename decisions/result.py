@@ -36,7 +36,7 @@ class TraceStep:
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class EvaluationResult:
     outputs: dict[str, Any]
     fired: dict[str, list[int]]

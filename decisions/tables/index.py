@@ -128,34 +128,42 @@ def _region_representatives(breaks: list[Decimal]) -> list[Decimal] | None:
     return reps
 
 
-def _mask_of(tests: Sequence[CellTest | None], value: Any) -> int:
-    mask = 0
-    for r, test in enumerate(tests):
-        if test is None or test(value) is True:
-            mask |= 1 << r
+def _mask_of(groups: Sequence[tuple[CellTest, int]], always: int, value: Any) -> int:
+    mask = always
+    for test, rules in groups:
+        if test(value) is True:
+            mask |= rules
     return mask
 
 
 def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest]) -> ColumnIndex:
-    """Index one column: `cells[r]` is rule r's parsed cell, `tests[r]` its compiled test."""
+    """Index one column: `cells[r]` is rule r's parsed cell, `tests[r]` its compiled test.
+
+    Rules whose cells are equal share one test run per representative value: large tables
+    repeat the same cells many times."""
     index = ColumnIndex()
-    # Per rule: the test to run on representatives (None = matches everything = `-`), or pending.
-    summarised: list[CellTest | None] = []
+    always = 0  # `-` cells, and cells the index leaves to the evaluator (their rules stay candidates)
     pending = 0
+    by_cell: dict[ast.UnaryTests, tuple[CellTest, int]] = {}
     number_breaks: set[Decimal] = set()
     strings: set[str] = set()
     strings_ordered = False
     for r, (cell, test) in enumerate(zip(cells, tests, strict=True)):
+        bit = 1 << r
         if not cell.tests and not cell.negated:
-            summarised.append(None)
+            always |= bit
+            continue
+        if cell in by_cell:
+            shared, rules = by_cell[cell]
+            by_cell[cell] = (shared, rules | bit)
             continue
         found = _cell_literals(cell)
         if found is None:
-            pending |= 1 << r
-            summarised.append(None)
+            pending |= bit
+            always |= bit
             continue
         _, ordering, equality = found
-        summarised.append(test)
+        by_cell[cell] = (test, bit)
         for value in ordering + equality:
             if _literal_kind(value) == "number":
                 number_breaks.add(value)
@@ -163,19 +171,20 @@ def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest
                 strings.add(value)
         if any(_literal_kind(v) == "string" for v in ordering):
             strings_ordered = True
+    groups = list(by_cell.values())
     index.pending = pending
     breaks = sorted(number_breaks)
     reps = _region_representatives(breaks)
     if reps is not None:
         index.breaks = breaks
-        index.number_masks = [_mask_of(summarised, rep) for rep in reps]
+        index.number_masks = [_mask_of(groups, always, rep) for rep in reps]
     if not strings_ordered:
-        index.string_masks = {s: _mask_of(summarised, s) for s in strings}
-        index.other_string_mask = _mask_of(summarised, _OTHER_STRING)
-    index.true_mask = _mask_of(summarised, True)
-    index.false_mask = _mask_of(summarised, False)
+        index.string_masks = {s: _mask_of(groups, always, s) for s in strings}
+        index.other_string_mask = _mask_of(groups, always, _OTHER_STRING)
+    index.true_mask = _mask_of(groups, always, True)
+    index.false_mask = _mask_of(groups, always, False)
     index.bool_indexed = True
-    index.null_mask = _mask_of(summarised, None)
+    index.null_mask = _mask_of(groups, always, None)
     return index
 
 
@@ -191,7 +200,9 @@ def uses_names(node: Any) -> bool:
 
 
 def lookup(index: ColumnIndex, value: Any) -> int | None:
-    """The mask of the rules that can match `value`, or None when the index has no region for it."""
+    """The mask of the rules that can match `value`, or None when the index has no region for it.
+
+    The masks include the `pending` rules: the evaluator still runs their cells."""
     kind = type(value)
     if kind is Decimal:
         masks = index.number_masks
@@ -200,15 +211,15 @@ def lookup(index: ColumnIndex, value: Any) -> int | None:
         breaks = index.breaks
         i = bisect_left(breaks, value)
         if i < len(breaks) and breaks[i] == value:
-            return masks[2 * i + 1] | index.pending
-        return masks[2 * i] | index.pending
+            return masks[2 * i + 1]
+        return masks[2 * i]
     if kind is str:
         strings = index.string_masks
         if strings is None:
             return None
-        return strings.get(value, index.other_string_mask) | index.pending
+        return strings.get(value, index.other_string_mask)
     if kind is bool:
-        return (index.true_mask if value else index.false_mask) | index.pending
+        return index.true_mask if value else index.false_mask
     if value is None:
-        return index.null_mask | index.pending
+        return index.null_mask
     return None

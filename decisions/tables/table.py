@@ -8,6 +8,7 @@ are precomputed) and applies the hit policy.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,7 +79,8 @@ class CompiledTable:
         self.pending_any = any(c.pending for c in columns)
         self.check_outputs = any(o.allowed is not None for o in outputs)
         # Each rule's result when its outputs are constants: what FIRST and UNIQUE return as is.
-        self._reads = [(i.name, i.getter, i.allowed, col) for i, col in zip(inputs, columns, strict=True)]
+        self._reads = [(i.name, i.getter, i.allowed, col, col.breaks, col.number_masks, col.string_masks,
+                        col.other_string_mask) for i, col in zip(inputs, columns, strict=True)]
         self.constant_results: list[Any] = [
             self._shape(c) if c is not None else _NOT_CONSTANT for c in constant_outputs]
 
@@ -97,8 +99,11 @@ class CompiledTable:
         return mask
 
     def _allowed(self, inp: CompiledInput, value: Any, env: feel.Env) -> bool:
-        if inp.allowed_index is not None:
-            found = lookup(inp.allowed_index, value)
+        index = inp.allowed_index
+        if index is not None:
+            if type(value) is str and index.string_masks is not None:
+                return index.string_masks.get(value, index.other_string_mask) == 1
+            found = lookup(index, value)
             if found is not None:
                 return found == 1
         return inp.allowed is None or inp.allowed(env, value) is True
@@ -142,7 +147,9 @@ class CompiledTable:
         variables = env.vars
         mask = self.full_mask
         values: list[Any] = []
-        for c, (name, getter, allowed, index) in enumerate(self._reads):
+        # The common cases (a number or a string against an indexed column) are inlined: this
+        # loop runs for every input of every call.
+        for c, (name, getter, allowed, index, breaks, number_masks, strings, other) in enumerate(self._reads):
             value = variables.get(name) if name is not None else getter(env)
             if allowed is not None and value is not None and not self._allowed(self.inputs[c], value, env):
                 env.problems.append(Problem(
@@ -150,7 +157,13 @@ class CompiledTable:
                     self.where.with_(column=self.inputs[c].title), code="input-not-allowed"))
                 return None, []
             values.append(value)
-            if mask:
+            kind = type(value)
+            if kind is Decimal and number_masks is not None and value.is_finite():
+                i = bisect_left(breaks, value)
+                mask &= number_masks[2 * i + 1] if i < len(breaks) and breaks[i] == value else number_masks[2 * i]
+            elif kind is str and strings is not None:
+                mask &= strings.get(value, other)
+            else:
                 found = lookup(index, value)
                 mask &= found if found is not None else self._column_mask(c, value, env)
         if mask and self.pending_any:
@@ -311,6 +324,8 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             default = compiled.fn if compiled is not None else None
         outputs.append(CompiledOutput(clause.title, allowed, clause.output_values, priorities, default))
 
+    compiled_cells: dict[str, Any] = {}
+    compiled_outputs: dict[str, Any] = {}
     cell_asts: list[list[ast.UnaryTests]] = [[] for _ in range(n_in)]
     cell_tests: list[list[UnaryFn]] = [[] for _ in range(n_in)]
     rule_outputs: list[list[OutputCell]] = []
@@ -327,8 +342,12 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
                 where.with_(rule=r)))
             continue
         for c, text in enumerate(rule.input_entries):
-            at = _cell_location(where, r, table.inputs[c].title, text)
-            test = _compile_unary(text if text.strip() else "-", scope, at, problems)
+            text = text if text.strip() else "-"
+            if text in compiled_cells:  # large tables repeat cells: parse each text once
+                test = compiled_cells[text]
+            else:
+                at = _cell_location(where, r, table.inputs[c].title, text)
+                test = compiled_cells[text] = _compile_unary(text, scope, at, problems)
             if test is None:
                 cell_asts[c].append(ast.UnaryTests((), False))
                 cell_tests[c].append(_never)
@@ -339,8 +358,12 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
         constants: list[Any] = []
         all_constant = True
         for c, text in enumerate(rule.output_entries):
-            at = _cell_location(where, r, table.outputs[c].title, text)
-            compiled = _compile_expr(text if text.strip() else "null", scope, at, problems)
+            text = text if text.strip() else "null"
+            if text in compiled_outputs:
+                compiled = compiled_outputs[text]
+            else:
+                at = _cell_location(where, r, table.outputs[c].title, text)
+                compiled = compiled_outputs[text] = _compile_expr(text, scope, at, problems)
             if compiled is None:
                 cells.append(lambda env: None)
                 all_constant = False

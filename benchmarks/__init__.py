@@ -1,0 +1,1 @@
+"""Performance benchmarks of the decision engine against zen-engine and hand-written baselines."""
