@@ -244,6 +244,9 @@ def tck_command(
 from api.cli_service import register as register_service_commands  # noqa: E402
 
 register_service_commands(app)
+from api.cli_execution import register as register_execution_commands  # noqa: E402
+
+register_execution_commands(app)
 
 
 def main() -> None:

@@ -7,15 +7,12 @@ engine drifts, the benchmark would time different work, and these tests fail fir
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import credit_table as ct  # noqa: E402
 from benchmarks.bench_engine import Sizes, run  # noqa: E402

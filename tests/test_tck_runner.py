@@ -331,7 +331,7 @@ class StubModel:
         self.problems = problems or []
         self.fail = fail
         self.calls: list[tuple[str, Any, Any]] = []
-        self.input_names = ["Own input", "B.modelA.Person name", "B2.modelA.Person name"]
+        self.all_input_names = ["Own input", "B.modelA.Person name", "B2.modelA.Person name"]
         self.definitions = SimpleNamespace(namespace="urn:main")
 
     def evaluate(self, inputs: dict[str, Any], *, decisions: list[str] | None = None) -> Any:

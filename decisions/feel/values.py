@@ -226,15 +226,15 @@ def from_python(x: Any) -> Any:
 
 
 def to_json(x: Any) -> Any:
-    """A FEEL value as JSON-able Python: numbers as int/float (str when a float would lose digits),
+    """A FEEL value as JSON-able Python: numbers as int (integral) or the nearest float,
     temporal values and ranges as FEEL/ISO 8601 strings, functions as their description."""
     if x is None or isinstance(x, (bool, str)):
         return x
     if isinstance(x, Decimal):
         if x == x.to_integral_value():
             return int(x)
-        f = float(x)
-        return f if Decimal(repr(f)) == x else format_number(x)
+        # JSON numbers for JSON clients: the nearest float (exact up to 15-17 significant digits).
+        return float(x)
     if isinstance(x, list):
         return [to_json(v) for v in x]
     if isinstance(x, dict):

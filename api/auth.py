@@ -1,0 +1,79 @@
+"""Who is calling, and may they: `Authorization: Bearer <API key>` and a role per route.
+
+Keys live in the registry as hashes only (registry.keys); each request verifies its key with
+one indexed lookup, so a revoked key stops working at once. A route declares the roles it
+admits with `Depends(requires("author"))`; `admin` passes everywhere. Without a key, or with
+an unknown or revoked one, the answer is 401; with a key of another role, 403.
+
+    viewer    reads models, versions, aliases and diffs
+    author    uploads drafts and submits them
+    approver  approves, rejects, publishes, retires versions and moves aliases
+    caller    evaluates published decisions
+    reviewer  reads decision records
+    admin     everything, and manages API keys
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import ProblemError
+from registry import unit_of_work, verify_key
+from registry.tables import ROLES
+
+ADMIN = "admin"
+READERS = ("viewer", "author", "approver", "reviewer")  # may read the registry's models
+EVERYONE = tuple(ROLES)
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dcy_...`")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The holder of a verified API key."""
+
+    key_id: str
+    name: str
+    role: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"key_id": self.key_id, "name": self.name, "role": self.role}
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, detail, headers={"WWW-Authenticate": 'Bearer realm="decisionary"'})
+
+
+class RoleCheck:
+    """The dependency behind `requires(...)`; `roles` is read to document each route."""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        unknown = [role for role in roles if role not in ROLES]
+        if unknown:
+            raise ValueError(f"unknown role(s) {unknown}: expected some of {', '.join(ROLES)}")
+        self.roles = roles
+
+    def __call__(self, request: Request,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+        if credentials is None or not credentials.credentials:
+            raise _unauthorized("this route needs an API key: send `Authorization: Bearer <key>`")
+        with unit_of_work(request.app.state.engine, read_only=True) as session:
+            key = verify_key(session, credentials.credentials)
+        if key is None:
+            raise _unauthorized("the API key is unknown or revoked")
+        principal = Principal(key.id, key.name, key.role)
+        if principal.role != ADMIN and principal.role not in self.roles:
+            allowed = ", ".join(self.roles)
+            raise ProblemError(403, f"this route needs the role {allowed} (or admin); "
+                                    f"the key '{principal.name}' has the role {principal.role}")
+        return principal
+
+
+def requires(*roles: str) -> Callable[..., Principal]:
+    """A dependency admitting keys of `roles` (and admin); it returns the caller's Principal."""
+    return RoleCheck(tuple(roles))

@@ -1,0 +1,81 @@
+"""Aliases (environments such as production and staging) and diffs between versions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from api.auth import READERS, Principal, requires
+from api.routes.common import (
+    ALIAS_PATTERN,
+    AliasName,
+    ModelKey,
+    alias_move_out,
+    alias_out,
+    make_router,
+    published_changed,
+    service_of,
+)
+from api.schemas import AliasBody, AliasMoveOut, AliasOut, DiffOut, RollbackBody
+from registry import alias_history, get_alias, list_aliases, rollback, set_alias, unit_of_work
+from registry.diff import diff
+
+router = make_router(400, 404, 409, tag="aliases")
+
+Reader = Annotated[Principal, Depends(requires(*READERS))]
+Approver = Annotated[Principal, Depends(requires("approver"))]
+
+
+@router.get("/v1/models/{key}/aliases", response_model=list[AliasOut], summary="Where each alias points")
+def aliases_list(request: Request, key: ModelKey, _: Reader) -> list[AliasOut]:
+    with unit_of_work(service_of(request).engine, read_only=True) as session:
+        return [alias_out(a) for a in list_aliases(session, key)]
+
+
+@router.get("/v1/models/{key}/aliases/{alias}", response_model=AliasOut, summary="Where one alias points")
+def alias_detail(request: Request, key: ModelKey, alias: AliasName, _: Reader) -> AliasOut:
+    with unit_of_work(service_of(request).engine, read_only=True) as session:
+        return alias_out(get_alias(session, key, alias))
+
+
+@router.put("/v1/models/{key}/aliases/{alias}", response_model=AliasOut,
+            summary="Point an alias at a published version (recorded with who and why)")
+def alias_set(request: Request, key: ModelKey, alias: AliasName, body: AliasBody, principal: Approver) -> AliasOut:
+    with unit_of_work(service_of(request).engine) as session:
+        target = set_alias(session, key, alias, body.version, by=principal.name, why=body.why)
+    published_changed(request)
+    return alias_out(target)
+
+
+@router.post("/v1/models/{key}/aliases/{alias}/rollback", response_model=AliasOut,
+             summary="Move an alias back to the version it pointed at before its last move")
+def alias_rollback(request: Request, key: ModelKey, alias: AliasName, principal: Approver,
+                   body: RollbackBody | None = None) -> AliasOut:
+    with unit_of_work(service_of(request).engine) as session:
+        target = rollback(session, key, alias, by=principal.name, why=body.why if body else None)
+    published_changed(request)
+    return alias_out(target)
+
+
+@router.get("/v1/models/{key}/alias-history", response_model=list[AliasMoveOut],
+            summary="Every alias move of a model, oldest first")
+def aliases_history(
+    request: Request, key: ModelKey, _: Reader,
+    alias: Annotated[str | None, Query(pattern=ALIAS_PATTERN, max_length=100,
+                                       description="Only this alias's moves.")] = None,
+) -> list[AliasMoveOut]:
+    with unit_of_work(service_of(request).engine, read_only=True) as session:
+        return [alias_move_out(m) for m in alias_history(session, key, alias)]
+
+
+@router.get("/v1/models/{key}/diff", response_model=DiffOut,
+            summary="What changed between two versions: inputs, decisions, rules cell by cell")
+def versions_diff(
+    request: Request, key: ModelKey, _: Reader,
+    from_: Annotated[int, Query(alias="from", ge=1, le=999_999_999, description="The older version.")],
+    to: Annotated[int, Query(ge=1, le=999_999_999, description="The newer version.")],
+) -> DiffOut:
+    with unit_of_work(service_of(request).engine, read_only=True) as session:
+        changes = diff(session, key, from_, to)
+    return DiffOut(key=key, from_version=from_, to_version=to, summary=changes.summary(), **changes.to_dict())

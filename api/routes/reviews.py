@@ -1,0 +1,77 @@
+"""Human review: reviewers list their queue, claim a task, and answer it.
+
+    GET  /v1/reviews                           reviewer   tasks (open by default), `mine=true`: mine
+    GET  /v1/reviews/{id}                      reviewer   one task with the decision's inputs, outputs, rules
+    POST /v1/reviews/{id}/claim                reviewer   take a task (nobody else can answer it then)
+    POST /v1/reviews/{id}/decide               reviewer   approve, reject or override, with a reason
+    GET  /v1/execution/decisions/{id}/overrides readers   overrides recorded against a decision
+
+The reviewer is the API key's name. Answering wakes the waiting workflow (execution/review.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Path, Query, Request
+
+from api.auth import READERS, Principal, requires
+from api.execution_schemas import ReviewAnswer, ReviewTaskOut
+from api.routes.common import make_router, service_of
+from execution.review import ReviewTask, claim_task, decide_task, get_task, list_tasks, overrides_of
+from registry import unit_of_work
+
+router = make_router(400, 404, 409, tag="reviews")
+
+Reviewer = Annotated[Principal, Depends(requires("reviewer"))]
+Reader = Annotated[Principal, Depends(requires(*READERS))]
+ID_PATTERN = r"^[0-9A-Za-z]{1,64}$"
+TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="A review task id.")]
+
+
+def task_out(task: ReviewTask) -> ReviewTaskOut:
+    return ReviewTaskOut(**task.to_dict())
+
+
+@router.get("/v1/reviews", response_model=list[ReviewTaskOut], summary="Review tasks, oldest first")
+def reviews_list(
+    request: Request, principal: Reviewer,
+    queue: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")] = None,
+    mine: Annotated[bool, Query(description="Only tasks assigned to or claimed by me, or unassigned.")] = False,
+    state: Annotated[Literal["open", "decided", "cancelled", "all"], Query(
+        description="open: not answered yet (open or claimed)")] = "open",
+    decision_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ReviewTaskOut]:
+    with unit_of_work(service_of(request).engine, read_only=True) as session:
+        tasks = list_tasks(session, queue=queue, person=principal.name, mine=mine,
+                           state=None if state == "all" else state, decision_id=decision_id, limit=limit)
+    return [task_out(t) for t in tasks]
+
+
+@router.get("/v1/reviews/{task_id}", response_model=ReviewTaskOut, summary="One review task")
+def review_detail(request: Request, task_id: TaskId, _: Reviewer) -> ReviewTaskOut:
+    with unit_of_work(service_of(request).engine, read_only=True) as session:
+        return task_out(get_task(session, task_id))
+
+
+@router.post("/v1/reviews/{task_id}/claim", response_model=ReviewTaskOut, summary="Claim a review task")
+def review_claim(request: Request, task_id: TaskId, principal: Reviewer) -> ReviewTaskOut:
+    with unit_of_work(service_of(request).engine) as session:
+        return task_out(claim_task(session, task_id, by=principal.name))
+
+
+@router.post("/v1/reviews/{task_id}/decide", response_model=ReviewTaskOut,
+             summary="Answer a review task: approve, reject, or override the outcome (with a reason)")
+def review_decide(request: Request, task_id: TaskId, body: ReviewAnswer, principal: Reviewer) -> ReviewTaskOut:
+    with unit_of_work(service_of(request).engine) as session:
+        return task_out(decide_task(session, task_id, by=principal.name, outcome=body.outcome,
+                                    reason=body.reason, outputs=body.outputs))
+
+
+@router.get("/v1/execution/decisions/{decision_id}/overrides", response_model=list[dict[str, Any]],
+            summary="Outcomes reviewers overrode for a decision (who, when, why, before, after)")
+def decision_overrides(request: Request, decision_id: Annotated[str, Path(pattern=ID_PATTERN)],
+                       _: Reader) -> list[dict[str, Any]]:
+    with unit_of_work(service_of(request).engine, read_only=True) as session:
+        return overrides_of(session, decision_id)

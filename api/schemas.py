@@ -1,0 +1,257 @@
+"""Request and response bodies of the service's fixed routes (the per-decision typed bodies are
+generated: api/typed.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+Role = Literal["viewer", "author", "approver", "caller", "reviewer", "admin"]  # = registry.tables.ROLES
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Stored times are UTC; SQLite hands them back without a zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+
+class EvaluateRequest(BaseModel):
+    model_config = _STRICT
+
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Input data by name (and, optionally, "
+                                   "decision values that stand in for a decision's logic).")
+    decisions: list[str] | None = Field(default=None, min_length=1, max_length=1000,
+                                        description="Evaluate only these decisions (and what they need).")
+    trace: StrictBool = Field(default=False, description="Include the evaluation trace (not kept for replays).")
+    callback_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$",
+                                     description="Where the decision's approve/reject workflow steps call back "
+                                     "(its host must be in the allow-list).")
+
+
+class BatchRequest(BaseModel):
+    model_config = _STRICT
+
+    rows: list[dict[str, Any]] = Field(min_length=1, description="One object of inputs per row.")
+    decisions: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class ModelProblem(BaseModel):
+    """A problem found while evaluating, located in the model."""
+
+    severity: str
+    code: str
+    message: str
+    location: dict[str, Any]
+
+
+class EvaluateResponse(BaseModel):
+    decision_id: str = Field(description="The id of the decision record written for this answer.")
+    key: str
+    version: int
+    hash: str = Field(description="Content hash of the version that answered.")
+    alias: str | None = Field(description="The alias that chose the version, if one did.")
+    outputs: dict[str, Any]
+    fired: dict[str, list[int]] = Field(description="Decision table name -> 1-based numbers of the rules fired.")
+    problems: list[ModelProblem]
+    trace: list[dict[str, Any]] | None = None
+
+
+class RowResult(BaseModel):
+    decision_id: str
+    outputs: dict[str, Any]
+    fired: dict[str, list[int]]
+    problems: list[ModelProblem]
+
+
+class BatchResponse(BaseModel):
+    key: str
+    version: int
+    hash: str
+    alias: str | None
+    results: list[RowResult]
+
+
+class DescribedElement(BaseModel):
+    name: str
+    type_ref: str | None
+    description: str | None = None
+
+
+class DecisionDescription(BaseModel):
+    key: str
+    version: int
+    hash: str
+    alias: str | None
+    via: str = Field(description="How the version was chosen: alias, number or latest published.")
+    name: str
+    inputs: list[DescribedElement]
+    decisions: list[DescribedElement]
+    input_schema: dict[str, Any] = Field(description="JSON Schema of the `inputs` object.")
+    output_schema: dict[str, Any] = Field(description="JSON Schema of the `outputs` object.")
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+
+class ModelOut(BaseModel):
+    key: str
+    created_at: datetime
+    created_by: str
+    latest_number: int
+
+
+class VersionOut(BaseModel):
+    key: str
+    number: int
+    state: str
+    format: str
+    content_hash: str
+    hash_method: str
+    author: str
+    comment: str | None
+    created_at: datetime
+    updated_at: datetime
+    has_test_cases: bool
+
+
+class AliasOut(BaseModel):
+    key: str
+    alias: str
+    number: int
+    updated_at: datetime
+    updated_by: str
+
+
+class ModelDetail(ModelOut):
+    versions: list[VersionOut]
+    aliases: list[AliasOut]
+
+
+class TransitionOut(BaseModel):
+    key: str
+    number: int
+    from_state: str | None
+    to_state: str
+    by: str
+    at: datetime
+    comment: str | None
+
+
+class AliasMoveOut(BaseModel):
+    key: str
+    alias: str
+    kind: str
+    from_number: int | None
+    to_number: int
+    by: str
+    at: datetime
+    why: str | None
+
+
+class CommentBody(BaseModel):
+    model_config = _STRICT
+
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+class AliasBody(BaseModel):
+    model_config = _STRICT
+
+    version: int = Field(ge=1, le=999_999_999)
+    why: str | None = Field(default=None, max_length=5000)
+
+
+class RollbackBody(BaseModel):
+    model_config = _STRICT
+
+    why: str | None = Field(default=None, max_length=5000)
+
+
+class GateFailureOut(BaseModel):
+    gate: str
+    reasons: list[str]
+
+
+class GateReportOut(BaseModel):
+    ok: bool
+    passed: list[str]
+    skipped: list[str]
+    failures: list[GateFailureOut]
+
+
+class DiffOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    from_version: int
+    to_version: int
+    identical: bool
+    summary: list[str]
+    inputs_added: list[str]
+    inputs_removed: list[str]
+    inputs_changed: list[str]
+    decisions_added: list[str]
+    decisions_removed: list[str]
+    knowledge_added: list[str]
+    knowledge_removed: list[str]
+    changed: list[dict[str, Any]]
+
+
+class RecordOut(BaseModel):
+    id: str
+    key: str
+    version: int
+    content_hash: str
+    alias: str | None
+    inputs: Any
+    outputs: Any
+    fired: Any
+    problems: Any
+    latency_us: int
+    caller: str | None
+    idempotency_key: str | None
+    created_at: datetime
+
+
+# --- keys and identity -------------------------------------------------------------------------
+
+
+class KeyCreate(BaseModel):
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    role: Role
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    created_by: str | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+
+class KeyCreated(KeyOut):
+    secret: str = Field(description="The API key. It is shown only now: it is stored as a hash.")
+
+
+class WhoAmI(BaseModel):
+    key_id: str
+    name: str
+    role: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]

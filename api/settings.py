@@ -1,0 +1,41 @@
+"""The service's settings, read once from the environment (so that every uvicorn worker, started
+from an import string, configures itself the same way)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from registry.db import default_url
+
+MIB = 1024 * 1024
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    max_json_bytes: int = 1 * MIB  # JSON bodies
+    max_upload_bytes: int = 10 * MIB  # multipart uploads (models, CSV files)
+    max_batch_rows: int = 10_000
+    model_cache_size: int = 64  # compiled models kept in memory, by content hash
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """DECISIONARY_DATABASE_URL (else SQLite under DECISIONARY_DATA_DIR), and the limits."""
+        return cls(
+            database_url=default_url(),
+            max_json_bytes=_int_env("DECISIONARY_MAX_JSON_BYTES", 1 * MIB),
+            max_upload_bytes=_int_env("DECISIONARY_MAX_UPLOAD_BYTES", 10 * MIB),
+            max_batch_rows=_int_env("DECISIONARY_MAX_BATCH_ROWS", 10_000),
+            model_cache_size=_int_env("DECISIONARY_MODEL_CACHE_SIZE", 64),
+        )

@@ -1,0 +1,145 @@
+"""Publish gates: the model loads, its own test cases pass, verification (when the engine has it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from registry_samples import APPROVER, AUTHOR, KEY, LOAN_CASES, loan_dmn
+from sqlalchemy.engine import Engine
+
+import decisions
+from decisions.errors import Location, Problem
+from registry import (
+    GateFailed,
+    approve,
+    check_gates,
+    create_draft,
+    get_version,
+    history,
+    publish,
+    submit,
+    unit_of_work,
+)
+
+
+def _approved(engine: Engine, content: str, test_cases: str | None = None, fmt: str | None = None) -> int:
+    with unit_of_work(engine) as session:
+        number = create_draft(session, KEY, content, author=AUTHOR, test_cases=test_cases, format=fmt).number
+        submit(session, KEY, number, by=AUTHOR)
+        approve(session, KEY, number, by=APPROVER)
+    return number
+
+
+def _publish_failure(engine: Engine, number: int) -> GateFailed:
+    with pytest.raises(GateFailed) as caught:
+        with unit_of_work(engine) as session:
+            publish(session, KEY, number, by=APPROVER)
+    with unit_of_work(engine) as session:
+        assert get_version(session, KEY, number).state == "approved"  # nothing changed
+        assert history(session, KEY, number)[-1].to_state == "approved"
+    return caught.value
+
+
+def test_a_sound_model_with_passing_cases_publishes(engine: Engine) -> None:
+    number = _approved(engine, loan_dmn(), LOAN_CASES)
+    with unit_of_work(engine) as session:
+        report = check_gates(session, KEY, number)
+        assert report.ok and report.passed == ["load", "tests"]
+        assert report.skipped == ["verify: the engine has no decisions.verify"]
+        assert publish(session, KEY, number, by=APPROVER).state == "published"
+
+
+def test_a_failing_case_blocks_publishing_and_says_why(engine: Engine) -> None:
+    cases = LOAN_CASES + """\
+- name: borderline score
+  inputs: {Applicant Age: 40, Credit Score: 750}
+  expect: {Risk Category: Medium}
+"""
+    number = _approved(engine, loan_dmn(), cases)
+    failure = _publish_failure(engine, number)
+    assert [f.gate for f in failure.failures] == ["tests"]
+    assert failure.failures[0].reasons == [
+        "case 3 (borderline score): decision 'Risk Category' expected 'Medium', got 'Low'"]
+    assert "cannot publish loan-approval version 1: gate(s) tests failed" in str(failure)
+    assert "borderline score" in str(failure)
+
+
+def test_numbers_and_null_compare_as_feel_values(engine: Engine) -> None:
+    cases = """\
+- inputs: {Applicant Age: 40, Credit Score: 800}
+  expect: {Credit Limit: 50000.0}
+- inputs: {Applicant Age: 40, Credit Score: null}
+  expect: {Risk Category: null}
+"""
+    number = _approved(engine, loan_dmn(), cases)
+    with unit_of_work(engine) as session:
+        assert check_gates(session, KEY, number).failures == []
+
+
+def test_evaluation_problems_are_shown_with_a_failing_case(engine: Engine) -> None:
+    cases = """\
+- inputs: {Applicant Age: 40, Credit Score: "excellent"}
+  expect: {Risk Category: Low}
+"""
+    number = _approved(engine, loan_dmn(), cases)
+    reasons = _publish_failure(engine, number).failures[0].reasons
+    assert reasons[0] == "case 1: decision 'Risk Category' expected 'Low', got None"
+    assert reasons[1].startswith("case 1: problems during evaluation: ")
+    assert "Credit Score" in reasons[1]
+
+
+def test_a_case_naming_an_unknown_decision_fails(engine: Engine) -> None:
+    number = _approved(engine, loan_dmn(), "- inputs: {}\n  expect: {Interest Rate: 3}\n")
+    reasons = _publish_failure(engine, number).failures[0].reasons
+    assert reasons == ["case 1: no decision named 'Interest Rate' in the model"]
+
+
+def test_a_model_that_does_not_load_fails_the_load_gate_with_located_problems(engine: Engine) -> None:
+    number = _approved(engine, loan_dmn(limit="if Risk Category = then 1"), LOAN_CASES)
+    failure = _publish_failure(engine, number)
+    assert [f.gate for f in failure.failures] == ["load"]
+    assert any("Credit Limit" in reason for reason in failure.failures[0].reasons), failure.failures
+    assert "gate 'load' failed" in str(failure)
+
+
+def test_a_model_that_is_not_a_model_fails_the_load_gate(engine: Engine) -> None:
+    number = _approved(engine, "just: some yaml\n", fmt="yaml")
+    failure = _publish_failure(engine, number)
+    assert [f.gate for f in failure.failures] == ["load"]
+    assert failure.failures[0].reasons
+
+
+def test_a_model_declaring_another_key_fails_the_load_gate(engine: Engine) -> None:
+    from decisions.yaml_format import write_yaml
+
+    definitions = decisions.load(loan_dmn().encode(), format="dmn").definitions
+    definitions.key = "someone-elses-model"
+    number = _approved(engine, write_yaml(definitions), fmt="yaml")
+    reasons = _publish_failure(engine, number).failures[0].reasons
+    assert reasons == ["the model declares the key 'someone-elses-model' but is registered under 'loan-approval'"]
+
+
+def test_the_verify_gate_runs_when_the_engine_offers_it(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+    overlap = Problem("rules 2 and 3 overlap", Location(element="Risk Category"), "error", "overlap")
+    unreachable = Problem("rule 4 is never reached", Location(element="Risk Category"), "warning", "unreachable")
+
+    def verify(model: Any) -> list[Problem]:
+        seen.append(model)
+        return [overlap, unreachable]
+
+    monkeypatch.setattr(decisions, "verify", verify, raising=False)
+    number = _approved(engine, loan_dmn(), LOAN_CASES)
+    failure = _publish_failure(engine, number)
+    assert [f.gate for f in failure.failures] == ["verify"]
+    assert failure.failures[0].reasons == [str(overlap)]  # warnings do not block publishing
+    assert seen and seen[0].decision_names == ["Risk Category", "Credit Limit"]
+
+
+def test_every_failed_gate_is_listed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(decisions, "verify", lambda model: ["overlap in Risk Category"], raising=False)
+    number = _approved(engine, loan_dmn(), "- inputs: {Applicant Age: 1, Credit Score: 1}\n  expect: {Credit Limit: 1}\n")
+    failure = _publish_failure(engine, number)
+    assert [f.gate for f in failure.failures] == ["tests", "verify"]
+    assert "gate(s) tests, verify failed" in str(failure)
