@@ -74,9 +74,9 @@ class _Columns:
         if cached is not None:
             return cached
         if name in self.arrays:
-            values = self.arrays[name].tolist()
+            values = list(self.arrays[name].tolist())
         elif name in self.whole:
-            values = self.whole[name].tolist()
+            values = list(self.whole[name].tolist())
         elif name in self.parts:
             names, arrays = self.parts[name]
             values = [dict(zip(names, row, strict=True)) for row in zip(*(a.tolist() for a in arrays), strict=True)]

@@ -125,9 +125,9 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
             knowledge_env.vars[bkm.name] = ModelFunction(bkm.name, [], lambda env, args: None,
                                                          knowledge_env, where)
             continue
-        logic = bkm.logic
+        definition = bkm.logic
         make = compile_with_implicit(
-            lambda s, logic=logic, where=where, name=bkm.name: function_definition(logic, s, where, types, name),
+            lambda s, d=definition, where=where, name=bkm.name: function_definition(d, s, where, types, name),
             where)
         knowledge_env.vars[bkm.name] = make(knowledge_env)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 from decisions.compiled import Model
-from decisions.dmn.imports import find_model_file
 from decisions.compiler import compile_model
+from decisions.dmn.imports import find_model_file
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import Definitions
 

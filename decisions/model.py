@@ -12,7 +12,7 @@ here, a case in each reader/writer and a case in the compiler.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 HitPolicy = Literal[
     "UNIQUE", "FIRST", "PRIORITY", "ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER"
@@ -179,18 +179,18 @@ class Iterator:
     id: str | None = None
 
 
-Expression = Union[
-    LiteralExpression,
-    DecisionTable,
-    Context,
-    ListExpression,
-    Relation,
-    FunctionDefinition,
-    Invocation,
-    Conditional,
-    Filter,
-    Iterator,
-]
+Expression = (
+    LiteralExpression
+    | DecisionTable
+    | Context
+    | ListExpression
+    | Relation
+    | FunctionDefinition
+    | Invocation
+    | Conditional
+    | Filter
+    | Iterator
+)
 
 
 # --- types --------------------------------------------------------------------------

@@ -150,7 +150,7 @@ class CompiledTable:
         # The common cases (a number or a string against an indexed column) are inlined: this
         # loop runs for every input of every call.
         for c, (name, getter, allowed, index, breaks, number_masks, strings, other) in enumerate(self._reads):
-            value = variables.get(name) if name is not None else getter(env)
+            value: Any = variables.get(name) if name is not None else getter(env)
             if allowed is not None and value is not None and not self._allowed(self.inputs[c], value, env):
                 env.problems.append(Problem(
                     f"input value {value!r} is not one of the allowed values {self.inputs[c].allowed_text}",
@@ -189,9 +189,9 @@ class CompiledTable:
                 matches.append((r, self._outputs_of(r, env, problems)))
             mask >>= 1
             r += 1
-        result, fired, found = apply_hit_policy(
+        result, fired, violations = apply_hit_policy(
             self.hit_policy, self.aggregation, matches, self._shape, self._priority, self.where)
-        problems.extend(found)
+        problems.extend(violations)
         return result, [f + 1 for f in fired]
 
     def _check_pending(self, mask: int, values: list[Any], env: feel.Env) -> int:
@@ -301,28 +301,28 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
         name = compiled.ast.name if isinstance(compiled.ast, ast.Name) else None
         allowed_index = None
         if allowed is not None and test is not None:
-            allowed_index = build_column_index([test.ast], [lambda v, fn=allowed: fn(feel.Env({}, []), v)])
+            allowed_index = build_column_index([test.ast], [_bind_env(allowed)])
             if allowed_index.pending:
                 allowed_index = None
         inputs.append(CompiledInput(clause.title, name, compiled.fn, allowed, clause.input_values,
                                     allowed_index))
 
     outputs: list[CompiledOutput] = []
-    for clause in table.outputs:
+    for out_clause in table.outputs:
         allowed = None
         priorities: list[PriorityTest] = []
-        if clause.output_values and clause.output_values.strip():
-            at = where.with_(column=clause.title, text=clause.output_values, path="output values")
-            test = _compile_unary(clause.output_values, scope, at, problems)
+        if out_clause.output_values and out_clause.output_values.strip():
+            at = where.with_(column=out_clause.title, text=out_clause.output_values, path="output values")
+            test = _compile_unary(out_clause.output_values, scope, at, problems)
             if test is not None:
                 allowed = test.fn
                 priorities = _priority_tests(test)
         default = None
-        if clause.default_output and clause.default_output.strip():
-            at = where.with_(column=clause.title, text=clause.default_output, path="default output")
-            compiled = _compile_expr(clause.default_output, scope, at, problems)
+        if out_clause.default_output and out_clause.default_output.strip():
+            at = where.with_(column=out_clause.title, text=out_clause.default_output, path="default output")
+            compiled = _compile_expr(out_clause.default_output, scope, at, problems)
             default = compiled.fn if compiled is not None else None
-        outputs.append(CompiledOutput(clause.title, allowed, clause.output_values, priorities, default))
+        outputs.append(CompiledOutput(out_clause.title, allowed, out_clause.output_values, priorities, default))
 
     compiled_cells: dict[str, Any] = {}
     compiled_outputs: dict[str, Any] = {}
@@ -387,14 +387,23 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
     columns = []
     index_env = feel.Env({}, [])
     for c in range(n_in):
-        columns.append(build_column_index(
-            cell_asts[c], [(lambda v, t=t: t(index_env, v)) for t in cell_tests[c]]))
+        columns.append(build_column_index(cell_asts[c], [_bind_env(t, index_env) for t in cell_tests[c]]))
     return CompiledTable(decision, table, inputs, outputs, columns, cell_tests, rule_outputs,
                          constant_outputs, where)
 
 
 def _never(env: feel.Env, value: Any) -> bool:
     return False
+
+
+def _bind_env(test: UnaryFn, env: feel.Env | None = None) -> Callable[[Any], bool | None]:
+    """A unary test as a function of the value alone, for building indexes at compile time."""
+    bound = env if env is not None else feel.Env({}, [])
+    return lambda value: test(bound, value)
+
+
+def _equals(expected: Any) -> PriorityTest:
+    return lambda value: feel_equal(value, expected) is True
 
 
 def _priority_tests(compiled: Any) -> list[PriorityTest]:
@@ -405,5 +414,5 @@ def _priority_tests(compiled: Any) -> list[PriorityTest]:
     tests: list[PriorityTest] = []
     for test in node.tests:
         if isinstance(test, ast.EqualsTest) and isinstance(test.operand, ast.Literal):
-            tests.append(lambda value, expected=test.operand.value: feel_equal(value, expected) is True)
+            tests.append(_equals(test.operand.value))
     return tests
