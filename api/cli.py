@@ -241,6 +241,38 @@ def tck_command(
     typer.echo(report.summary_line())
 
 
+@app.command("convert")
+@reports_errors
+def convert_command(
+    model: Annotated[Path, typer.Argument(help="Model file (DMN or YAML).")],
+    to: Annotated[str, typer.Option("--to", help="Target format: yaml, or dmn (DMN 1.5), dmn1.3, ...")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of standard output.")] = None,
+) -> None:
+    """Convert a model between DMN XML and the YAML form."""
+    from decisions import read_definitions
+    from decisions.dmn.writer import write_dmn
+    from decisions.yaml_format import write_yaml
+
+    defs = read_definitions(existing_file(model, "model"))
+    target = to.lower()
+    if target == "yaml":
+        text = write_yaml(defs, ids=False)
+    elif target.startswith("dmn"):
+        version = target[3:] or "1.5"
+        if version not in ("1.1", "1.2", "1.3", "1.4", "1.5"):
+            fail(f"unknown DMN version {version!r}; use dmn1.1 to dmn1.5")
+        text = write_dmn(defs, version=version)
+    else:
+        fail(f"unknown target format {to!r}; use yaml or dmn")
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc}")
+
+
 from api.cli_service import register as register_service_commands  # noqa: E402
 
 register_service_commands(app)

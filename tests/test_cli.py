@@ -190,3 +190,18 @@ def test_tck_missing_folder_exits_2(tmp_path: Path) -> None:
     result = run("tck", str(tmp_path / "absent"))
     assert_clean_failure(result, 2)
     assert "not found" in result.stderr
+
+
+def test_convert_between_dmn_and_yaml_keeps_the_answers(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "loan-approval.dmn"
+    yaml_file = tmp_path / "loan.yaml"
+    dmn_file = tmp_path / "loan.dmn"
+    assert run("convert", str(example), "--to", "yaml", "--out", str(yaml_file)).returncode == 0
+    assert run("convert", str(yaml_file), "--to", "dmn1.3", "--out", str(dmn_file)).returncode == 0
+    assert "20191111" in dmn_file.read_text()
+    inputs = '{"Applicant Age": 35, "Monthly Income": 5200, "Monthly Debt": 1100, "Credit Score": 712, ' \
+             '"Employment Status": "Employed", "Requested Amount": 25000}'
+    original = json.loads(run("eval", str(example), "--input", inputs, "--json").stdout)
+    converted = json.loads(run("eval", str(dmn_file), "--input", inputs, "--json").stdout)
+    assert converted["outputs"] == original["outputs"]
+    assert_clean_failure(run("convert", str(example), "--to", "xml"), 2)
