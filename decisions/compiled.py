@@ -18,11 +18,14 @@ from decisions.boxed import Logic
 from decisions.errors import InputError, Location, Problem
 from decisions.feel.values import from_python
 from decisions.graph import required_closure
+from decisions.itemtypes import Binder, Invalid
 from decisions.model import Definitions
 from decisions.result import EvaluationResult, TraceStep
 
 if TYPE_CHECKING:
     import pandas as pd
+
+_MISSING: Any = object()
 
 # (value) -> (coerced value, problem message or None)
 Coercer = Callable[[Any], tuple[Any, "str | None"]]
@@ -33,7 +36,7 @@ class InputSpec:
     name: str
     type_ref: str | None
     coerce: Coercer | None
-    bind: Coercer  # plain Python value -> (FEEL value of the type, problem)
+    bind: Binder  # plain Python value -> FEEL value of the type, or Invalid
     implicit: bool = False  # read by expressions without being declared (Camunda style)
     description: str | None = None
 
@@ -121,17 +124,19 @@ class Model:
     def _bind_inputs(self, inputs: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
         values: dict[str, Any] = self.knowledge.copy()
         for name, bind, implicit in self._binders:
-            if name in inputs:
-                value, message = bind(inputs[name])
-                if message:
-                    problems.append(Problem(f"input '{name}': {message}; it is taken as null",
-                                            Location(element=name), "error", "input-type"))
-                values[name] = value
-            else:
+            raw = inputs.get(name, _MISSING)
+            if raw is _MISSING:
                 if not implicit:
                     problems.append(Problem(f"input '{name}' is missing; it is taken as null",
                                             Location(element=name), "warning", "missing-input"))
                 values[name] = None
+                continue
+            value = bind(raw)
+            if type(value) is Invalid:
+                problems.append(Problem(f"input '{name}': {value.message}; it is taken as null",
+                                        Location(element=name), "error", "input-type"))
+                value = None
+            values[name] = value
         if self.imports:
             self._bind_imports(inputs, values, problems)
         return values

@@ -21,6 +21,16 @@ from decisions.feel.values import from_python, type_name
 from decisions.model import ItemDefinition
 
 Coercer = Callable[[Any], tuple[Any, "str | None"]]
+Binder = Callable[[Any], Any]  # plain Python value -> FEEL value, or Invalid
+
+
+class Invalid:
+    """What a binder returns for a value that does not conform: the reason, for the problem."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 # Type names as other tools write them -> the FEEL type name.
 _ALIASES = {
@@ -119,34 +129,36 @@ class TypeSystem:
         self._cache[type_ref] = coerce
         return coerce
 
-    def binder(self, type_ref: str | None) -> Coercer:
+    def binder(self, type_ref: str | None) -> Binder:
         """Convert a plain Python input to a FEEL value of `type_ref` and check it, in one step.
 
-        The common cases (a number given as int, float or Decimal; a string) are handled
-        without the general conversion, since this runs for every input of every call."""
+        Returns the value, or an `Invalid` carrying the reason. The common cases (a number
+        given as int, float or Decimal; a string) take no detour through the general
+        conversion, since this runs for every input of every call."""
         coerce = self.coercer(type_ref)
         kind = builtin_type(type_ref) if type_ref else None
 
-        def general(raw: Any) -> tuple[Any, str | None]:
+        def general(raw: Any) -> Any:
             value = from_python(raw)
             if coerce is None or value is None:
-                return value, None
-            return coerce(value)
+                return value
+            value, message = coerce(value)
+            return Invalid(message) if message else value
 
         if kind == "number":
-            def bind_number(raw: Any) -> tuple[Any, str | None]:
+            def bind_number(raw: Any) -> Any:
                 t = type(raw)
                 if t is int:
-                    return Decimal(raw), None
+                    return Decimal(raw)
                 if t is float:
-                    return (Decimal(float.__repr__(raw)), None) if math.isfinite(raw) else (None, None)
+                    return Decimal(float.__repr__(raw)) if math.isfinite(raw) else None
                 if t is Decimal:
-                    return (raw, None) if raw.is_finite() else (None, None)
+                    return raw if raw.is_finite() else None
                 return general(raw)
             return bind_number
         if kind == "string":
-            def bind_string(raw: Any) -> tuple[Any, str | None]:
-                return (raw, None) if type(raw) is str else general(raw)
+            def bind_string(raw: Any) -> Any:
+                return raw if type(raw) is str else general(raw)
             return bind_string
         return general
 
