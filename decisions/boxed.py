@@ -14,8 +14,9 @@ from typing import Any
 
 from decisions import feel
 from decisions.errors import Location, ModelError, Problem
+from decisions.feel import external
 from decisions.feel.env import MAX_CALL_DEPTH
-from decisions.feel.values import FeelFunction
+from decisions.feel.values import FeelFunction, type_name
 from decisions.itemtypes import TypeSystem
 from decisions.model import (
     Conditional,
@@ -81,12 +82,25 @@ def compile_logic(expr: Expression | None, scope: feel.Scope, where: Location,
         cond = compile_logic(expr.condition, scope, where.with_(path="if"), types).fn
         then = compile_logic(expr.then, scope, where.with_(path="then"), types).fn
         otherwise = compile_logic(expr.otherwise, scope, where.with_(path="else"), types).fn
-        return Logic(lambda env: then(env) if cond(env) is True else otherwise(env))
+        return Logic(_conditional(cond, then, otherwise))
     if isinstance(expr, Filter):
         return Logic(_filter(expr, scope, where, types))
     if isinstance(expr, Iterator):
         return Logic(_iterator(expr, scope, where, types))
     raise ModelError(f"unsupported expression kind {type(expr).__name__}", where)
+
+
+def _conditional(cond: Closure, then: Closure, otherwise: Closure) -> Closure:
+    def run(env: feel.Env) -> Any:
+        test = cond(env)
+        if test is True:
+            return then(env)
+        if test is False or test is None:
+            return otherwise(env)
+        env.report(f"the condition of a conditional must be a boolean, not {type_name(test)}", code="type")
+        return None
+
+    return run
 
 
 def _context(expr: Context, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
@@ -162,6 +176,8 @@ class ModelFunction(FeelFunction):
 def function_definition(expr: FunctionDefinition, scope: feel.Scope, where: Location,
                         types: TypeSystem | None, name: str = "function") -> Closure:
     names = [p.name for p in expr.parameters]
+    if expr.kind == "Java":
+        return _java_function(expr, scope, where, types, name, names)
     if expr.kind != "FEEL":
         kind = expr.kind
 
@@ -184,6 +200,34 @@ def function_definition(expr: FunctionDefinition, scope: feel.Scope, where: Loca
         return body(env)
 
     return lambda env: ModelFunction(name, names, run_body, env, where)
+
+
+def _java_function(expr: FunctionDefinition, scope: feel.Scope, where: Location, types: TypeSystem | None,
+                   name: str, names: list[str]) -> Closure:
+    """A boxed Java function: its body is a context naming `class` and `method signature`.
+
+    Only the fixed list of java.lang methods in `decisions.feel.external` can be called;
+    nothing is looked up by reflection."""
+    body = compile_logic(expr.body, scope, where, types).fn
+
+    def define(env: feel.Env) -> Any:
+        mapping = body(env)
+
+        def call(call_env: feel.Env, args: dict[str, Any]) -> Any:
+            if not isinstance(mapping, dict):
+                call_env.report("a Java function needs a context with 'class' and 'method signature'",
+                                code="invocation")
+                return None
+            try:
+                return external.invoke(mapping.get("class"), mapping.get("method signature"),
+                                       [args.get(n) for n in names])
+            except external.ExternalError as exc:
+                call_env.report(str(exc), code="invocation")
+                return None
+
+        return ModelFunction(name, names, call, env, where)
+
+    return define
 
 
 def _invocation(expr: Invocation, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
@@ -237,10 +281,9 @@ def _iterator(expr: Iterator, scope: feel.Scope, where: Location, types: TypeSys
         results = [body(env.child({variable: item})) for item in items]
         if kind == "for":
             return results
-        if kind == "some":
-            return True if any(r is True for r in results) else (False if all(r is False for r in results)
-                                                                 else None)
-        return False if any(r is False for r in results) else (True if all(r is True for r in results)
-                                                               else None)
+        if any(not isinstance(r, bool) for r in results):
+            env.report(f"'{kind}' needs a boolean from 'satisfies' for every item", code="type")
+            return None
+        return any(results) if kind == "some" else all(results)
 
     return run

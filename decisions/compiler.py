@@ -21,7 +21,7 @@ from decisions.compiled import CompiledDecision, CompiledService, InputSpec, Mod
 from decisions.errors import Location, ModelError, Problem
 from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
-from decisions.itemtypes import TypeSystem
+from decisions.itemtypes import TypeSystem, feel_type_definitions
 from decisions.model import Definitions, ItemDefinition
 
 MAX_IMPLICIT_INPUTS = 500
@@ -95,7 +95,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
     names += list(imported) + _component_names(defs.item_definitions)
     for model in imported.values():
         names += [f"{n}" for n in model.decision_names + model.input_names + list(model.knowledge)]
-    scope = feel.Scope(names)
+    scope = feel.Scope(names, type_definitions=feel_type_definitions(defs.item_definitions))
 
     implicit: list[str] = []
 

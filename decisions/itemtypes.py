@@ -218,3 +218,40 @@ class TypeSystem:
                 if t.allowed(item) is not True:
                     return None, f"{item!r} is not an allowed value of {t.name} ({t.allowed_text})"
         return value, None
+
+
+def feel_type_definitions(items: list[ItemDefinition]) -> dict[str, feel.FeelType]:
+    """Item definitions as FEEL types, for `instance of tMyType` and typed parameters.
+
+    Structures become context types, collections list types, aliases their base type; a
+    reference to a type not (yet) known is taken as Any rather than failing the model."""
+    from decisions.feel import types as ft
+
+    by_name = {item.name: item for item in items}
+    built: dict[str, feel.FeelType] = {}
+
+    def build(item: ItemDefinition, depth: int = 0) -> feel.FeelType:
+        if depth > 50:
+            return ft.AnyType()
+        if item.components:
+            base: feel.FeelType = ft.ContextType(tuple((c.name, build(c, depth + 1)) for c in item.components))
+        elif item.type_ref:
+            base = ref(item.type_ref, depth)
+        else:
+            base = ft.AnyType()
+        return ft.ListType(base) if item.is_collection else base
+
+    def ref(type_ref: str, depth: int) -> feel.FeelType:
+        simple = ft.builtin_type(type_ref)
+        if simple is not None:
+            return simple
+        name = type_ref.split(":", 1)[1] if ":" in type_ref and type_ref not in by_name else type_ref
+        if name in built:
+            return built[name]
+        if name in by_name:
+            return build(by_name[name], depth + 1)
+        return ft.AnyType()
+
+    for item in items:
+        built[item.name] = build(item)
+    return built

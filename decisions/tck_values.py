@@ -150,7 +150,12 @@ def parse_date(text: str) -> dt.date:
         raise TckValueError(f"not an xsd:date: {text!r}")
     year = int(match["y"])
     if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise TckValueError(f"xsd:date {text!r}: year {year} is outside the supported range 1-9999")
+        from decisions.feel.temporal import make_date
+
+        far = make_date(year, int(match["mo"]), int(match["d"]))  # FEEL's dates beyond years 1-9999
+        if far is None:
+            raise TckValueError(f"xsd:date {text!r}: not a date FEEL can represent")
+        return far
     try:
         return dt.date(year, int(match["mo"]), int(match["d"]))
     except ValueError as exc:

@@ -41,7 +41,7 @@ TCK_ROOT = default_tck_root()
 
 # Cases passing when last measured; raise them as the engine improves, never lower them.
 LEVEL2_FLOOR = 116
-LEVEL3_FLOOR = 1048
+LEVEL3_FLOOR = 2787
 LEVEL2_TOTAL = 116
 
 HEADER = (

@@ -53,6 +53,8 @@ class Scope:
         self.type_definitions: dict[str, FeelType] = dict(type_definitions or {})
         self.strict = strict
         self._index: NameIndex | None = None
+        # Compiled texts by (kind, text): decision tables repeat the same cells many times.
+        self._compiled: dict[tuple[str, str], Any] = {}
 
     @property
     def index(self) -> NameIndex:
@@ -82,6 +84,7 @@ def _field_names(feel_types: Iterable[FeelType]) -> list[str]:
 
 
 EMPTY_SCOPE = Scope()
+_CACHE_LIMIT = 10_000  # compiled texts kept per scope
 
 
 @lru_cache(maxsize=1)
@@ -142,18 +145,30 @@ def compile_expression(text: str, scope: Scope = EMPTY_SCOPE) -> CompiledExpress
     """Compile FEEL expression text. Raises FeelSyntaxError (with position) on bad text."""
     from decisions.feel.compiler import Compiler
 
+    cached = scope._compiled.get(("expression", text))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     parsed = _parse(text, scope, False)
     fn = Compiler(parsed, scope.names, scope.type_definitions, scope.strict).expression()
-    return CompiledExpression(text, parsed.node, fn)
+    compiled = CompiledExpression(text, parsed.node, fn)
+    if len(scope._compiled) < _CACHE_LIMIT:
+        scope._compiled[("expression", text)] = compiled
+    return compiled
 
 
 def compile_unary_tests(text: str, scope: Scope = EMPTY_SCOPE) -> CompiledUnaryTests:
     """Compile unary tests text (a decision table input entry). Raises FeelSyntaxError on bad text."""
     from decisions.feel.compiler import Compiler
 
+    cached = scope._compiled.get(("unary tests", text))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     parsed = _parse(text, scope, True)
     fn = Compiler(parsed, scope.names, scope.type_definitions, scope.strict).unary_tests()
-    return CompiledUnaryTests(text, parsed.node, fn)
+    compiled = CompiledUnaryTests(text, parsed.node, fn)
+    if len(scope._compiled) < _CACHE_LIMIT:
+        scope._compiled[("unary tests", text)] = compiled
+    return compiled
 
 
 def evaluate(text: str, variables: Mapping[str, Any] | None = None) -> Any:

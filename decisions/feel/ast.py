@@ -32,6 +32,13 @@ class Literal(Node):
 
 
 @dataclass(frozen=True)
+class InvalidTemporal(Node):
+    """`@"foo"`: well-formed syntax whose text is no date, time or duration; evaluates to null."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Name(Node):
     name: str
 

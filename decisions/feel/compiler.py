@@ -9,24 +9,22 @@ bound directly, unknown names are a compile error) so evaluation does only dict 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from decisions.feel import ast
+from decisions.feel import ast, temporal
 from decisions.feel import types as feel_types
 from decisions.feel.builtins import BUILTINS
-from decisions.feel.builtins.properties import get_property
-from decisions.feel.env import MAX_CALL_DEPTH, Env
+from decisions.feel.env import Env
 from decisions.feel.errors import FeelSyntaxError, UnknownNameError
+from decisions.feel.functions import ExternalFunction, UserFunction
+from decisions.feel.iteration import index, member, product
+from decisions.feel.matching import Fn, TestFn, any_of, constant_number_range, literal_set, matches
 from decisions.feel.operators import OperationError, add, divide, multiply, negate, power, subtract
 from decisions.feel.parser import Parsed
 from decisions.feel.values import DECIMAL_CONTEXT, FeelFunction, Range, feel_compare, feel_equal, type_name
-
-Fn = Callable[[Env], Any]
-TestFn = Callable[[Env, Any], "bool | None"]
 
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": add, "-": subtract, "*": multiply, "/": divide, "**": power,
@@ -76,13 +74,13 @@ class Compiler:
         node = self.parsed.node
         assert isinstance(node, ast.UnaryTests)
         ctx = self.root.with_names(["?"])
-        literal_set = _literal_set(node.tests)
-        tests = [literal_set] if literal_set else [self.test(t, ctx) for t in node.tests]
+        in_set = literal_set(node.tests)
+        tests = [in_set] if in_set else [self.test(t, ctx) for t in node.tests]
         if not tests:
             if node.negated:
                 return lambda env, value: False
             return lambda env, value: True
-        combined = tests[0] if len(tests) == 1 else _any_of(tests)
+        combined = tests[0] if len(tests) == 1 else any_of(tests)
         if node.negated:
             def negated(env: Env, value: Any) -> bool | None:
                 r = combined(env, value)
@@ -111,6 +109,16 @@ class Compiler:
     def _Literal(self, node: ast.Literal, ctx: _Ctx) -> Fn:
         value = node.value
         return lambda env: value
+
+    def _InvalidTemporal(self, node: ast.InvalidTemporal, ctx: _Ctx) -> Fn:
+        report = self._reporter(node, ctx)
+        message = f'invalid temporal literal @"{node.text}"'
+        if temporal.looks_like_extended_year(node.text):
+            message += " (year out of range: at most 9 digits)"
+
+        def invalid(env: Env) -> None:
+            report(env, message)
+        return invalid
 
     def _Name(self, node: ast.Name, ctx: _Ctx) -> Fn:
         name = node.name
@@ -146,7 +154,7 @@ class Compiler:
                     return value[name]
                 report(env, f"no entry '{name}' in context")
                 return None
-            return _member(env, value, name, report)
+            return member(env, value, name, report)
         return path
 
     def _ListExpr(self, node: ast.ListExpr, ctx: _Ctx) -> Fn:
@@ -247,7 +255,7 @@ class Compiler:
     def _In(self, node: ast.In, ctx: _Ctx) -> Fn:
         value = self.compile(node.value, ctx)
         tests = [self.test(t, ctx) for t in node.tests]
-        test = tests[0] if len(tests) == 1 else _any_of(tests)
+        test = tests[0] if len(tests) == 1 else any_of(tests)
         return lambda env: test(env, value(env))
 
     def _And(self, node: ast.And, ctx: _Ctx) -> Fn:
@@ -299,12 +307,20 @@ class Compiler:
         return lambda env: then(env) if condition(env) is True else otherwise(env)
 
     def _Compare(self, node: ast.Compare, ctx: _Ctx) -> Fn:
-        """`< 10` used as a value: a range open on one side."""
-        if node.op in ("=", "!="):
-            raise FeelSyntaxError(f"'{node.op}' needs a left operand at position {ctx.pos(node)}",
-                                  self.text, ctx.pos(node))
+        """`< 10` used as a value: a range open on one side (`= 10` is `[10..10]`)."""
         operand = self.compile(node.operand, ctx)
         op = node.op
+        if op == "=":
+            def point(env: Env) -> Range:
+                value = operand(env)
+                return Range(value, value, True, True)
+            return point
+        if op == "!=":
+            report = self._reporter(node, ctx)
+
+            def not_a_range(env: Env) -> None:
+                report(env, "'!=' is a test, not a range")
+            return not_a_range
         if op in ("<", "<="):
             return lambda env: Range(None, operand(env), False, op == "<=")
         return lambda env: Range(operand(env), None, op == ">=", False)
@@ -344,7 +360,7 @@ class Compiler:
 
         def for_(env: Env) -> list[Any] | None:
             results: list[Any] = []
-            ok = _product(env, iterations, 0, lambda e: results.append(body(e.bind("partial", results))), report)
+            ok = product(env, iterations, 0, lambda e: results.append(body(e.bind("partial", results))), report)
             return results if ok else None
         return for_
 
@@ -356,8 +372,12 @@ class Compiler:
 
         def quantified(env: Env) -> bool | None:
             outcomes: list[Any] = []
-            ok = _product(env, iterations, 0, lambda e: outcomes.append(condition(e)), report)
+            ok = product(env, iterations, 0, lambda e: outcomes.append(condition(e)), report)
             if not ok:
+                return None
+            wrong = next((o for o in outcomes if o is not None and type(o) is not bool), None)
+            if wrong is not None:
+                report(env, f"'satisfies' must give a boolean, got {type_name(wrong)}")
                 return None
             if every:
                 return False if any(o is False for o in outcomes) else (
@@ -380,7 +400,7 @@ class Compiler:
             if type(items) is not list:
                 items = [items]
             if static_number:
-                return _index(env, items, condition(env), report)
+                return index(env, items, condition(env), report)
             if not items:
                 return []
             kept: list[Any] = []
@@ -392,7 +412,7 @@ class Compiler:
                 if r is True:
                     kept.append(item)
                 elif type(r) is Decimal and k == 0:
-                    return _index(env, items, r, report)
+                    return index(env, items, r, report)
             return kept
         return filter_
 
@@ -453,7 +473,7 @@ class Compiler:
         if isinstance(node, ast.Compare):
             return self._compare_test(node, ctx)
         if isinstance(node, ast.RangeLiteral):
-            constant = _constant_number_range(node)
+            constant = constant_number_range(node)
             if constant is not None:
                 return constant
             range_fn = self._RangeLiteral(node, ctx)
@@ -519,246 +539,8 @@ class Compiler:
         if isinstance(operand, ast.Literal):
             c = operand.value
             if type(c) is str:
-                return lambda env, v: v == c if type(v) is str else _matches(v, c)
+                return lambda env, v: v == c if type(v) is str else matches(v, c)
             if type(c) is Decimal:
-                return lambda env, v: v == c if type(v) is Decimal else _matches(v, c)
-            return lambda env, v: _matches(v, c)
-        return lambda env, v: _matches(v, fn(env))
-
-
-# --- fast paths for constant tests ------------------------------------------------------------------
-
-
-def _literal_set(tests: Sequence[ast.Node]) -> TestFn | None:
-    """`"a", "b", "c"` or `1, 2, 3`: a set lookup instead of one closure per test."""
-    if len(tests) < 2 or not all(isinstance(t, ast.EqualsTest) and isinstance(t.operand, ast.Literal)
-                                 and type(t.operand.value) in (str, Decimal) for t in tests):
-        return None
-    constants = [t.operand.value for t in tests if isinstance(t, ast.EqualsTest) and isinstance(t.operand, ast.Literal)]
-    strings = frozenset(c for c in constants if type(c) is str)
-    numbers = frozenset(c for c in constants if type(c) is Decimal)
-
-    def in_set(env: Env, v: Any) -> bool | None:
-        t = type(v)
-        if t is str:
-            return v in strings
-        if t is Decimal:
-            return v in numbers
-        return _matches(v, constants)
-    return in_set
-
-
-def _constant_number_range(node: ast.RangeLiteral) -> TestFn | None:
-    """`[18..65)` with number literals: two comparisons, no Range object per call."""
-    s, e = node.start, node.end
-    if not (isinstance(s, ast.Literal) and isinstance(e, ast.Literal)
-            and type(s.value) is Decimal and type(e.value) is Decimal):
-        return None
-    lo, hi = s.value, e.value
-    r = Range(lo, hi, node.start_closed, node.end_closed)
-    contains = r.contains
-    if node.start_closed and node.end_closed:
-        return lambda env, v: lo <= v <= hi if type(v) is Decimal else contains(v)
-    if node.start_closed:
-        return lambda env, v: lo <= v < hi if type(v) is Decimal else contains(v)
-    if node.end_closed:
-        return lambda env, v: lo < v <= hi if type(v) is Decimal else contains(v)
-    return lambda env, v: lo < v < hi if type(v) is Decimal else contains(v)
-
-
-# --- runtime helpers ---------------------------------------------------------------------------------
-
-
-def _matches(value: Any, expected: Any) -> bool | None:
-    """A positive unary test that is a value: equality, list membership, or range membership."""
-    if type(expected) is list:
-        for item in expected:
-            r = item.contains(value) if type(item) is Range else feel_equal(value, item)
-            if r is True:
-                return True
-        return type(value) is list and feel_equal(value, expected) is True
-    if type(expected) is Range:
-        return expected.contains(value)
-    if type(expected) is bool and type(value) is not bool:
-        return expected
-    r = feel_equal(value, expected)
-    return False if r is None else r
-
-
-def _any_of(tests: list[TestFn]) -> TestFn:
-    def any_of(env: Env, value: Any) -> bool | None:
-        result: bool | None = False
-        for t in tests:
-            r = t(env, value)
-            if r is True:
-                return True
-            if r is None:
-                result = None
-        return result
-    return any_of
-
-
-def _product(env: Env, iterations: list[tuple[str, Fn, Fn | None]], k: int,
-             visit: Callable[[Env], Any], report: Callable[[Env, str], None]) -> bool:
-    """Visit every combination of the iteration sources (nested loops), binding each name."""
-    if k == len(iterations):
-        visit(env)
-        return True
-    name, source, end = iterations[k]
-    items = _iteration_items(env, source, end, report)
-    if items is None:
-        return False
-    for item in items:
-        if not _product(env.bind(name, item), iterations, k + 1, visit, report):
-            return False
-    return True
-
-
-def _iteration_items(env: Env, source: Fn, end: Fn | None, report: Callable[[Env, str], None]) -> Sequence[Any] | None:
-    start = source(env)
-    if end is not None:
-        stop = end(env)
-        if _is_plain_date(start) and _is_plain_date(stop):
-            return _date_range(env, start, stop, report)
-        return _integer_range(env, start, stop, True, True, report)
-    if type(start) is list:
-        return start
-    if type(start) is Range:
-        if start.start is None or start.end is None or feel_compare(start.start, start.end) == 1:
-            report(env, "cannot iterate over a range without both bounds in ascending order")
-            return None
-        return _integer_range(env, start.start, start.end, start.start_included, start.end_included, report)
-    if start is None:
-        report(env, "cannot iterate over null")
-        return None
-    return [start]
-
-
-def _is_plain_date(value: Any) -> bool:
-    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
-
-
-def _date_range(env: Env, start: dt.date, stop: dt.date, report: Callable[[Env, str], None]) -> list[dt.date] | None:
-    days = (stop - start).days
-    if abs(days) > 1_000_000:
-        report(env, "iteration range too large (more than 1,000,000 items)")
-        return None
-    step = 1 if days >= 0 else -1
-    return [start + dt.timedelta(days=k) for k in range(0, days + step, step)]
-
-
-def _integer_range(env: Env, start: Any, stop: Any, start_in: bool, stop_in: bool,
-                   report: Callable[[Env, str], None]) -> list[Decimal] | None:
-    if type(start) is not Decimal or type(stop) is not Decimal or start != start.to_integral_value() \
-            or stop != stop.to_integral_value():
-        report(env, f"iteration range bounds must be integers, got {type_name(start)} and {type_name(stop)}")
-        return None
-    a, b = int(start), int(stop)
-    if abs(b - a) > 1_000_000:
-        report(env, "iteration range too large (more than 1,000,000 items)")
-        return None
-    step = 1 if b >= a else -1
-    values = [Decimal(i) for i in range(a, b + step, step)]
-    if not start_in and values:
-        values = values[1:]
-    if not stop_in and values:
-        values = values[:-1]
-    return values
-
-
-def _index(env: Env, items: list[Any], selector: Any, report: Callable[[Env, str], None]) -> Any:
-    if type(selector) is not Decimal:
-        return items if selector is True else ([] if selector is False else None)
-    if selector != selector.to_integral_value():
-        report(env, f"list index {selector} is not an integer")
-        return None
-    i = int(selector)
-    n = len(items)
-    if 1 <= i <= n:
-        return items[i - 1]
-    if -n <= i <= -1:
-        return items[n + i]
-    return None
-
-
-def _member(env: Env, value: Any, name: str, report: Callable[[Env, str], None]) -> Any:
-    if value is None:
-        return None
-    if type(value) is list:
-        return [_project(env, v, name, report) for v in value]
-    found, result = get_property(value, name)
-    if not found:
-        report(env, f"{type_name(value)} has no property '{name}'")
-        return None
-    return result
-
-
-def _project(env: Env, value: Any, name: str, report: Callable[[Env, str], None]) -> Any:
-    if type(value) is dict:
-        return value.get(name)
-    return _member(env, value, name, report)
-
-
-class UserFunction(FeelFunction):
-    """`function(a, b) body`: closes over the environment where it was defined."""
-
-    def __init__(self, parameters: Sequence[str], parameter_types: Sequence[feel_types.FeelType | None],
-                 body: Fn, closure: Env, text: str, position: int) -> None:
-        self.name = "function"
-        self.parameters = tuple(parameters)
-        self.parameter_types: tuple[feel_types.FeelType, ...] | None = (
-            tuple(t or feel_types.ANY for t in parameter_types) if any(parameter_types) else None)
-        self._types = tuple(parameter_types)
-        self._body = body
-        self._closure = closure
-        self._text = text
-        self._position = position
-
-    def call(self, env: Env, args: Sequence[Any], named: Mapping[str, Any] | None = None) -> Any:
-        if named is not None:
-            unknown = [k for k in named if k not in self.parameters]
-            if unknown:
-                env.report(f"function has no parameter '{unknown[0]}'", self._text, self._position,
-                           code="feel-function")
-                return None
-            args = [named.get(p) for p in self.parameters]
-        elif len(args) != len(self.parameters):
-            env.report(f"function expects {len(self.parameters)} arguments, got {len(args)}",
-                       self._text, self._position, code="feel-function")
-            return None
-        if env.depth >= MAX_CALL_DEPTH:
-            env.report(f"recursion deeper than {MAX_CALL_DEPTH} calls", self._text, self._position,
-                       code="feel-recursion")
-            return None
-        bindings: dict[str, Any] = {}
-        for name, t, value in zip(self.parameters, self._types, args, strict=True):
-            if t is not None:
-                coerced = t.coerce(value)
-                if coerced is feel_types.NOT_CONFORMING:
-                    env.report(f"argument '{name}' should be {t}, got {type_name(value)}",
-                               self._text, self._position, code="feel-function")
-                    return None
-                value = coerced
-            bindings[name] = value
-        local = self._closure.child(bindings)
-        local.problems = env.problems
-        local.depth = env.depth + 1
-        try:
-            return self._body(local)
-        except RecursionError:
-            env.report("recursion too deep", self._text, self._position, code="feel-recursion")
-            return None
-
-
-class ExternalFunction(FeelFunction):
-    """`function(...) external {java: ...}`: not executable here; calling it gives null and a problem."""
-
-    def __init__(self, parameters: Sequence[str], body: Fn, closure: Env,
-                 report: Callable[[Env, str], None]) -> None:
-        self.name = "external function"
-        self.parameters = tuple(parameters)
-        self._report = report
-
-    def call(self, env: Env, args: Sequence[Any], named: Mapping[str, Any] | None = None) -> Any:
-        self._report(env, "external functions (Java, PMML) are not supported")
-        return None
+                return lambda env, v: v == c if type(v) is Decimal else matches(v, c)
+            return lambda env, v: matches(v, c)
+        return lambda env, v: matches(v, fn(env))

@@ -16,6 +16,7 @@ The result is a list of lark `Token`s fed to the LALR parser.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ for _sym, _kind in PUNCTUATION:
 # Characters that may join the words of a name known to the scope (DMN "additional name symbols").
 NAME_SYMBOLS = frozenset("./-+*'’")
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+_DIGITS = frozenset("0123456789")
 _SPACE = re.compile(r"\s+")
 # A name start character (see is_name_start) followed by name part characters (is_name_part).
 _WORD = re.compile(r"(?:[^\W\d]|[^\x00-\x7f\s\u2019])(?:[\w'\u00b7]|[^\x00-\x7f\s])*")
@@ -140,7 +142,7 @@ def scan(text: str) -> list[RawToken]:
             value, end = _scan_string(text, i)
             tokens.append(RawToken("STRING", value, i, end))
             i = end
-        elif c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        elif c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             assert m is not None
             tokens.append(RawToken("NUMBER", m.group(), i, m.end()))
@@ -156,6 +158,8 @@ def scan(text: str) -> list[RawToken]:
                     tokens.append(RawToken(kind, sym, i, i + len(sym)))
                     i += len(sym)
                     break
+            else:  # e.g. a lone '!'
+                raise FeelSyntaxError(f"unexpected character {c!r} at position {i}", text, i)
         else:
             raise FeelSyntaxError(f"unexpected character {c!r} at position {i}", text, i)
     return tokens
@@ -266,6 +270,7 @@ def introduced_names(text: str, raw: list[RawToken]) -> list[str]:
 
 def tokenize(text: str, indexes: Iterable[NameIndex]) -> list[Token]:
     raw = scan(text)
+    starts = _line_starts(text)
     local = NameIndex(introduced_names(text, raw))
     all_indexes = [*indexes, local]
     out: list[Token] = []
@@ -274,16 +279,16 @@ def tokenize(text: str, indexes: Iterable[NameIndex]) -> list[Token]:
         tok = raw[i]
         if tok.kind != "WORD":
             if tok.kind == "QUESTION":
-                out.append(_token("NAME", "?", tok, text))
+                out.append(_token("NAME", "?", tok, starts))
             elif tok.kind == "LSQB" and i + 1 < len(raw) and raw[i + 1].kind == "RSQB":
                 # `[]` as one token keeps the grammar LALR(1) next to `]a..b[` intervals
-                out.append(Token("EMPTY_LIST", "[]", tok.start, *_line_col(text, tok.start), end_pos=raw[i + 1].end))
+                out.append(Token("EMPTY_LIST", "[]", tok.start, *_line_col(starts, tok.start), end_pos=raw[i + 1].end))
                 i += 2
                 continue
             elif tok.kind == "NUMBER":
-                out.append(_token("NUMBER", tok.text, tok, text))
+                out.append(_token("NUMBER", tok.text, tok, starts))
             else:
-                out.append(_token(tok.kind, tok.text, tok, text))
+                out.append(_token(tok.kind, tok.text, tok, starts))
             i += 1
             continue
         best: tuple[str, int] | None = None
@@ -294,25 +299,30 @@ def tokenize(text: str, indexes: Iterable[NameIndex]) -> list[Token]:
         keyword = KEYWORDS.get(tok.text)
         if best is not None and (keyword is None or best[1] > i + 1):
             end = raw[best[1] - 1].end
-            out.append(Token("NAME", best[0], tok.start, *_line_col(text, tok.start), end_pos=end))
+            out.append(Token("NAME", best[0], tok.start, *_line_col(starts, tok.start), end_pos=end))
             i = best[1]
         elif keyword is not None:
-            out.append(_token(keyword, tok.text, tok, text))
+            out.append(_token(keyword, tok.text, tok, starts))
             i += 1
         else:
             j = i
             while j + 1 < len(raw) and raw[j + 1].kind == "WORD" and raw[j + 1].text not in KEYWORDS:
                 j += 1
             name = normalize_name(text[tok.start : raw[j].end])
-            out.append(Token("NAME", name, tok.start, *_line_col(text, tok.start), end_pos=raw[j].end))
+            out.append(Token("NAME", name, tok.start, *_line_col(starts, tok.start), end_pos=raw[j].end))
             i = j + 1
     return out
 
 
-def _line_col(text: str, pos: int) -> tuple[int, int]:
-    line = text.count("\n", 0, pos) + 1
-    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+def _line_starts(text: str) -> list[int]:
+    return [0, *(k + 1 for k, c in enumerate(text) if c == "\n")]
 
 
-def _token(kind: str, value: object, tok: RawToken, text: str) -> Token:
-    return Token(kind, value, tok.start, *_line_col(text, tok.start), end_pos=tok.end)
+def _line_col(starts: list[int], pos: int) -> tuple[int, int]:
+    """1-based line and column of an offset, given the offsets where lines start."""
+    line = bisect.bisect_right(starts, pos)
+    return line, pos - starts[line - 1] + 1
+
+
+def _token(kind: str, value: object, tok: RawToken, starts: list[int]) -> Token:
+    return Token(kind, value, tok.start, *_line_col(starts, tok.start), end_pos=tok.end)

@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import ROUND_DOWN, Decimal, DecimalException
 from typing import Any
 
-from decisions.feel import temporal
+from decisions.feel import far_dates, temporal
 from decisions.feel.values import DECIMAL_CONTEXT, DayTimeDuration, YearMonthDuration, type_name
 
 _ctx = DECIMAL_CONTEXT
@@ -146,21 +146,20 @@ def _scale(d: DayTimeDuration | YearMonthDuration, factor: Decimal) -> DayTimeDu
 
 
 def _shift(value: dt.date | dt.time, d: DayTimeDuration | YearMonthDuration, sign: int) -> Any:
-    if isinstance(value, dt.time):
-        if isinstance(d, YearMonthDuration):
-            raise OperationError("cannot add a years and months duration to a time")
-        return temporal.time_add(value, sign * d.to_timedelta())
-    if isinstance(d, YearMonthDuration):
-        shifted = temporal.add_months(value, sign * d.months)
-        if shifted is None:
-            raise OperationError("date out of range")
-        return shifted
     try:
+        if isinstance(value, dt.time):
+            if isinstance(d, YearMonthDuration):
+                raise OperationError("cannot add a years and months duration to a time")
+            return temporal.time_add(value, sign * d.to_timedelta())
+        if isinstance(d, YearMonthDuration):
+            shifted = temporal.add_months(value, sign * d.months)
+            if shifted is None:
+                raise OperationError("date out of range")
+            return shifted
         if isinstance(value, dt.datetime):
             return temporal.add_duration(value, sign * d.to_timedelta())
-        moved = dt.datetime(value.year, value.month, value.day) + sign * d.to_timedelta()
-        return moved.date()
-    except OverflowError:
+        return far_dates.shift(far_dates.make_datetime(value), sign * d.to_timedelta()).date()
+    except (OverflowError, ValueError):
         raise OperationError("date out of range") from None
 
 
@@ -168,7 +167,10 @@ def _date_difference(a: dt.date, b: dt.date) -> DayTimeDuration:
     da, db = _as_datetime(a, b), _as_datetime(b, a)
     if (da.utcoffset() is None) != (db.utcoffset() is None):
         raise OperationError("cannot subtract a date and time with a zone and one without")
-    return DayTimeDuration.from_timedelta(da - db)
+    try:
+        return DayTimeDuration.from_timedelta(da - db)
+    except (OverflowError, TypeError):
+        raise OperationError("dates too far apart") from None
 
 
 def _as_datetime(d: dt.date, other: dt.date) -> dt.datetime:
@@ -176,4 +178,4 @@ def _as_datetime(d: dt.date, other: dt.date) -> dt.datetime:
     if isinstance(d, dt.datetime):
         return d
     tz = dt.UTC if isinstance(other, dt.datetime) else None
-    return dt.datetime(d.year, d.month, d.day, tzinfo=tz)
+    return far_dates.make_datetime(d, tzinfo=tz)

@@ -45,8 +45,25 @@ class Parsed:
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("decisions.feel").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="basic", start=["start_expression", "start_unary_tests"],
+    return Lark(grammar, parser="lalr", lexer="basic", start=["start_expression", "start_unary_tests", "start_type"],
                 propagate_positions=True, maybe_placeholders=True, cache=True)
+
+
+def parse_type(text: str, indexes: Iterable[NameIndex]) -> ast.TypeNode:
+    """A type expression alone (`list<number>`, `context<a: string>`), as in a typeRef."""
+    tokens = tokenize(text, indexes)
+    _check_nesting(text, tokens)
+    if not tokens:
+        raise FeelSyntaxError("empty type", text, 0)
+    builder = _Builder(text)
+    try:
+        node = builder.transform(_feed(text, tokens, "start_type"))
+    except VisitError as e:
+        if isinstance(e.orig_exc, FeelSyntaxError):
+            raise e.orig_exc from None
+        raise
+    assert isinstance(node, ast.TypeNode)
+    return node
 
 
 def parse(text: str, indexes: Iterable[NameIndex], *, unary_tests: bool = False) -> Parsed:
@@ -134,7 +151,6 @@ _DESCRIPTIONS = {
     "THEN": "'then'", "ELSE": "'else'", "RETURN": "'return'", "SATISFIES": "'satisfies'", "IN": "'in'",
     "AND": "'and'", "OF": "'of'", "NAME": "a name",
 }
-_STARTS_EXPRESSION = {"NUMBER", "STRING", "NAME", "LPAR", "LSQB", "LBRACE", "MINUS", "IF", "FOR", "NULL"}
 
 
 def _describe_token(tok: Token) -> str:
@@ -151,11 +167,15 @@ def _describe_token(tok: Token) -> str:
 
 def _describe_expected(expected: Iterable[str]) -> str:
     expected = set(expected)
-    if expected & _STARTS_EXPRESSION and len(expected & _STARTS_EXPRESSION) >= 3:
+    if expected & {"NUMBER", "STRING"}:
         return "an expression"
+    if "NAME" in expected and "FUNCTION" in expected:
+        return "a type"
+    if "$END" in expected:
+        return "an operator or the end of the expression"
     named = sorted(_DESCRIPTIONS[e] for e in expected if e in _DESCRIPTIONS)
     if not named:
-        return "an operator or the end of the expression"
+        return "an operator"
     if len(named) > 4:
         named = named[:4] + ["..."]
     return " or ".join(named)
@@ -209,6 +229,10 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
 
     # roots
     def start_expression(self, meta: Any, children: list[Any]) -> ast.Node:
+        node: ast.Node = _nodes(children)[0]
+        return node
+
+    def start_type(self, meta: Any, children: list[Any]) -> ast.Node:
         node: ast.Node = _nodes(children)[0]
         return node
 
@@ -292,12 +316,6 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     def in_(self, meta: Any, children: list[Any]) -> ast.Node:
         value, *tests = _nodes(children)
         return self._at(ast.In(value, tuple(tests)), _toks(children, "IN")[0].start_pos)
-
-    def in_compare(self, meta: Any, children: list[Any]) -> ast.Node:
-        value, operand = _nodes(children)
-        op = _toks(children, "EQ", "NEQ")[0]
-        test = self._at(ast.Compare(_CMP[op.type], operand), op.start_pos)
-        return self._at(ast.In(value, (test,)), _toks(children, "IN")[0].start_pos)
 
     def instance_of(self, meta: Any, children: list[Any]) -> ast.Node:
         value, type_node = _nodes(children)
@@ -404,8 +422,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         at, tok = children
         value = temporal.parse_temporal(str(tok))
         if value is None:
-            raise FeelSyntaxError(f"invalid temporal literal @\"{tok}\" at position {at.start_pos}",
-                                  self.text, at.start_pos or 0)
+            return self._at(ast.InvalidTemporal(str(tok)), at.start_pos)
         return self._at(ast.Literal(value), at.start_pos)
 
     # types

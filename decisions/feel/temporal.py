@@ -3,7 +3,7 @@
 Zones: a UTC offset (`+01:00`, `Z`) becomes a fixed `datetime.timezone`; an IANA zone id
 (`@Europe/Paris`) becomes a `zoneinfo.ZoneInfo`. Parsers return None on invalid text (the
 built-in functions turn that into null plus a problem). Years outside 1..9999 are not
-representable by Python's `datetime` and parse as None.
+representable by Python's `datetime`; they become `far_dates.FarDate`/`FarDateTime`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from decisions.feel import far_dates, values
 from decisions.feel.values import DayTimeDuration, YearMonthDuration
 
 _DATE = re.compile(r"(-?(?:[1-9]\d{4,8}|\d{4}))-(\d\d)-(\d\d)")
@@ -51,10 +52,7 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def make_date(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except (ValueError, OverflowError):
-        return None
+    return far_dates.make_date(year, month, day)
 
 
 def parse_time(text: str) -> dt.time | None:
@@ -79,7 +77,7 @@ def parse_time(text: str) -> dt.time | None:
 def parse_date_and_time(text: str) -> dt.datetime | None:
     if "T" not in text:
         d = parse_date(text)
-        return dt.datetime(d.year, d.month, d.day) if d else None
+        return far_dates.make_datetime(d) if d else None
     date_part, _, time_part = text.partition("T")
     d = parse_date(date_part)
     t = parse_time(time_part)
@@ -94,7 +92,7 @@ def parse_date_and_time(text: str) -> dt.datetime | None:
 
 
 def combine(d: dt.date, t: dt.time) -> dt.datetime:
-    return dt.datetime(d.year, d.month, d.day, t.hour, t.minute, t.second, t.microsecond, tzinfo=t.tzinfo)
+    return far_dates.make_datetime(d, t.hour, t.minute, t.second, t.microsecond, t.tzinfo)
 
 
 def parse_duration(text: str) -> DayTimeDuration | YearMonthDuration | None:
@@ -110,6 +108,11 @@ def parse_duration(text: str) -> DayTimeDuration | YearMonthDuration | None:
         return YearMonthDuration(sign * (int(years or 0) * 12 + int(months or 0)))
     total = DayTimeDuration.of(int(days or 0), int(hours or 0), int(minutes or 0), Decimal(seconds or 0))
     return DayTimeDuration(sign * total.seconds)
+
+
+def looks_like_extended_year(text: str) -> bool:
+    """A date or date-time text whose year is negative or longer than four digits."""
+    return re.match(r"-\d{4,}-|\d{5,}-", text) is not None
 
 
 def parse_temporal(text: str) -> object:
@@ -130,17 +133,24 @@ def add_months(d: dt.date, months: int) -> dt.date | None:
     """Shift a date (or date-time) by whole months, clamping the day to the month's length."""
     index = d.year * 12 + (d.month - 1) + months
     year, month = divmod(index, 12)
-    if not 1 <= year <= 9999:
-        return None
-    day = min(d.day, calendar.monthrange(year, month + 1)[1])
-    return d.replace(year=year, month=month + 1, day=day)
+    # the month length does not depend on the 400-year cycle
+    day = min(d.day, calendar.monthrange(year % 400 + 400, month + 1)[1])
+    moved = far_dates.make_date(year, month + 1, day)
+    if moved is None or not isinstance(d, dt.datetime):
+        return moved
+    return far_dates.make_datetime(moved, d.hour, d.minute, d.second, d.microsecond, d.tzinfo)
 
 
 def add_duration(d: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     """Exact-time addition: for IANA zones the instant moves by `delta`, then back to the zone."""
-    if isinstance(d.tzinfo, ZoneInfo):
-        return (d.astimezone(dt.UTC) + delta).astimezone(d.tzinfo)
-    return d + delta
+    if isinstance(d, far_dates.FarDateTime):
+        return far_dates.shift(d, delta)
+    try:
+        if isinstance(d.tzinfo, ZoneInfo):
+            return (d.astimezone(dt.UTC) + delta).astimezone(d.tzinfo)
+        return d + delta
+    except OverflowError:  # past year 9999 (or before year 1): continue in far dates
+        return far_dates.shift(d, delta)
 
 
 def time_add(t: dt.time, delta: dt.timedelta) -> dt.time:
@@ -158,13 +168,7 @@ def time_difference(a: dt.time, b: dt.time) -> dt.timedelta | None:
     return da - db
 
 
-def time_offset(t: dt.time) -> dt.timedelta | None:
-    """The UTC offset of a time; for IANA zones, the zone's offset on 1 January 1970."""
-    if t.tzinfo is None:
-        return None
-    if isinstance(t.tzinfo, ZoneInfo):
-        return t.tzinfo.utcoffset(dt.datetime(1970, 1, 1, t.hour, t.minute))
-    return t.utcoffset()
+time_offset = values.time_offset
 
 
 def months_between(start: dt.date, end: dt.date) -> int:

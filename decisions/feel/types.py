@@ -238,6 +238,25 @@ def builtin_type(name: str) -> FeelType | None:
     return BUILTIN_TYPES.get(name)
 
 
+def parse_type_ref(text: str, definitions: Mapping[str, FeelType] | None = None) -> FeelType | None:
+    """A typeRef (`number`, `feel:string`, `list<tPerson>`, `tPerson`) as a FeelType; None if unknown.
+
+    Raises FeelSyntaxError when the text is not a type expression at all.
+    """
+    text = text.strip()
+    simple = builtin_type(text)
+    if simple is not None:
+        return simple
+    if definitions and text in definitions:
+        return definitions[text]
+    from decisions.feel import _builtin_index
+    from decisions.feel.lexer import NameIndex
+    from decisions.feel.parser import parse_type
+
+    node = parse_type(text, (NameIndex(definitions or ()), _builtin_index()))
+    return resolve(node, definitions)
+
+
 def type_of(value: Any) -> FeelType:
     """The most specific FEEL type of a value."""
     if value is None:

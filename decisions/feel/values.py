@@ -390,7 +390,10 @@ def feel_equal(a: Any, b: Any) -> bool | None:
     if ka is Range:
         return (a.start_included == b.start_included and a.end_included == b.end_included
                 and feel_equal(a.start, b.start) is True and feel_equal(a.end, b.end) is True)
-    if ka is dt.datetime or ka is dt.time:
+    if ka is dt.time:
+        c = _compare_times(a, b)
+        return None if c is None else c == 0
+    if ka is dt.datetime:
         if (a.utcoffset() is None) != (b.utcoffset() is None):
             return None
         try:
@@ -413,13 +416,36 @@ def feel_compare(a: Any, b: Any) -> int | None:
     ka = _kind(a)
     if ka is not _kind(b) or ka not in _ORDERED:
         return None
-    if ka is dt.datetime or ka is dt.time:
+    if ka is dt.time:
+        return _compare_times(a, b)
+    if ka is dt.datetime:
         if (a.utcoffset() is None) != (b.utcoffset() is None):
             return None
     try:
         return -1 if a < b else (1 if a > b else 0)
     except (TypeError, InvalidOperation):
         return None
+
+
+def time_offset(t: dt.time) -> dt.timedelta | None:
+    """The UTC offset of a time; for an IANA zone (no date to tell), its offset on 1 January 1970."""
+    if t.tzinfo is None:
+        return None
+    if hasattr(t.tzinfo, "key"):
+        return t.tzinfo.utcoffset(dt.datetime(1970, 1, 1, t.hour, t.minute))
+    return t.utcoffset()
+
+
+def _compare_times(a: dt.time, b: dt.time) -> int | None:
+    oa, ob = time_offset(a), time_offset(b)
+    if (oa is None) != (ob is None):
+        return None
+    x = (a.hour * 3600 + a.minute * 60 + a.second) * 1_000_000 + a.microsecond
+    y = (b.hour * 3600 + b.minute * 60 + b.second) * 1_000_000 + b.microsecond
+    if oa is not None and ob is not None:
+        x -= (oa.days * 86400 + oa.seconds) * 1_000_000 + oa.microseconds
+        y -= (ob.days * 86400 + ob.seconds) * 1_000_000 + ob.microseconds
+    return (x > y) - (x < y)
 
 
 def is_number(x: Any) -> bool:

@@ -363,3 +363,27 @@ def test_a_variable_shadows_a_builtin() -> None:
 def test_every_builtin_name_is_known_to_the_lexer() -> None:
     assert set(BUILTINS) <= BUILTIN_NAMES
     assert {"start position", "grouping separator", "time offset", "date and time"} <= BUILTIN_NAMES
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('matches("x", "[A-Z-[OI]]", "i")', True),
+    ('matches("O", "[A-Z-[OI]]")', False),
+    ('matches("P", "^[A-Z-[OI]]$")', True),
+    ('matches("hello world", "\\p{IsBasicLatin}+")', True),
+    ('matches("abcd", "(asd)[\\1]")', None),
+    ('replace("abc", "b", "\\$")', "a$c"),
+])
+def test_xpath_regular_expressions(text: str, expected: Any) -> None:
+    _check(text, expected)
+
+
+def test_far_dates() -> None:
+    assert ev('string(date("-2017-12-31"))') == "-2017-12-31"
+    assert ev('string(date(999999999, 12, 31))') == "999999999-12-31"
+    assert ev('string(@"-2021-01-01T10:10:10+11:00" + @"P1M")') == "-2021-02-01T10:10:10+11:00"
+    assert ev('string(@"-2021-01-01T10:10:10+11:00" + @"-P1D")') == "-2022-12-31T10:10:10+11:00"
+    assert ev('date("-2017-01-01") < date("2017-01-01")') is True
+    assert ev('date("2017-01-01") - date("-2017-01-01")') == ev('duration("P1473389D")')
+    assert ev('years and months duration(date("-2016-01-30"), date("-2017-02-28"))') == YearMonthDuration(-11)
+    assert ev('date("-2017-12-31").year') == -2017
+    assert ev('date("9999-12-31") + duration("P1D")') == ev('date("10000-01-01")')

@@ -337,3 +337,66 @@ def test_variables_accept_plain_python() -> None:
     assert ev("m.a", m={"a": 1}) == 1
     assert ev("d + duration(\"P1D\")", d=dt.date(2020, 1, 1)) == dt.date(2020, 1, 2)
     assert ev("t * 2", t=dt.timedelta(hours=1)) == DayTimeDuration(D(7200))
+
+
+def test_invalid_temporal_literals_are_null_with_a_problem() -> None:
+    value, problems = run('@"2020-13-01"')
+    assert value is None
+    assert "invalid temporal literal" in problems[0].message
+    value, problems = run('@"-9999999999-01-01"')
+    assert value is None
+    assert "year out of range" in problems[0].message
+
+
+def test_equality_comparison_as_a_range() -> None:
+    assert ev("(=10).start included") is True
+    assert ev("(=10).end") == 10
+    assert ev("(!=10)") is None
+
+
+def test_quantifier_conditions_must_be_boolean() -> None:
+    value, problems = run('some x in [1, 2] satisfies if x = 2 then true else "no"')
+    assert value is None
+    assert "boolean" in problems[0].message
+
+
+EXTERNAL_JAVA: list[tuple[str, Any]] = [
+    ('max(123, 456)', 456),
+    ('cos(0)', 1),
+    ('valueOf("a")', "a"),
+    ('valueOf("abc")', None),
+    ('parse("123")', 123),
+    ('format("foo %s", "bar")', "foo bar"),
+    ('foo(1)', None),
+]
+
+_JAVA = ('{{max: function(a, b) external {{java: {{class: "java.lang.Math", method signature: "max(double, double)"}}}},'
+         ' cos: function(x) external {{java: {{class: "java.lang.Math", method signature: "cos(double)"}}}},'
+         ' valueOf: function(c) external {{java: {{class: "java.lang.String", method signature: "valueOf(char)"}}}},'
+         ' parse: function(s) external {{java: {{class: "java.lang.Integer", method signature: "parseInt(java.lang.String)"}}}},'
+         ' format: function(f, a) external {{java: {{class: "java.lang.String",'
+         ' method signature: "format(java.lang.String, [Ljava.lang.Object;)"}}}},'
+         ' foo: function(x) external {{java: {{class: "java.lang.Runtime", method signature: "getRuntime()"}}}},'
+         ' result: {call}}}.result')
+
+
+@pytest.mark.parametrize(("call", "expected"), EXTERNAL_JAVA)
+def test_external_java_functions_from_a_whitelist(call: str, expected: Any) -> None:
+    actual = ev(_JAVA.format(call=call))
+    assert same(actual, expected), f"{call}: expected {expected!r}, got {actual!r}"
+
+
+def test_runaway_iterations_stop_with_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    from decisions.feel import iteration
+
+    monkeypatch.setattr(iteration, "MAX_ITERATIONS", 1000)
+    value, problems = run("for a in 1..100, b in 1..100 return a * b")
+    assert value is None
+    assert "more than 1,000 iterations" in problems[0].message
+    assert len(ev("for a in 1..10, b in 1..10 return a * b")) == 100
+
+
+def test_times_with_zone_ids_compare_by_offset() -> None:
+    assert ev('time("10:00:00@Europe/Paris") = time("09:00:00Z")') is True
+    assert ev('time("10:00:00@Europe/Paris") < time("09:30:00Z")') is True
+    assert ev('time("10:00:00") = time("10:00:00Z")') is None

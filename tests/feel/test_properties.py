@@ -47,14 +47,14 @@ def _test_safely(text: str, value: Any) -> None:
     assert compiled.fn(Env(VARIABLES), value) in (True, False, None)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=60))
 def test_arbitrary_text_never_crashes(text: str) -> None:
     _evaluate_safely(text)
     _test_safely(text, Decimal(1))
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=14))
 def test_near_valid_feel_never_crashes(parts: list[str]) -> None:
     text = " ".join(parts)

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from decisions.feel import temporal
+from decisions.feel import far_dates, temporal
 from decisions.feel.builtins.registry import BuiltinError, fn
 from decisions.feel.values import DECIMAL_CONTEXT, DayTimeDuration, YearMonthDuration, to_string
 
@@ -80,7 +80,7 @@ def _date_and_time_from_parts(date: dt.date, time: dt.time) -> dt.datetime:
 def _date_and_time_from_date(value: dt.date) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
-    return dt.datetime(value.year, value.month, value.day)
+    return far_dates.make_datetime(value)
 
 
 def _duration(text: str) -> DayTimeDuration | YearMonthDuration:

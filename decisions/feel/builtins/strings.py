@@ -85,6 +85,13 @@ def _translate(pattern: str, extended: bool, dot_all: bool) -> str:
             i = j + 1
             continue
         if c == "[" and not in_class:
+            subtraction = _class_subtraction(pattern, i)
+            if subtraction is not None:
+                outer, inner, end = subtraction
+                # XPath `[a-z-[aeiou]]`: Python has no class subtraction; use a lookahead instead.
+                out.append(f"(?:(?!{_translate(inner, extended, dot_all)}){_translate(outer, extended, dot_all)})")
+                i = end
+                continue
             in_class = True
         elif c == "]" and in_class:
             in_class = False
@@ -99,6 +106,36 @@ def _translate(pattern: str, extended: bool, dot_all: bool) -> str:
 
 def _position(value: Decimal, what: str) -> int:
     return to_int(value, what)
+
+
+def _class_subtraction(pattern: str, start: int) -> tuple[str, str, int] | None:
+    """For `[base-[sub]]` at `start`: ("[base]", "[sub]", index after the class); else None."""
+    i = start + 1
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "]":
+            return None
+        if c == "-" and i + 1 < len(pattern) and pattern[i + 1] == "[":
+            depth, j = 0, i + 1
+            while j < len(pattern):
+                if pattern[j] == "\\":
+                    j += 2
+                    continue
+                if pattern[j] == "[":
+                    depth += 1
+                elif pattern[j] == "]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j + 1 >= len(pattern) or pattern[j + 1] != "]":
+                return None
+            return pattern[start:i] + "]", pattern[i + 1 : j + 1], j + 2
+        i += 1
+    return None
 
 
 def _substring(string: str, start: Decimal, length: Decimal | None = None) -> str:
