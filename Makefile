@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_STAMP := $(VENV)/.pg-deps
 
-.PHONY: run test lint typecheck pytest tck bench pg-deps eval clean
+.PHONY: run test lint typecheck pytest tck bench bench-service pg-deps eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ tck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+bench-service: $(STAMP) $(PG_STAMP)
+	$(BIN)/python benchmarks/bench_service.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -11,11 +11,15 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import execution.tables  # noqa: F401  (the execution layer's tables, migration 0002)
 import registry.tables  # noqa: F401  (registers the tables on SQLModel.metadata for autogenerate)
 from registry.db import make_engine
 
 config = context.config
+
+
+# The execution layer's tables (migration 0002 on) register themselves on the same metadata when
+# `execution.tables` is imported; import it before autogenerating a revision that touches them.
+# The registry does not import the layers above it.
 
 
 def run_migrations(connection: Connection) -> None:
