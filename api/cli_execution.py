@@ -116,11 +116,12 @@ def example_receiver_command(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     secret: Annotated[str | None, typer.Option("--secret", envvar="DECISIONARY_WEBHOOK_SECRET",
                                                help="Check signatures with this secret.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing per call (load tests).")] = False,
 ) -> None:
     """A local webhook receiver that prints every call it gets (each idempotency key processed once)."""
     from execution.receiver import Receiver, print_delivery
 
-    receiver = Receiver(host=host, port=port, secret=secret, on_delivery=print_delivery).start()
+    receiver = Receiver(host=host, port=port, secret=secret, on_delivery=None if quiet else print_delivery).start()
     typer.echo(f"receiving on {receiver.url} (signatures {'checked' if secret else 'not checked'}); "
                "Ctrl-C to stop", err=True)
     try:

@@ -1,0 +1,129 @@
+"""The transactional outbox: a decision's workflow runs are written in the decision record's
+transaction, so they commit together or not at all.
+
+    with unit_of_work(engine) as session:
+        record = record_decision(session, ...)
+        enqueue_runs(session, record, loaded, result.outputs)   # same transaction
+
+Each run row is immediately claimable (state `ready`, due now); workers carry it out.
+`Outbox.on_record` is the API's record hook (api/service.py `record_hooks`): it finds the
+bindings of the version that decided and enqueues what they say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from decisions.result import EvaluationResult
+from execution.bindings_store import LoadedVersion, LoadedVersions
+from execution.config import ExecutionConfig
+from execution.context import new_context
+from execution.tables import RunRow
+from execution.workflow import Bindings, HttpSpec, Step
+from registry.ids import new_ulid
+from registry.tables import utcnow
+from registry.views import DecisionRecord
+
+RUNS = RunRow.__table__  # type: ignore[attr-defined]
+
+
+def enqueue_runs(session: Session, record: DecisionRecord, loaded: LoadedVersion, outputs: Mapping[str, Any],
+                 *, callback_url: str | None = None, origin: str = "decision",
+                 config: ExecutionConfig | None = None) -> list[str]:
+    """Add the runs of every workflow the outcome starts, in `session` (no commit); their ids.
+
+    `outputs` are the evaluation's FEEL values (bindings match on those); the runs' context
+    keeps the record's JSON.
+    """
+    bindings = loaded.bindings
+    if bindings is None:
+        return []
+    names = bindings.workflows_for(outputs, record.inputs if isinstance(record.inputs, Mapping) else None)
+    return add_runs(session, record, bindings, names, callback_url=callback_url, origin=origin, config=config)
+
+
+def add_runs(session: Session, record: DecisionRecord, bindings: Bindings, workflows: Sequence[str], *,
+             callback_url: str | None = None, origin: str = "decision",
+             config: ExecutionConfig | None = None) -> list[str]:
+    context = new_context(
+        decision={"id": record.id, "key": record.key, "version": record.version, "hash": record.content_hash,
+                  "alias": record.alias, "created_at": record.created_at.isoformat()},
+        inputs=record.inputs, outputs=record.outputs, fired=record.fired, callback_url=callback_url)
+    return insert_runs(session, decision_id=record.id, key=record.key, version=record.version,
+                       content_hash=record.content_hash, bindings=bindings, workflows=workflows, context=context,
+                       origin=origin, config=config)
+
+
+def insert_runs(session: Session, *, decision_id: str, key: str, version: int, content_hash: str,
+                bindings: Bindings, workflows: Sequence[str], context: Mapping[str, Any], origin: str,
+                config: ExecutionConfig | None = None) -> list[str]:
+    """Insert one ready run per workflow, all sharing `context` as their starting context."""
+    if not workflows:
+        return []
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for name in workflows:
+        workflow = bindings.workflows[name]
+        rows.append({
+            "id": new_ulid(), "decision_id": decision_id, "model_key": key, "version": version,
+            "content_hash": content_hash, "bindings_hash": bindings.hash, "workflow": name, "origin": origin,
+            "state": "ready", "step_index": 0, "attempt": 0, "due_at": now,
+            "target": step_host(bindings, workflow.steps[0], context, config) if workflow.steps else None,
+            "context": dict(context), "created_at": now, "updated_at": now,
+        })
+    session.execute(sa.insert(RUNS), rows)
+    return [str(row["id"]) for row in rows]
+
+
+def escalation_runs(session: Session, *, run: Any, workflows: Sequence[str], origin: str,
+                    bindings: Bindings, config: ExecutionConfig | None = None) -> list[str]:
+    """Runs started from another run (a review's escalation): same decision, a fresh context."""
+    context = dict(run.context or {})
+    context.update(steps={}, vars={}, review=None)
+    return insert_runs(session, decision_id=run.decision_id, key=run.model_key, version=run.version,
+                       content_hash=run.content_hash, bindings=bindings, workflows=workflows, context=context,
+                       origin=origin, config=config)
+
+
+def step_host(bindings: Bindings, step: Step, context: Mapping[str, Any],
+              config: ExecutionConfig | None = None) -> str | None:
+    """The host an HTTP step will call, when it is known without rendering templates (the
+    claim query uses it to pass over hosts at their limit); None otherwise."""
+    spec = step.spec
+    if not isinstance(spec, HttpSpec):
+        return None
+    url: str | None = None
+    if spec.url is not None:
+        url = spec.url.source if "{" not in spec.url.source else None
+        if url is None and spec.url.source.strip() == "{{ callback_url }}":
+            url = context.get("callback_url")
+    elif spec.target is not None and spec.target in bindings.targets:
+        url = bindings.targets[spec.target].url
+    elif step.kind in ("approve", "reject"):
+        url = context.get("callback_url") or (config.callback_url if config else None)
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.lower() if host else None
+
+
+class Outbox:
+    """The API's record hook: enqueue the runs of each recorded decision in its transaction."""
+
+    def __init__(self, versions: LoadedVersions | None = None, config: ExecutionConfig | None = None) -> None:
+        self.versions = versions or LoadedVersions()
+        self.config = config
+
+    def on_record(self, session: Session, record: DecisionRecord, result: EvaluationResult,
+                  callback_url: str | None = None) -> None:
+        loaded = self.versions.get(session, record.key, record.version, record.content_hash)
+        if loaded.bindings is not None:
+            enqueue_runs(session, record, loaded, result.outputs, callback_url=callback_url, config=self.config)

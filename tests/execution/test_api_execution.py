@@ -1,0 +1,172 @@
+"""The execution routes of the service over HTTP (a real uvicorn): evaluate -> runs in the same
+transaction, bindings on versions, reviews, dead letters, stats and Prometheus metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from execution.receiver import Receiver
+from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
+from tests.execution.conftest import APPROVE, REFER, SECRET, config_for, count, settled, work
+
+BINDINGS = """
+defaults: {{retry: {{attempts: 2, backoff: 10ms, max_backoff: 20ms}}}}
+on:
+  - when: Decision = "Approve"
+    run: approved
+  - when: Decision = "Refer"
+    run: referred
+workflows:
+  approved: {{steps: [{{approve: {{}}}}]}}
+  referred:
+    steps:
+      - review: {{queue: underwriting, reason: "{{{{ outputs.Decision }}}}"}}
+      - name: after
+        call: {{url: "{url}/after", body: {{outcome: "{{{{ review.outcome }}}}", by: "{{{{ review.by }}}}"}}}}
+"""
+
+
+@pytest.fixture
+def service(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
+    live, server = start_live(database_url)
+    try:
+        yield live
+    finally:
+        stop_live(live, server)
+    assert live.app.state.unexpected_errors == []
+
+
+def publish_with_bindings(live: Live, bindings: str) -> None:
+    upload = live.upload("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name)
+    assert upload.status_code == 201, upload.text
+    put = live.client("author").put("/v1/models/loan-approval/versions/1/bindings", json={"bindings": bindings})
+    assert put.status_code == 200, put.text
+    base = "/v1/models/loan-approval/versions/1"
+    assert live.client("author").post(f"{base}/submit").status_code == 200
+    for step in ("approve", "publish"):
+        assert live.client("approver").post(f"{base}/{step}", json={"comment": step}).status_code == 200
+    assert live.client("approver").put("/v1/models/loan-approval/aliases/production",
+                                       json={"version": 1, "why": "test"}).status_code == 200
+
+
+def test_evaluate_enqueues_runs_with_the_record_and_calls_back(service: Live, receiver: Receiver) -> None:
+    publish_with_bindings(service, BINDINGS.format(url=receiver.url))
+    caller = service.client("caller")
+    body = {"inputs": APPROVE, "callback_url": f"{receiver.url}/callback"}
+    answer = caller.post("/v1/decisions/loan-approval/evaluate", json=body, headers={"Idempotency-Key": "k1"})
+    assert answer.status_code == 200, answer.text
+    decision = answer.json()["decision_id"]
+    assert count(service.engine, "SELECT count(*) FROM workflow_runs WHERE decision_id = :d", d=decision) == 1
+    replay = caller.post("/v1/decisions/loan-approval/evaluate", json=body, headers={"Idempotency-Key": "k1"})
+    assert replay.json()["decision_id"] == decision
+    assert count(service.engine, "SELECT count(*) FROM workflow_runs") == 1  # a replay starts nothing
+    bad = caller.post("/v1/decisions/loan-approval/evaluate", json={"inputs": APPROVE, "callback_url": "ftp://x"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/callback_url"
+    work(service.engine, config_for(), settled(service.engine))
+    assert receiver.processed_bodies("/callback")[0]["decision_id"] == decision
+    runs = service.client("viewer").get(f"/v1/execution/decisions/{decision}/runs")
+    assert runs.status_code == 200
+    [run] = runs.json()
+    assert run["state"] == "done" and [a["outcome"] for a in run["attempts"]] == ["ok"]
+    detail = service.client("caller").get(f"/v1/execution/runs/{run['id']}").json()
+    assert detail["context"]["callback_url"] == f"{receiver.url}/callback"
+
+
+def test_bindings_are_validated_and_frozen_with_the_version(service: Live, receiver: Receiver) -> None:
+    assert service.upload("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name).status_code == 201
+    path = "/v1/models/loan-approval/versions/1/bindings"
+    author = service.client("author")
+    invalid = author.put(path, json={"bindings": "workflows:\n  w:\n    steps:\n      - call: {url: 'http://evil.test/'}\n"
+                                                 "always: w\n"})
+    assert invalid.status_code == 422 and invalid.headers["content-type"].startswith("application/problem+json")
+    [error] = invalid.json()["errors"]
+    assert error["location"]["line"] == 4 and error["location"]["path"] == "workflows.w.steps[0].call.url"
+    assert "allow-list" in error["message"]
+    assert service.client("viewer").put(path, json={"bindings": None}).status_code == 403
+    ok = author.put(path, json={"bindings": BINDINGS.format(url=receiver.url)})
+    assert ok.status_code == 200 and len(ok.json()["bindings_hash"]) == 64
+    assert service.client("viewer").get(path).json()["bindings"] == BINDINGS.format(url=receiver.url)
+    assert author.post("/v1/models/loan-approval/versions/1/submit").status_code == 200
+    frozen = author.put(path, json={"bindings": None})
+    assert frozen.status_code == 409 and "immutable" in frozen.json()["detail"]
+
+
+def test_reviewers_work_their_queue_over_http(service: Live, receiver: Receiver) -> None:
+    publish_with_bindings(service, BINDINGS.format(url=receiver.url))
+    decision = service.client("caller").post("/v1/decisions/loan-approval/evaluate",
+                                             json={"inputs": REFER}).json()["decision_id"]
+    work(service.engine, config_for(), settled(service.engine))
+    reviewer = service.client("reviewer")
+    queue = reviewer.get("/v1/reviews", params={"queue": "underwriting", "mine": "true"})
+    assert queue.status_code == 200
+    [task] = queue.json()
+    assert task["decision_id"] == decision and task["reason"] == "Refer" and task["outputs"]["Decision"] == "Refer"
+    assert service.client("viewer").get("/v1/reviews").status_code == 403
+    claimed = reviewer.post(f"/v1/reviews/{task['id']}/claim")
+    assert claimed.status_code == 200 and claimed.json()["claimed_by"] == "reviewer-person"
+    admin_try = service.client("admin").post(f"/v1/reviews/{task['id']}/decide",
+                                             json={"outcome": "approve", "reason": "x"})
+    assert admin_try.status_code == 409 and "claimed by reviewer-person" in admin_try.json()["detail"]
+    no_reason = reviewer.post(f"/v1/reviews/{task['id']}/decide", json={"outcome": "approve", "reason": ""})
+    assert no_reason.status_code == 422
+    decided = reviewer.post(f"/v1/reviews/{task['id']}/decide",
+                            json={"outcome": "override", "reason": "exception", "outputs": {"Decision": "Approve"}})
+    assert decided.status_code == 200 and decided.json()["outcome"] == "override"
+    work(service.engine, config_for(), settled(service.engine))
+    assert receiver.processed_bodies("/after") == [{"outcome": "override", "by": "reviewer-person"}]
+    overrides = service.client("viewer").get(f"/v1/execution/decisions/{decision}/overrides").json()
+    assert overrides[0]["override"]["Decision"] == "Approve" and overrides[0]["by"] == "reviewer-person"
+
+
+def test_operators_retry_and_cancel_dead_letters(service: Live, receiver: Receiver) -> None:
+    publish_with_bindings(service, BINDINGS.format(url=receiver.url))
+    receiver.fail_rate = 1.0
+    caller = service.client("caller")
+    for _ in range(3):
+        caller.post("/v1/decisions/loan-approval/evaluate",
+                    json={"inputs": APPROVE, "callback_url": f"{receiver.url}/callback"})
+    work(service.engine, config_for(), settled(service.engine))
+    receiver.fail_rate = 0.0
+    dead = service.client("viewer").get("/v1/execution/dead-letters", params={"workflow": "approved"}).json()
+    assert len(dead) == 3 and all("answered 500" in d["last_error"] for d in dead)
+    assert service.client("reviewer").post(f"/v1/execution/runs/{dead[0]['id']}/retry").status_code == 403
+    admin = service.client("admin")
+    retried = admin.post(f"/v1/execution/runs/{dead[0]['id']}/retry")
+    assert retried.status_code == 200 and retried.json()["state"] == "ready"
+    assert admin.post(f"/v1/execution/runs/{dead[0]['id']}/retry").status_code == 409
+    bulk = admin.post("/v1/execution/dead-letters/cancel", json={"workflow": "approved", "error": "500"})
+    assert bulk.status_code == 200 and bulk.json() == {"count": 2}
+    work(service.engine, config_for(), settled(service.engine))
+    assert receiver.processed_count("/callback") == 1
+    states = sorted(r["state"] for r in admin.get("/v1/execution/runs").json())
+    assert states == ["cancelled", "cancelled", "done"]
+
+
+def test_stats_and_prometheus_metrics(service: Live, receiver: Receiver) -> None:
+    publish_with_bindings(service, BINDINGS.format(url=receiver.url))
+    caller = service.client("caller")
+    for inputs in (APPROVE, APPROVE, REFER):
+        caller.post("/v1/decisions/loan-approval/evaluate",
+                    json={"inputs": inputs, "callback_url": f"{receiver.url}/callback"})
+    before = service.client("viewer").get("/v1/execution/stats").json()
+    assert before["queue_depth"] == 3 and before["oldest_due_age_seconds"] >= 0
+    work(service.engine, config_for(), settled(service.engine))
+    stats = service.client("viewer").get("/v1/execution/stats").json()
+    assert stats["queue_depth"] == 0
+    assert stats["workflows"]["approved"]["runs"] == {"done": 2}
+    assert stats["workflows"]["referred"]["runs"] == {"waiting": 1}
+    approve_step = stats["workflows"]["approved"]["steps"]["approve-1"]
+    assert approve_step["attempts"] == {"ok": 2} and approve_step["latency_ms"]["count"] == 2
+    assert stats["review_tasks"] == {"underwriting": {"open": 1}}
+    metrics = service.client("reviewer").get("/metrics")
+    assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+    text = metrics.text
+    assert 'decisionary_workflow_runs{state="done",workflow="approved"} 2.0' in text
+    assert 'decisionary_step_attempts_total{outcome="ok",step="approve-1",workflow="approved"} 2.0' in text
+    assert "decisionary_workflow_queue_depth 0.0" in text
+    assert 'decisionary_review_tasks{queue="underwriting",state="open"} 1.0' in text
+    assert service.client().get("/metrics").status_code == 401
