@@ -12,6 +12,7 @@ registry/migrations, applied by `upgrade()`: never by `create_all`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,7 +147,7 @@ def upgrade(target: str | Engine | None = None, revision: str = "head") -> None:
     """
     engine, owned = _engine_for(target)
     try:
-        with engine.begin() as connection:
+        with _sqlite_migration_lock(engine), engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
             config = alembic_config()
@@ -155,6 +156,25 @@ def upgrade(target: str | Engine | None = None, revision: str = "head") -> None:
     finally:
         if owned:
             engine.dispose()
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """On SQLite, serialise migrations with an exclusive lock on a file beside the database.
+
+    SQLite's own write lock gives up after busy_timeout, and a slow migration on a busy machine
+    can hold it longer than that; the file lock waits as long as it takes, across threads and
+    processes alike."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _engine_for(target: str | Engine | None) -> tuple[Engine, bool]:
