@@ -130,7 +130,7 @@ def databases(work: Path) -> Iterator[dict[str, Any]]:
         name = f"bench_{next(counter)}"
         server.create_database(name)
         upgrade(server.url(name))
-        return server.url(name)
+        return str(server.url(name))
 
     try:
         yield {"sqlite": sqlite, "postgresql": postgresql}

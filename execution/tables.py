@@ -137,7 +137,7 @@ class ReviewTaskRow(SQLModel, table=True):
     escalate_workflow: str | None = Field(default=None, max_length=100)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=16)
-    override_outputs: Any = Field(default=None, sa_type=_json())
+    override_outputs: Any = Field(default=None, sa_type=_json(), nullable=True)
     answer_reason: str | None = Field(default=None, sa_type=sa.Text)
     decided_by: str | None = Field(default=None, max_length=200)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -185,6 +185,7 @@ class BatchJobRow(SQLModel, table=True):
     advances in the same transaction as the rows' decision records and runs."""
 
     __tablename__ = "batch_jobs"
+    __table_args__ = (sa.Index("ix_batch_jobs_state", "state"),)
 
     id: str = Field(primary_key=True, max_length=26)
     model_key: str = Field(max_length=100)
