@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.11+, pip and apt registries reachable):
-#   make run   start the decision service on 127.0.0.1:8000 (SQLite), with the examples published
+#   make run   start the decision service on 127.0.0.1:8000 (SQLite) with the examples and their bindings
+#              published, a worker, and the example receiver on 127.0.0.1:8001; Ctrl-C stops all three
 #   make test  lint, type-check and run the whole test suite (PostgreSQL included, started by the tests)
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV := .venv
@@ -31,7 +32,7 @@ $(PG_STAMP):
 pg-deps: $(PG_STAMP)
 
 run: $(STAMP)
-	$(BIN)/decisionary dev --host 127.0.0.1 --port 8000 --data-dir data
+	$(BIN)/decisionary dev --host 127.0.0.1 --port 8000 --receiver-port 8001 --data-dir data
 
 eval: $(STAMP)
 	$(BIN)/decisionary eval examples/loan-approval.dmn --input @examples/loan-approval-input.json

@@ -122,11 +122,15 @@ def serve_command(
     database_url: DatabaseUrl = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Migrate the database first.")] = True,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log/--no-access-log",
+        help="Log one line per HTTP request (off by default: every decision is recorded anyway).")] = False,
 ) -> None:
     """Run the decision service."""
     from api.server import serve
 
-    serve(host, port, workers=workers, data_dir=data_dir, database_url=database_url, migrate=migrate)
+    serve(host, port, workers=workers, data_dir=data_dir, database_url=database_url, migrate=migrate,
+          access_log=access_log)
 
 
 @reports_errors
@@ -135,11 +139,16 @@ def dev_command(
     port: Annotated[int, typer.Option("--port")] = 8000,
     data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("data"),
     examples: Annotated[Path, typer.Option("--examples", help="Folder of models to publish.")] = Path("examples"),
+    receiver_port: Annotated[int, typer.Option("--receiver-port", help="Port of the example receiver.")] = 8001,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start a worker beside the service.")] = True,
+    receiver: Annotated[bool, typer.Option("--receiver/--no-receiver", help="Start the example receiver.")] = True,
 ) -> None:
-    """Start the service locally with the example models published and a fresh admin key."""
+    """Start the service locally with the example models and their bindings published, a fresh
+    admin key, a worker and the example receiver (Ctrl-C stops all three)."""
     from api.devserver import run_dev
 
-    run_dev(host, port, data_dir=data_dir, examples=examples)
+    run_dev(host, port, data_dir=data_dir, examples=examples, receiver_port=receiver_port, worker=worker,
+            receiver=receiver)
 
 
 # --- local registry ----------------------------------------------------------------------------

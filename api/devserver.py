@@ -1,24 +1,43 @@
-"""`decisionary dev` (what `make run` starts): the service on 127.0.0.1:8000 with the examples.
+"""`decisionary dev` (what `make run` starts): the service on 127.0.0.1:8000 with the examples,
+a worker and the example receiver.
 
 1. migrate the SQLite database under ./data;
 2. create an admin API key and print it (a new one each start; it is stored as a hash only);
-3. publish every model in examples/ (*.dmn, *.yaml, *.yml) through the full lifecycle, author
-   "examples", approver "examples-approver", and point its production alias at it; a model
-   whose content is already published is left as it is;
-4. print the URL, the docs URL and the key, and serve until interrupted.
+3. publish every model in examples/ (*.dmn, *.yaml, *.yml) with its bindings
+   (examples/bindings/<name>.yaml, attached to the draft before it is submitted) through the
+   full lifecycle, author "examples", approver "examples-approver", and point its production
+   alias at it; a model whose content and bindings are already published is left as it is (a
+   change to either is a new version);
+4. start the example receiver (127.0.0.1:8001, which the example bindings call) and a worker on
+   the same database, as child processes of this one (api/dev_processes.py): they stop when it
+   stops, Ctrl-C included, and their output shows with a `[receiver]` / `[worker]` prefix;
+5. print the URLs, the key, the webhook secret and a `curl` to try, and serve until interrupted.
+
+The dev run allows calls to 127.0.0.1 (added to DECISIONARY_ALLOWED_HOSTS, which the worker and
+the service read) and signs them with DECISIONARY_WEBHOOK_SECRET, or when that is not set with a
+secret made up for the run and printed (the receiver checks signatures with the same secret).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from collections.abc import Callable
+import secrets
+import signal
+import sys
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 import decisions
 from decisions.errors import DecisionsError
+from execution.bindings_store import get_bindings
+from execution.config import ExecutionConfig
+from execution.examples import EXAMPLE_RECEIVER, attach_example_bindings, example_bindings_hash
 from registry import (
     PRODUCTION,
     RegistryError,
@@ -39,7 +58,11 @@ from registry.errors import NotFound
 AUTHOR = "examples"
 APPROVER = "examples-approver"
 MODEL_SUFFIXES = (".dmn", ".yaml", ".yml")
+RECEIVER_PORT = 8001
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# The loan-approval example input; its answer is Approve with a limit of 25,000.
+LOAN_INPUTS = {"Applicant Age": 35, "Monthly Income": 5200, "Monthly Debt": 1100, "Credit Score": 712,
+               "Employment Status": "Employed", "Requested Amount": 25000}
 
 
 @dataclass
@@ -48,6 +71,7 @@ class Published:
     number: int
     path: Path
     new: bool
+    bindings: bool = False
 
 
 def model_key(path: Path) -> str:
@@ -62,8 +86,13 @@ def model_key(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "model"
 
 
-def publish_examples(engine: Engine, folder: Path, *, say: Callable[[str], None] = print) -> list[Published]:
-    """Publish each model of `folder` and point its production alias at it (see module docstring)."""
+def publish_examples(engine: Engine, folder: Path, *, say: Callable[[str], None] = print,
+                     receiver_url: str | None = None, config: ExecutionConfig | None = None) -> list[Published]:
+    """Publish each model of `folder` and point its production alias at it (see module docstring).
+
+    `receiver_url`: publish each model with its example bindings, calling the example receiver
+    there; None: without bindings. `config`: check the bindings' URLs against its allow-list.
+    """
     done: list[Published] = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in MODEL_SUFFIXES):
         data = path.read_bytes()
@@ -74,35 +103,43 @@ def publish_examples(engine: Engine, folder: Path, *, say: Callable[[str], None]
             continue
         key = model_key(path)
         try:
-            done.append(_publish_one(engine, key, path, data))
+            done.append(_publish_one(engine, key, path, data, receiver_url, config))
         except RegistryError as exc:
             say(f"  skipped {path.name}: {exc}")
     return done
 
 
-def _publish_one(engine: Engine, key: str, path: Path, data: bytes) -> Published:
+def _publish_one(engine: Engine, key: str, path: Path, data: bytes, receiver_url: str | None,
+                 config: ExecutionConfig | None) -> Published:
     fmt = detect_format(data, path.name)
     digest, _ = content_hash(data, fmt)
+    wanted = example_bindings_hash(path, receiver_url) if receiver_url is not None else None
     with unit_of_work(engine) as session:
         try:
-            existing = [v for v in list_versions(session, key, state="published") if v.content_hash == digest]
+            same_content = [v for v in list_versions(session, key, state="published") if v.content_hash == digest]
         except NotFound:
-            existing = []
+            same_content = []
+        existing = [v for v in same_content if get_bindings(session, key, v.number).hash == wanted]
         if existing:
             number, new = existing[-1].number, False
         else:
             version = create_draft(session, key, data, author=AUTHOR, format=fmt, filename=path.name,
                                    comment=f"published from {path.name} by the dev server")
             number, new = version.number, True
+            if receiver_url is not None:
+                attach_example_bindings(session, key, number, path, by=AUTHOR, receiver_url=receiver_url,
+                                        config=config)
             submit(session, key, number, by=AUTHOR)
             approve(session, key, number, by=APPROVER, comment="example")
             publish(session, key, number, by=APPROVER)
         set_alias(session, key, PRODUCTION, number, by=APPROVER, why="dev server start")
-    return Published(key, number, path, new)
+    return Published(key, number, path, new, wanted is not None)
 
 
-def prepare(data_dir: Path, examples: Path, *, say: Callable[[str], None] = print) -> tuple[str, str]:
-    """Steps 1-3: returns (database URL, the new admin key)."""
+def prepare(data_dir: Path, examples: Path, *, say: Callable[[str], None] = print,
+            receiver_url: str | None = EXAMPLE_RECEIVER, config: ExecutionConfig | None = None,
+            published: list[Published] | None = None) -> tuple[str, str]:
+    """Steps 1-3: returns (database URL, the new admin key); `published` collects what was published."""
     url = f"sqlite:///{(data_dir / 'decisionary.db').resolve()}"
     upgrade(url)
     engine = make_engine(url)
@@ -111,25 +148,121 @@ def prepare(data_dir: Path, examples: Path, *, say: Callable[[str], None] = prin
             _, secret = create_key(session, "local-admin", "admin", by="decisionary dev")
         if examples.is_dir():
             say(f"publishing the models in {examples}/ ...")
-            for item in publish_examples(engine, examples, say=say):
+            for item in publish_examples(engine, examples, say=say, receiver_url=receiver_url, config=config):
                 state = "published" if item.new else "already published"
-                say(f"  {item.key} version {item.number} ({item.path.name}): {state}, production -> {item.number}")
+                extra = " with its bindings" if item.bindings else ""
+                say(f"  {item.key} version {item.number} ({item.path.name}{extra}): {state}, "
+                    f"production -> {item.number}")
+                if published is not None:
+                    published.append(item)
     finally:
         engine.dispose()
     return url, secret
 
 
+def dev_environment(receiver_port: int, env: MutableMapping[str, str] | None = None) -> dict[str, str]:
+    """The execution settings of a dev run, set in `env` (os.environ by default) and returned.
+
+    127.0.0.1 is allowed (added to DECISIONARY_ALLOWED_HOSTS when that is set and lacks it);
+    DECISIONARY_WEBHOOK_SECRET is kept, else made up for this run.
+    """
+    if env is None:
+        env = os.environ
+    allowed = [h.strip() for h in env.get("DECISIONARY_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if not ExecutionConfig(allowed_hosts=tuple(h.lower() for h in allowed)).host_allowed("127.0.0.1", receiver_port):
+        allowed.append("127.0.0.1")
+    env["DECISIONARY_ALLOWED_HOSTS"] = ",".join(allowed)
+    if not env.get("DECISIONARY_WEBHOOK_SECRET"):
+        env["DECISIONARY_WEBHOOK_SECRET"] = "dev-" + secrets.token_hex(12)
+    return {"DECISIONARY_ALLOWED_HOSTS": env["DECISIONARY_ALLOWED_HOSTS"],
+            "DECISIONARY_WEBHOOK_SECRET": env["DECISIONARY_WEBHOOK_SECRET"]}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "api.cli", *args]
+
+
+def _interrupt(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the dev run as Ctrl-C does: children stopped first
+
+
 def run_dev(host: str = "127.0.0.1", port: int = 8000, *, data_dir: Path = Path("data"),
-            examples: Path = Path("examples")) -> None:
+            examples: Path = Path("examples"), receiver_port: int = RECEIVER_PORT, worker: bool = True,
+            receiver: bool = True) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.dev_processes import Child, ChildFailed, Children
     from api.settings import Settings
 
-    url, secret = prepare(data_dir, examples)
-    base = f"http://{host}:{port}"
-    print(f"\nDecisionary is starting on {base}")
-    print(f"  API docs:  {base}/docs")
-    print(f"  admin key: {secret}   (shown once; stored only as a hash)")
-    print(f"  try:       curl -H 'Authorization: Bearer {secret}' {base}/v1/models\n")
-    uvicorn.run(create_app(Settings(database_url=url)), host=host, port=port, log_level="info")
+    signal.signal(signal.SIGTERM, _interrupt)
+    settings = dev_environment(receiver_port)
+    receiver_url = f"http://127.0.0.1:{receiver_port}"
+    children = Children()
+    try:
+        published: list[Published] = []
+        url, key = prepare(data_dir, examples, receiver_url=receiver_url, config=ExecutionConfig.from_env(),
+                           published=published)
+        try:
+            if receiver:
+                children.start(Child("receiver", _cli("example-receiver", "--host", "127.0.0.1", "--port",
+                                                      str(receiver_port)), os.environ,
+                                     ready_text="receiving on", stop_signal=signal.SIGTERM, stop_seconds=10))
+                children.started[-1].wait_ready(60)
+            if worker:
+                children.start(Child("worker", _cli("worker", "--database-url", url, "--no-migrate"), os.environ,
+                                     stop_signal=signal.SIGTERM, stop_seconds=30))
+        except ChildFailed as exc:
+            hint = (f"\n(is port {receiver_port} taken? choose another with --receiver-port, or --no-receiver)"
+                    if "Address already in use" in str(exc) else "")
+            print(f"error: {exc}{hint}", file=sys.stderr)
+            raise SystemExit(1) from None
+        print(banner(host, port, key, settings, receiver_url if receiver else None, worker, published))
+        uvicorn.run(create_app(Settings(database_url=url)), host=host, port=port, log_level="info")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if children.started:
+            names = " and the ".join(child.name for child in reversed(children.started))
+            print(f"stopping the {names} ...", file=sys.stderr, flush=True)
+        children.stop()
+
+
+def banner(host: str, port: int, key: str, settings: dict[str, str], receiver_url: str | None, worker: bool,
+           published: list[Published]) -> str:
+    """What the dev run prints once it is set up: where everything is, and a call to try."""
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    cli = sys.argv[0] if Path(sys.argv[0]).name == "decisionary" else "decisionary"
+    base = f"http://{shown}:{port}"
+    lines = [
+        "",
+        f"Decisionary is starting on {base}",
+        f"  API docs:  {base}/docs",
+        f"  admin key: {key}   (shown once; stored only as a hash)",
+    ]
+    if receiver_url:
+        lines.append(f"  receiver:  {receiver_url}   (the example bindings' lender and chat; "
+                     "prints what it gets, lines [receiver])")
+    lines.append("  worker:    " + ("running on the same database (lines [worker])" if worker
+                                    else "not started (--no-worker): workflows wait in the queue"))
+    lines.append(f"  allowed hosts: {settings['DECISIONARY_ALLOWED_HOSTS']}   "
+                 f"webhook secret: {settings['DECISIONARY_WEBHOOK_SECRET']}")
+    loan = next((p for p in published if p.key == "loan-approval" and p.bindings), None)
+    if loan is None:
+        lines += [f"  try:       curl -H 'Authorization: Bearer {key}' {base}/v1/models", ""]
+        return "\n".join(lines)
+    body = json.dumps({"inputs": LOAN_INPUTS})
+    lines += [
+        "",
+        "Try it: this applicant is approved, and the receiver prints the lender's callback",
+        "(POST /lender/decisions, outcome approved, credit_limit 25000):",
+        f"  curl -s -X POST {base}/v1/decisions/loan-approval/evaluate \\",
+        f"    -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\",
+        f"    -d '{body}'",
+        "With \"Requested Amount\": 45000 the answer is Refer and an underwriting review task opens:",
+        f"  {cli} reviews list --url {base} --api-key {key}",
+        f"  {cli} reviews decide TASK_ID --outcome approve --reason ok --url {base} --api-key {key}",
+        "With \"Credit Score\": 540 it is Reject, and the receiver prints the rejection.",
+        "",
+    ]
+    return "\n".join(lines)
