@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
+from api.fast_lane import EvaluateFastLane
 from api.limits import BodySizeLimit
 from api.openapi import TypedRoutes, document_roles, generic_typed_route, install_openapi
 from api.problems import install_problem_handlers
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.typed_routes = typed_routes
 
     install_problem_handlers(app)
+    app.add_middleware(EvaluateFastLane, service=service)  # inside the size limit (added after it)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
     for module in (health, models, aliases, decisions, records, keys):
         for route in module.router.routes:

@@ -1,7 +1,8 @@
 """Who is calling, and may they: `Authorization: Bearer <API key>` and a role per route.
 
-Keys live in the registry as hashes only (registry.keys); each request verifies its key with
-one indexed lookup, so a revoked key stops working at once. A route declares the roles it
+Keys live in the registry as hashes only (registry.keys). A worker keeps what it looked up for
+a second (api/caches.py): a key revoked through this service stops working at once, one
+revoked elsewhere (another worker, the CLI) within `Settings.cache_seconds`. A route declares the roles it
 admits with `Depends(requires("author"))`; `admin` passes everywhere. Without a key, or with
 an unknown or revoked one, the answer is 401; with a key of another role, 403.
 
@@ -15,16 +16,20 @@ an unknown or revoked one, the answer is 401; with a key of another role, 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import ProblemError
+from api.service import Service
 from registry import unit_of_work, verify_key
+from registry.keys import hash_secret
 from registry.tables import ROLES
+from registry.views import ApiKey
 
 ADMIN = "admin"
 READERS = ("viewer", "author", "approver", "reviewer")  # may read the registry's models
@@ -58,12 +63,11 @@ class RoleCheck:
             raise ValueError(f"unknown role(s) {unknown}: expected some of {', '.join(ROLES)}")
         self.roles = roles
 
-    def __call__(self, request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    async def __call__(self, request: Request,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
         if credentials is None or not credentials.credentials:
             raise _unauthorized("this route needs an API key: send `Authorization: Bearer <key>`")
-        with unit_of_work(request.app.state.engine, read_only=True) as session:
-            key = verify_key(session, credentials.credentials)
+        key = await verified_key(request.app.state.service, credentials.credentials)
         if key is None:
             raise _unauthorized("the API key is unknown or revoked")
         principal = Principal(key.id, key.name, key.role)
@@ -74,6 +78,22 @@ class RoleCheck:
         return principal
 
 
-def requires(*roles: str) -> Callable[..., Principal]:
+async def verified_key(service: Service, secret: str) -> ApiKey | None:
+    """The active key whose secret this is (from the worker's cache when it was checked lately)."""
+    digest = hash_secret(secret)
+    key = service.keys.get(digest)
+    if key is None:
+        key = await run_in_threadpool(_verify, service, secret)
+        if key is not None:
+            service.keys.put(digest, key)
+    return key
+
+
+def _verify(service: Service, secret: str) -> ApiKey | None:
+    with unit_of_work(service.engine, read_only=True) as session:
+        return verify_key(session, secret)
+
+
+def requires(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting keys of `roles` (and admin); it returns the caller's Principal."""
     return RoleCheck(tuple(roles))

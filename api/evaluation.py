@@ -9,7 +9,13 @@
     6. answer from the record, so a replay is byte for byte the first answer
 
 Steps 1-2 use a read-only transaction and step 4 runs outside any transaction, so the write
-transaction (and on SQLite the write lock) lasts only as long as the insert.
+transaction (and on SQLite the write lock) lasts only as long as the insert. Resolutions are
+kept for a second per worker (api/caches.py).
+
+`evaluate_async` is the routes' path. Calls without an idempotency key (the common case) are
+evaluated on the event loop and their records written by the worker's record writer, which
+commits concurrent calls' records together (api/record_writer.py); calls with a key take the
+transactional path of `evaluate` in a thread.
 Nothing here knows about HTTP beyond raising `ProblemError`.
 """
 
@@ -22,11 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
 from api.jsonio import to_api_json
 from api.model_cache import LoadedModel
 from api.problems import ProblemError, pydantic_errors
+from api.record_writer import PendingRecord
 from api.service import Service
 from api.typed import InputsInvalid
 from decisions.errors import ModelError
@@ -37,6 +45,7 @@ from registry import (
     Invalid,
     get_record,
     lookup_idempotent,
+    new_record,
     record_decision,
     request_hash,
     resolve,
@@ -87,9 +96,21 @@ class Answer:
 
 
 def resolve_version(service: Service, selector: Selector) -> tuple[Resolved, LoadedModel]:
+    cached = service.resolutions.get(selector.ref)
+    if cached is not None:
+        return cached
     with unit_of_work(service.engine, read_only=True) as session:
         resolved = resolve(session, selector.ref)
-    return resolved, load(service, resolved)
+    found = resolved, load(service, resolved)
+    service.resolutions.put(selector.ref, found)
+    return found
+
+
+async def resolve_version_async(service: Service, selector: Selector) -> tuple[Resolved, LoadedModel]:
+    cached = service.resolutions.get(selector.ref)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(resolve_version, service, selector)
 
 
 def load(service: Service, resolved: Resolved) -> LoadedModel:
@@ -122,6 +143,40 @@ def evaluate(service: Service, selector: Selector, call: Evaluation, caller: Pri
     except DuplicateRequest as duplicate:  # a concurrent call with the same key and body won
         with unit_of_work(service.engine, read_only=True) as session:
             return Answer(answer_body(get_record(session, duplicate.record_id)), replayed=True)
+    body = answer_body(record)
+    if call.trace and result.trace is not None:
+        body["trace"] = [step.to_json() for step in result.trace]
+    return Answer(body)
+
+
+async def evaluate_async(service: Service, selector: Selector, call: Evaluation, caller: Principal, *,
+                         idempotency_key: str | None = None) -> Answer:
+    """`evaluate` for async routes (see the module docstring)."""
+    if idempotency_key is not None:
+        return await run_in_threadpool(lambda: evaluate(service, selector, call, caller,
+                                                        idempotency_key=idempotency_key))
+    resolved, loaded = await resolve_version_async(service, selector)
+    result, latency_us = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+    return await record_and_answer(service, resolved, call, result, latency_us, caller)
+
+
+async def record_and_answer(service: Service, resolved: Resolved, call: Evaluation, result: EvaluationResult,
+                            latency_us: int, caller: Principal) -> Answer:
+    """Have the record writer commit the decision's record (and its hooks' rows), then answer."""
+    version = resolved.version
+    try:
+        record = new_record(
+            key=version.key, version=version.number, content_hash=version.content_hash, alias=resolved.alias,
+            inputs=to_api_json(call.inputs), outputs=to_api_json(result.outputs),
+            fired={k: list(v) for k, v in result.fired.items()}, problems=[p.to_dict() for p in result.problems],
+            latency_us=latency_us, caller=caller.key_id)
+        record = await service.writer.write(PendingRecord(record, result, call.callback_url))
+    except ProblemError:
+        raise
+    except Conflict as exc:
+        raise ProblemError(409, str(exc), slug="idempotency-conflict") from None
+    except (SQLAlchemyError, Invalid, OSError) as exc:
+        raise _not_written(version.ref, exc) from None
     body = answer_body(record)
     if call.trace and result.trace is not None:
         body["trace"] = [step.to_json() for step in result.trace]
@@ -186,9 +241,13 @@ def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation
     except Conflict as exc:
         raise ProblemError(409, str(exc), slug="idempotency-conflict") from None
     except (SQLAlchemyError, Invalid, OSError) as exc:
-        log.error("decision record for %s not written: %s", version.ref, type(exc).__name__)
-        raise ProblemError(503, "the decision record could not be written, so the decision is not answered; "
-                                "try again", slug="record-not-written", headers={"Retry-After": "1"}) from None
+        raise _not_written(version.ref, exc) from None
+
+
+def _not_written(ref: str, exc: Exception) -> ProblemError:
+    log.error("decision record for %s not written: %s", ref, type(exc).__name__)
+    return ProblemError(503, "the decision record could not be written, so the decision is not answered; "
+                             "try again", slug="record-not-written", headers={"Retry-After": "1"})
 
 
 def _check_idempotency_key(key: str) -> None:

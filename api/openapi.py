@@ -19,7 +19,7 @@ import keyword
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Optional
 
 from fastapi import Body, Depends, FastAPI, Header, Query
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 from starlette.routing import BaseRoute
 
 from api.auth import Principal, RoleCheck, requires
-from api.evaluation import Evaluation, Selector, evaluate
+from api.evaluation import Evaluation, Selector, evaluate_async
 from api.jsonio import DecimalJSONRoute
 from api.model_cache import LoadedModel
 from api.problems import ProblemDetail, problem_responses
@@ -110,8 +110,8 @@ def _response_model(schemas: ModelSchemas, prefix: str) -> type[BaseModel]:
     )
 
 
-def _typed_endpoint(service: Service, key: str, request_model: type[BaseModel]) -> Callable[..., JSONResponse]:
-    def endpoint(
+def _typed_endpoint(service: Service, key: str, request_model: type[BaseModel]) -> Callable[..., Awaitable[JSONResponse]]:
+    async def endpoint(
         body: Annotated[request_model, Body()],  # type: ignore[valid-type]
         principal: Annotated[Principal, Depends(requires("caller"))],
         alias: Annotated[Optional[str], Query(pattern=ALIAS_PATTERN, max_length=100,  # noqa: UP045
@@ -122,7 +122,8 @@ def _typed_endpoint(service: Service, key: str, request_model: type[BaseModel]) 
     ) -> JSONResponse:
         inputs = plain_fields(body.inputs)  # type: ignore[attr-defined]
         call = Evaluation(inputs, body.decisions, body.trace)  # type: ignore[attr-defined]
-        answer = evaluate(service, Selector(key, alias, version), call, principal, idempotency_key=idempotency_key)
+        answer = await evaluate_async(service, Selector(key, alias, version), call, principal,
+                                      idempotency_key=idempotency_key)
         return answer_response(answer)
 
     return endpoint
@@ -234,7 +235,7 @@ def install_openapi(app: FastAPI, typed_routes: TypedRoutes, *, title: str, vers
 def generic_typed_route(app: FastAPI, service: Service) -> None:
     """`POST /v1/decisions/{key}/typed/evaluate` for keys this worker has no typed route for yet."""
 
-    def endpoint(
+    async def endpoint(
         key: str,
         body: EvaluateRequest,
         principal: Annotated[Principal, Depends(requires("caller"))],
@@ -243,7 +244,8 @@ def generic_typed_route(app: FastAPI, service: Service) -> None:
         idempotency_key: Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=200)] = None,  # noqa: UP045
     ) -> JSONResponse:
         call = Evaluation(body.inputs, body.decisions, body.trace)
-        answer = evaluate(service, Selector(key, alias, version), call, principal, idempotency_key=idempotency_key)
+        answer = await evaluate_async(service, Selector(key, alias, version), call, principal,
+                                      idempotency_key=idempotency_key)
         return answer_response(answer)
 
     app.router.routes.append(DecimalJSONRoute(

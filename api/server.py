@@ -40,8 +40,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, *, workers: int = 1, data_dir: Path | None = None,
-          database_url: str | None = None, migrate: bool = True, log_level: str = "info") -> None:
-    """Migrate the database (unless told not to) and serve until interrupted."""
+          database_url: str | None = None, migrate: bool = True, log_level: str = "info",
+          access_log: bool = False) -> None:
+    """Migrate the database (unless told not to) and serve until interrupted.
+
+    uvicorn picks httptools and uvloop (installed with uvicorn[standard]) when they are there."""
     url = configure(data_dir=data_dir, database_url=database_url)
     if migrate:
         upgrade(url)
@@ -49,10 +52,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, workers: int = 1, data_d
         from uvicorn.supervisors import Multiprocess
 
         config = uvicorn.Config(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                                log_level=log_level)
+                                log_level=log_level, access_log=access_log)
         with contextlib.suppress(KeyboardInterrupt):
             Multiprocess(config, sockets=[listening_socket(host, port)]).run()
     else:
         from api.app import app_from_env
 
-        uvicorn.run(app_from_env(), host=host, port=port, log_level=log_level)
+        uvicorn.run(app_from_env(), host=host, port=port, log_level=log_level, access_log=access_log)

@@ -1,5 +1,6 @@
-"""The service's shared state: settings, the database engine, the compiled-model cache, and the
-hooks that run inside each decision record's transaction.
+"""The service's shared state: settings, the database engine, the compiled-model cache, the
+per-worker caches of keys and resolutions, the decision record writer, and the hooks that run
+inside each decision record's transaction.
 
 One `Service` per process (per uvicorn worker); route handlers reach it through
 `request.app.state.service`. Nothing here knows about HTTP.
@@ -7,22 +8,19 @@ One `Service` per process (per uvicorn worker); route handlers reach it through
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from api.model_cache import ModelCache
+from api.caches import TimedCache
+from api.model_cache import LoadedModel, ModelCache
+from api.record_writer import RecordHook, RecordWriter
 from api.settings import Settings
-from decisions.result import EvaluationResult
 from registry import make_engine
-from registry.views import DecisionRecord
+from registry.resolve import Resolved
+from registry.views import ApiKey
 
-# Runs in the transaction that writes the record, after it: a later layer queues the decision's
-# actions here (transactional outbox), and they commit together with the record or not at all.
-# The last argument is the callback URL the request named, if any.
-RecordHook = Callable[[Session, DecisionRecord, EvaluationResult, str | None], None]
+__all__ = ["RecordHook", "Service"]
 
 
 @dataclass
@@ -31,10 +29,24 @@ class Service:
     engine: Engine
     cache: ModelCache
     record_hooks: list[RecordHook] = field(default_factory=list)
+    keys: TimedCache[str, ApiKey] = field(init=False)  # by the secret's hash
+    resolutions: TimedCache[str, tuple[Resolved, LoadedModel]] = field(init=False)  # by "key@alias"
+    writer: RecordWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = TimedCache(self.settings.cache_seconds)
+        self.resolutions = TimedCache(self.settings.cache_seconds)
+        self.writer = RecordWriter(self.engine, self.record_hooks)
 
     @classmethod
     def create(cls, settings: Settings, engine: Engine | None = None) -> Service:
         return cls(settings, engine or make_engine(settings.database_url), ModelCache(settings.model_cache_size))
 
+    def registry_changed(self) -> None:
+        """Something this worker changed (a key, an alias, a publication): forget what was cached."""
+        self.keys.clear()
+        self.resolutions.clear()
+
     def close(self) -> None:
+        self.writer.close()
         self.engine.dispose()

@@ -21,6 +21,19 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 <= value <= 3600:
+        raise ValueError(f"{name} must be between 0 and 3600 seconds, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -28,6 +41,9 @@ class Settings:
     max_upload_bytes: int = 10 * MIB  # multipart uploads (models, CSV files)
     max_batch_rows: int = 10_000
     model_cache_size: int = 64  # compiled models kept in memory, by content hash
+    # How long a worker trusts what it looked up about a key or an alias (api/caches.py): a key
+    # revoked or an alias moved elsewhere takes effect in every worker within this time.
+    cache_seconds: float = 1.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,4 +54,5 @@ class Settings:
             max_upload_bytes=_int_env("DECISIONARY_MAX_UPLOAD_BYTES", 10 * MIB),
             max_batch_rows=_int_env("DECISIONARY_MAX_BATCH_ROWS", 10_000),
             model_cache_size=_int_env("DECISIONARY_MODEL_CACHE_SIZE", 64),
+            cache_seconds=_float_env("DECISIONARY_CACHE_SECONDS", 1.0),
         )

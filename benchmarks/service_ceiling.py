@@ -55,7 +55,8 @@ def serve(port: int, workers: int) -> None:
 
     from api.server import listening_socket
 
-    config = uvicorn.Config(APP, factory=True, host="127.0.0.1", port=port, workers=workers, log_level="info")
+    config = uvicorn.Config(APP, factory=True, host="127.0.0.1", port=port, workers=workers, log_level="info",
+                            access_log=False)
     with contextlib.suppress(KeyboardInterrupt):
         if workers > 1:
             Multiprocess(config, sockets=[listening_socket("127.0.0.1", port)]).run()

@@ -165,16 +165,49 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
     SQLite's own write lock gives up after busy_timeout, and a slow migration on a busy machine
     can hold it longer than that; the file lock waits as long as it takes, across threads and
     processes alike."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:":
+    with sqlite_file_lock(engine, "migrate"):
         yield
-        return
-    with open(f"{database}.migrate.lock", "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
+
+
+class SqliteFileLock:
+    """On SQLite, an exclusive lock on the file `<database>.<name>.lock`; elsewhere nothing.
+
+    For writers that would otherwise queue on SQLite's busy handler, which polls with sleeps of
+    up to 100 ms: a process waiting on the file lock wakes as soon as it is released. The file
+    stays open between uses (opening it is a system call on every write otherwise). Never take
+    it inside a write transaction of the same thread (it would wait for itself)."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self.path = f"{database}.{name}.lock" if database and database != ":memory:" else None
+        self._handle: Any = None
+
+    def __enter__(self) -> None:
+        if self.path is None:
+            return
+        if self._handle is None:
+            self._handle = open(self.path, "a+b")  # noqa: SIM115 - kept open for the lock's life
+        fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+@contextmanager
+def sqlite_file_lock(engine: Engine, name: str) -> Iterator[None]:
+    """A `SqliteFileLock` used once."""
+    lock = SqliteFileLock(engine, name)
+    try:
+        with lock:
             yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        lock.close()
 
 
 def _engine_for(target: str | Engine | None) -> tuple[Engine, bool]:

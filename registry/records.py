@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -27,8 +28,10 @@ from registry.errors import Conflict, DuplicateRequest, Invalid, NotFound
 from registry.idempotency import check_idempotency_key
 from registry.ids import new_ulid
 from registry.models_store import check_key
-from registry.tables import DecisionRecordRow, IdempotencyRow
+from registry.tables import DecisionRecordRow, IdempotencyRow, utcnow
 from registry.views import DecisionRecord
+
+_RECORDS = DecisionRecordRow.__table__  # type: ignore[attr-defined]
 
 
 def record_decision(
@@ -90,6 +93,43 @@ def record_decision(
         raise DuplicateRequest(f"idempotency key {idempotency_key!r} was answered by record "
                                f"{existing.record_id}", existing.record_id) from None
     return DecisionRecord.of(row)
+
+
+def new_record(
+    *,
+    key: str,
+    version: int,
+    content_hash: str,
+    inputs: Mapping[str, Any],
+    outputs: Mapping[str, Any],
+    fired: Mapping[str, Sequence[int]],
+    problems: Sequence[Any],
+    latency_us: int,
+    alias: str | None = None,
+    caller: str | None = None,
+) -> DecisionRecord:
+    """A record (without an idempotency key) to write with `insert_records`.
+
+    The values must already be JSON data (the service converts them on the way in); what is
+    not fails the insert, and with it the transaction."""
+    check_key(key)
+    return DecisionRecord(new_ulid(), key, version, content_hash, alias, inputs, outputs, fired, problems,
+                          max(0, int(latency_us)), caller, None, None, utcnow())
+
+
+def insert_records(session: Session, records: Sequence[DecisionRecord]) -> None:
+    """Write many records with one multi-row insert in `session`, without committing.
+
+    This is the service's hot path: a batch of concurrent evaluations is written in one
+    transaction (group commit), so it avoids the ORM's per-object bookkeeping."""
+    if not records:
+        return
+    session.execute(sa.insert(_RECORDS), [
+        {"id": r.id, "model_key": r.key, "version": r.version, "content_hash": r.content_hash, "alias": r.alias,
+         "inputs": r.inputs, "outputs": r.outputs, "fired": r.fired, "problems": r.problems,
+         "latency_us": r.latency_us, "caller": r.caller, "idempotency_key": None, "request_hash": None,
+         "created_at": r.created_at}
+        for r in records])
 
 
 def get_record(session: Session, record_id: str) -> DecisionRecord:

@@ -37,11 +37,13 @@ def service_of(request: Request) -> Service:
 
 
 def published_changed(request: Request) -> None:
-    """What is published (or where an alias points) changed: rebuild the typed routes and OpenAPI."""
+    """What is published (or where an alias points) changed: rebuild the typed routes and OpenAPI,
+    and forget the resolutions this worker cached."""
+    service_of(request).registry_changed()
     request.app.state.typed_routes.refresh()
 
 
-def selector(
+async def selector(
     key: ModelKey,
     alias: Annotated[str | None, Query(pattern=ALIAS_PATTERN, max_length=100,
                                        description="Evaluate the version this alias points at "

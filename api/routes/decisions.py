@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import READERS, Principal, requires
 from api.csv_rows import read_rows, write_rows
-from api.evaluation import Answer, Evaluation, Selector, evaluate, evaluate_rows, resolve_version
+from api.evaluation import Answer, Evaluation, Selector, evaluate_async, evaluate_rows, resolve_version
 from api.problems import ProblemError, problem_responses
 from api.routes.common import make_router, selector, service_of
 from api.schemas import (
@@ -60,10 +60,11 @@ def describe(request: Request, chosen: Chosen, _: Describer) -> DecisionDescript
 
 @router.post("/v1/decisions/{key}/evaluate", response_model=EvaluateResponse,
              summary="Evaluate a published decision model (writes a decision record first)")
-def evaluate_decision(request: Request, body: EvaluateRequest, chosen: Chosen, principal: Caller,
-                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def evaluate_decision(request: Request, body: EvaluateRequest, chosen: Chosen, principal: Caller,
+                            idempotency_key: IdempotencyKey = None) -> JSONResponse:
     call = Evaluation(body.inputs, body.decisions, body.trace, body.callback_url)
-    return answer_response(evaluate(service_of(request), chosen, call, principal, idempotency_key=idempotency_key))
+    answer = await evaluate_async(service_of(request), chosen, call, principal, idempotency_key=idempotency_key)
+    return answer_response(answer)
 
 
 @router.post("/v1/decisions/{key}/evaluate-batch", response_model=BatchResponse,

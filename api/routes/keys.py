@@ -31,8 +31,11 @@ def keys_create(request: Request, body: KeyCreate, principal: Admin) -> dict[str
     return {**key_out(key), "secret": secret}
 
 
-@router.delete("/v1/keys/{key_id}", response_model=KeyOut, summary="Revoke an API key (it stops working at once)")
+@router.delete("/v1/keys/{key_id}", response_model=KeyOut, summary="Revoke an API key (at once on this worker; within a second on the others)")
 def keys_revoke(request: Request, key_id: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,64}$")],
                 principal: Admin) -> dict[str, Any]:
-    with unit_of_work(service_of(request).engine) as session:
-        return key_out(revoke_key(session, key_id, by=principal.name))
+    service = service_of(request)
+    with unit_of_work(service.engine) as session:
+        revoked = key_out(revoke_key(session, key_id, by=principal.name))
+    service.registry_changed()
+    return revoked

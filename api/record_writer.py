@@ -1,0 +1,127 @@
+"""Group commit of decision records: concurrent evaluations share one write transaction.
+
+Every answer waits for its record to be committed (no answer without a record), but a commit
+costs far more than an insert: on SQLite each write transaction takes the database's single
+write lock, on PostgreSQL each commit waits for a WAL flush. So one thread per worker writes
+the records: it takes every record that is waiting, inserts them together with their record
+hooks (the execution layer's workflow runs: the transactional outbox) in ONE transaction,
+commits, and then wakes the requests. Under load, batches grow by themselves (whatever arrives
+while a commit runs goes into the next one); a lone request is written alone, at once.
+
+If a batch fails, each of its records is tried again in its own transaction, so one record
+that cannot be written fails only its own request (a 503), never its neighbours'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from decisions.result import EvaluationResult
+from registry import insert_records, unit_of_work
+from registry.db import SqliteFileLock
+from registry.views import DecisionRecord
+
+log = logging.getLogger("decisionary.api")
+
+# Runs in the transaction that writes the record, after it: the execution layer queues the
+# decision's actions here (transactional outbox), and they commit together with the record or
+# not at all. The last argument is the callback URL the request named, if any.
+RecordHook = Callable[[Session, DecisionRecord, EvaluationResult, str | None], None]
+
+MAX_BATCH = 500  # records in one transaction
+
+
+@dataclass
+class PendingRecord:
+    record: DecisionRecord
+    result: EvaluationResult  # for the record hooks (bindings match on the FEEL outputs)
+    callback_url: str | None
+    done: Future[DecisionRecord] = field(default_factory=Future)
+
+
+class RecordWriter:
+    def __init__(self, engine: Engine, hooks: Sequence[RecordHook]) -> None:
+        self.engine = engine
+        self.hooks = hooks  # the service's record hooks; read at write time, so later additions count
+        self._queue: queue.SimpleQueue[PendingRecord | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._turn = SqliteFileLock(engine, "records")
+        self.batches = 0
+        self.written = 0
+
+    async def write(self, pending: PendingRecord) -> DecisionRecord:
+        """Queue `pending` and wait until its transaction has committed (or failed)."""
+        self._ensure_started()
+        self._queue.put(pending)
+        return await asyncio.wrap_future(pending.done)
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout=30)
+        self._turn.close()
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                # Started on first use, in the process that serves (uvicorn workers are forked
+                # or spawned after the app is configured).
+                self._thread = threading.Thread(target=self._run, name="decision-records", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._write(batch)
+
+    def _write(self, batch: list[PendingRecord]) -> None:
+        try:
+            self._commit(batch)
+        except Exception as exc:  # noqa: BLE001 - each request gets its own outcome below
+            if len(batch) == 1:
+                log.error("decision record %s not written: %s", batch[0].record.id, type(exc).__name__)
+                batch[0].done.set_exception(exc)
+                return
+            for item in batch:
+                self._write([item])
+            return
+        self.batches += 1
+        self.written += len(batch)
+        for item in batch:
+            item.done.set_result(item.record)
+
+    def _commit(self, batch: list[PendingRecord]) -> None:
+        # On SQLite the workers' writers take turns on a file lock, which wakes the next one at
+        # once, rather than on SQLite's busy handler, which polls with sleeps.
+        with self._turn, unit_of_work(self.engine) as session:
+            insert_records(session, [item.record for item in batch])
+            for item in batch:
+                for hook in self.hooks:
+                    hook(session, item.record, item.result, item.callback_url)

@@ -1,0 +1,190 @@
+"""The evaluate route's fast lane, the record writer's group commit and the per-worker caches,
+through a real server (both databases)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import bindparam, text
+
+from api.caches import TimedCache
+from api.settings import Settings
+from registry.ids import new_ulid
+from tests.api.conftest import LOAN_DMN, LOAN_INPUT, Live, start_live, stop_live
+
+EVALUATE = "/v1/decisions/loan-approval/evaluate"
+
+
+def applicant(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(LOAN_INPUT.read_text())
+    data.update(changes)
+    return data
+
+
+def test_the_lane_answers_what_the_route_answers(loan: Live) -> None:
+    client = loan.client("caller")
+    # First call: nothing cached yet; the lane verifies the key and resolves the version itself.
+    first = client.post(EVALUATE, json={"inputs": applicant()})
+    assert first.status_code == 200, first.text
+    # The same call forced onto the route (a query parameter keeps it out of the lane).
+    routed = client.post(EVALUATE + "?alias=production", json={"inputs": applicant()})
+    assert routed.status_code == 200, routed.text
+    a, b = first.json(), routed.json()
+    assert a.keys() == b.keys()
+    assert a["decision_id"] != b["decision_id"]
+    assert {k: v for k, v in a.items() if k != "decision_id"} == {k: v for k, v in b.items() if k != "decision_id"}
+    assert first.headers["content-type"] == routed.headers["content-type"]
+    with loan.engine.connect() as connection:
+        stored = connection.execute(text("SELECT outputs, caller FROM decision_records WHERE id = :id"),
+                                    {"id": a["decision_id"]}).one()
+    assert stored[1] is not None
+    outputs = stored[0] if isinstance(stored[0], dict) else json.loads(stored[0])
+    assert outputs == a["outputs"]
+
+
+def test_the_lane_hands_every_fault_to_the_route(loan: Live) -> None:
+    client = loan.client("caller")
+    assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 200  # key and version cached
+    bad_type = client.post(EVALUATE, json={"inputs": applicant(**{"Credit Score": "high"})})
+    assert bad_type.status_code == 422
+    assert bad_type.json()["errors"][0]["pointer"] == "/inputs/Credit Score"
+    unknown_field = client.post(EVALUATE, json={"inputs": applicant(), "colour": "red"})
+    assert unknown_field.status_code == 422
+    not_json = client.post(EVALUATE, content=b"{not json", headers={"Content-Type": "application/json"})
+    assert not_json.status_code in (400, 422)
+    assert not_json.headers["content-type"].startswith("application/problem+json")
+    wrong_role = loan.client("viewer").post(EVALUATE, json={"inputs": applicant()})
+    assert wrong_role.status_code == 403
+    revoked_like = loan.client(secret="dcy_unknown").post(EVALUATE, json={"inputs": applicant()})
+    assert revoked_like.status_code == 401
+    no_model = client.post("/v1/decisions/no-such-model/evaluate", json={"inputs": applicant()})
+    assert no_model.status_code == 404
+    assert no_model.headers["content-type"].startswith("application/problem+json")
+
+
+def test_concurrent_calls_share_commits_and_each_has_its_record(loan: Live) -> None:
+    client = loan.client("caller")
+    assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 200
+    before_records, before_batches = loan.count_records(), loan.app.state.service.writer.batches
+    n = 120
+
+    def call(i: int) -> httpx.Response:
+        with httpx.Client(base_url=loan.url, headers={"Authorization": f"Bearer {loan.keys['caller']}"},
+                          timeout=60) as c:
+            return c.post(EVALUATE, json={"inputs": applicant(**{"Requested Amount": 1000 + i})})
+
+    with concurrent.futures.ThreadPoolExecutor(24) as pool:
+        answers = list(pool.map(call, range(n)))
+    assert [a.status_code for a in answers] == [200] * n
+    ids = {a.json()["decision_id"] for a in answers}
+    assert len(ids) == n
+    assert loan.count_records() == before_records + n
+    batches = loan.app.state.service.writer.batches - before_batches
+    assert batches < n, "concurrent records should share transactions"
+    with loan.engine.connect() as connection:
+        found = connection.execute(text("SELECT count(*) FROM decision_records WHERE id IN :ids")
+                                   .bindparams(bindparam("ids", expanding=True)), {"ids": sorted(ids)}).scalar_one()
+    assert found == n
+
+
+def test_a_failing_record_fails_only_its_own_call(loan: Live) -> None:
+    """One record whose hook fails is retried alone and answered 503; its batch-mates commit."""
+    service = loan.app.state.service
+
+    def refuse_big_loans(session: Any, record: Any, result: Any, callback_url: str | None) -> None:
+        if record.inputs.get("Requested Amount") == 77_777:
+            raise OSError("the outbox refused this one")
+
+    service.record_hooks.append(refuse_big_loans)
+    try:
+        client = loan.client("caller")
+        assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 200
+        before = loan.count_records()
+
+        def call(amount: int) -> httpx.Response:
+            with httpx.Client(base_url=loan.url, headers={"Authorization": f"Bearer {loan.keys['caller']}"},
+                              timeout=60) as c:
+                return c.post(EVALUATE, json={"inputs": applicant(**{"Requested Amount": amount})})
+
+        amounts = [20_000 + i for i in range(30)] + [77_777]
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            answers = dict(zip(amounts, pool.map(call, amounts), strict=True))
+        assert answers[77_777].status_code == 503
+        assert answers[77_777].json()["type"].endswith("/record-not-written")
+        assert all(answers[a].status_code == 200 for a in amounts if a != 77_777)
+        assert loan.count_records() == before + 30
+    finally:
+        service.record_hooks.remove(refuse_big_loans)
+
+
+def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(database_url: str) -> None:
+    live, server = start_live(database_url, Settings(database_url=database_url, cache_seconds=0.5))
+    try:
+        live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name)
+        client = live.client("caller")
+        assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 200
+        # Revoked straight in the database, as another worker or the CLI would.
+        with live.engine.begin() as connection:
+            connection.execute(text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE name = 'caller-person'"))
+        time.sleep(0.6)
+        assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 401
+    finally:
+        stop_live(live, server)
+
+
+def test_an_alias_moved_elsewhere_is_followed_within_the_cache_time(database_url: str) -> None:
+    live, server = start_live(database_url, Settings(database_url=database_url, cache_seconds=0.5))
+    try:
+        first = live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name)
+        changed = LOAN_DMN.read_text().replace("Meets age, income and risk criteria", "Meets all criteria")
+        second = live.publish("loan-approval", changed, LOAN_DMN.name, alias=None)
+        client = live.client("caller")
+        assert client.post(EVALUATE, json={"inputs": applicant()}).json()["version"] == first
+        with live.engine.begin() as connection:  # moved in the database, as another worker would
+            connection.execute(text(
+                "UPDATE aliases SET version_id = (SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id "
+                "WHERE m.key = 'loan-approval' AND v.number = :n) WHERE name = 'production'"), {"n": second})
+        time.sleep(0.6)
+        assert client.post(EVALUATE, json={"inputs": applicant()}).json()["version"] == second
+    finally:
+        stop_live(live, server)
+
+
+def test_timed_cache_forgets_after_its_time_and_keeps_its_size() -> None:
+    cache: TimedCache[str, int] = TimedCache(ttl=0.05, size=3)
+    cache.put("a", 1)
+    assert cache.get("a") == 1
+    time.sleep(0.06)
+    assert cache.get("a") is None
+    for i, k in enumerate("wxyz"):
+        cache.put(k, i)
+    assert len(cache) == 3 and cache.get("w") is None and cache.get("z") == 3
+    off: TimedCache[str, int] = TimedCache(ttl=0)
+    off.put("a", 1)
+    assert off.get("a") is None
+
+
+@pytest.mark.parametrize("n", [2000])
+def test_ids_stay_unique_and_ordered_across_a_fork(n: int) -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child writes its ids and leaves at once
+        os.close(read)
+        os.write(write, "\n".join(new_ulid() for _ in range(n)).encode())
+        os._exit(0)
+    os.close(write)
+    parent = [new_ulid() for _ in range(n)]
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    child = b"".join(chunks).decode().split("\n")
+    assert parent == sorted(parent) and child == sorted(child)
+    assert len(set(parent) | set(child)) == 2 * n
