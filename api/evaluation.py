@@ -128,6 +128,7 @@ def evaluate(service: Service, selector: Selector, call: Evaluation, caller: Pri
     fingerprint = request_hash({"ref": selector.ref, "inputs": call.inputs,
                                 "decisions": list(call.decisions) if call.decisions else None,
                                 "trace": call.trace})
+    check_callback(service, call)
     if idempotency_key is not None:
         _check_idempotency_key(idempotency_key)
         with unit_of_work(service.engine, read_only=True) as session:
@@ -163,6 +164,7 @@ async def evaluate_async(service: Service, selector: Selector, call: Evaluation,
 async def record_and_answer(service: Service, resolved: Resolved, call: Evaluation, result: EvaluationResult,
                             latency_us: int, caller: Principal) -> Answer:
     """Have the record writer commit the decision's record (and its hooks' rows), then answer."""
+    check_callback(service, call)
     version = resolved.version
     try:
         record = new_record(
@@ -248,6 +250,16 @@ def _not_written(ref: str, exc: Exception) -> ProblemError:
     log.error("decision record for %s not written: %s", ref, type(exc).__name__)
     return ProblemError(503, "the decision record could not be written, so the decision is not answered; "
                              "try again", slug="record-not-written", headers={"Retry-After": "1"})
+
+
+def check_callback(service: Service, call: Evaluation) -> None:
+    """A callback URL whose host the workflows may not call is refused before anything is done."""
+    if call.callback_url is None or service.callback_refusal is None:
+        return
+    refusal = service.callback_refusal(call.callback_url)
+    if refusal is not None:
+        raise ProblemError(422, "the callback URL cannot be called", errors=[
+            {"pointer": "/callback_url", "message": refusal}])
 
 
 def _check_idempotency_key(key: str) -> None:

@@ -5,8 +5,10 @@ costs far more than an insert: on SQLite each write transaction takes the databa
 write lock, on PostgreSQL each commit waits for a WAL flush. So one thread per worker writes
 the records: it takes every record that is waiting, inserts them together with their record
 hooks (the execution layer's workflow runs: the transactional outbox) in ONE transaction,
-commits, and then wakes the requests. Under load, batches grow by themselves (whatever arrives
-while a commit runs goes into the next one); a lone request is written alone, at once.
+commits, and then wakes the requests. A commit's cost is mostly fixed (about 0.5 ms of CPU on
+SQLite, against 0.06 ms per record), so under load the writer also waits up to `GATHER_S` after
+the first record for others to join it; a record arriving after a quiet spell is written at
+once.
 
 If a batch fails, each of its records is tried again in its own transaction, so one record
 that cannot be written fails only its own request (a 503), never its neighbours'.
@@ -18,6 +20,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -38,6 +41,8 @@ log = logging.getLogger("decisionary.api")
 RecordHook = Callable[[Session, DecisionRecord, EvaluationResult, str | None], None]
 
 MAX_BATCH = 500  # records in one transaction
+GATHER_S = 0.003  # under load, how long a batch waits for more records before it is written
+BUSY_S = 0.02  # "under load": the previous batch was written less than this before
 
 
 @dataclass
@@ -85,14 +90,18 @@ class RecordWriter:
 
     def _run(self) -> None:
         stopping = False
+        last_write = 0.0
         while not stopping:
             first = self._queue.get()
             if first is None:
                 break
             batch = [first]
+            now = time.monotonic()
+            deadline = now + GATHER_S if now - last_write < BUSY_S else now
             while len(batch) < MAX_BATCH:
                 try:
-                    item = self._queue.get_nowait()
+                    wait = deadline - time.monotonic()
+                    item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
@@ -100,6 +109,7 @@ class RecordWriter:
                     break
                 batch.append(item)
             self._write(batch)
+            last_write = time.monotonic()
 
     def _write(self, batch: list[PendingRecord]) -> None:
         try:

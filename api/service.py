@@ -8,6 +8,7 @@ One `Service` per process (per uvicorn worker); route handlers reach it through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -29,6 +30,9 @@ class Service:
     engine: Engine
     cache: ModelCache
     record_hooks: list[RecordHook] = field(default_factory=list)
+    # Why a request's callback URL would be refused (None: it would not); set by the execution
+    # layer from its allow-list, so a call naming a host nobody allowed fails at once (422).
+    callback_refusal: Callable[[str], str | None] | None = None
     keys: TimedCache[str, ApiKey] = field(init=False)  # by the secret's hash
     resolutions: TimedCache[str, tuple[Resolved, LoadedModel]] = field(init=False)  # by "key@alias"
     writer: RecordWriter = field(init=False)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
@@ -39,7 +40,7 @@ from api.problems import ProblemError, model_problem_items, problem_responses
 from api.routes.common import KEY_PATTERN, ModelKey, VersionNumber, make_router, service_of
 from execution.bindings_store import LoadedVersions, attach_bindings, get_bindings
 from execution.config import ExecutionConfig
-from execution.errors import BindingsInvalid
+from execution.errors import BindingsInvalid, TargetRefused
 from execution.operations import (
     RunFilter,
     RunView,
@@ -82,11 +83,22 @@ def install(app: FastAPI) -> None:
     app.state.execution_config = config
     outbox = Outbox(LoadedVersions(), config)
     app.state.service.record_hooks.append(outbox.on_record)
+    app.state.service.callback_refusal = lambda url: callback_refusal(config, url)
     for module_router in (router, reviews.router, execution_jobs.router):
         for route in module_router.routes:
             if isinstance(route, APIRoute):
                 document_roles(route)
         app.include_router(module_router)
+
+
+def callback_refusal(config: ExecutionConfig, url: str) -> str | None:
+    """Why workflows could not call `url` back (its host is not allowed), or None."""
+    try:
+        parts = urlsplit(url)
+        config.check_host(parts.hostname, parts.port, url)
+    except (TargetRefused, ValueError) as exc:  # ValueError: a malformed port
+        return str(exc)
+    return None
 
 
 def run_out(run: RunView, *, attempts: list[Any] | None = None, with_context: bool = False) -> RunOut:

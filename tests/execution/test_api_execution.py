@@ -66,6 +66,14 @@ def test_evaluate_enqueues_runs_with_the_record_and_calls_back(service: Live, re
     assert count(service.engine, "SELECT count(*) FROM workflow_runs") == 1  # a replay starts nothing
     bad = caller.post("/v1/decisions/loan-approval/evaluate", json={"inputs": APPROVE, "callback_url": "ftp://x"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/callback_url"
+    records = count(service.engine, "SELECT count(*) FROM decision_records")
+    for headers in ({}, {"Idempotency-Key": "k2"}):  # the fast path and the transactional one
+        refused = caller.post("/v1/decisions/loan-approval/evaluate", headers=headers,
+                              json={"inputs": APPROVE, "callback_url": "http://nobody-allowed.example.com/cb"})
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert error["pointer"] == "/callback_url" and "allow-list" in error["message"]
+    assert count(service.engine, "SELECT count(*) FROM decision_records") == records  # nothing answered
     work(service.engine, config_for(), settled(service.engine))
     assert receiver.processed_bodies("/callback")[0]["decision_id"] == decision
     runs = service.client("viewer").get(f"/v1/execution/decisions/{decision}/runs")
