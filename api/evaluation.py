@@ -234,9 +234,11 @@ def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation
                     fired={k: list(v) for k, v in result.fired.items()},
                     problems=[p.to_dict() for p in result.problems], latency_us=latency_us,
                     caller=caller.key_id, idempotency_key=idempotency_key, request_hash=fingerprint)
-                for hook in service.record_hooks:
-                    hook(session, record, result, call.callback_url)
                 records.append(record)
+            recorded = [(record, result, call.callback_url)
+                        for record, (call, result, _) in zip(records, done, strict=True)]
+            for hook in service.record_hooks:
+                hook(session, recorded)
             return records
     except (DuplicateRequest, ProblemError):
         raise

@@ -35,10 +35,11 @@ from registry.views import DecisionRecord
 
 log = logging.getLogger("decisionary.api")
 
-# Runs in the transaction that writes the record, after it: the execution layer queues the
-# decision's actions here (transactional outbox), and they commit together with the record or
-# not at all. The last argument is the callback URL the request named, if any.
-RecordHook = Callable[[Session, DecisionRecord, EvaluationResult, str | None], None]
+# Runs in the transaction that writes records, after them: the execution layer queues the
+# decisions' actions here (transactional outbox), and they commit together with the records or
+# not at all. Each decision comes with its evaluation and the callback URL its request named.
+Recorded = tuple[DecisionRecord, EvaluationResult, str | None]
+RecordHook = Callable[[Session, Sequence[Recorded]], None]
 
 MAX_BATCH = 500  # records in one transaction
 GATHER_S = 0.003  # under load, how long a batch waits for more records before it is written
@@ -132,6 +133,6 @@ class RecordWriter:
         # once, rather than on SQLite's busy handler, which polls with sleeps.
         with self._turn, unit_of_work(self.engine) as session:
             insert_records(session, [item.record for item in batch])
-            for item in batch:
-                for hook in self.hooks:
-                    hook(session, item.record, item.result, item.callback_url)
+            recorded = [(item.record, item.result, item.callback_url) for item in batch]
+            for hook in self.hooks:
+                hook(session, recorded)

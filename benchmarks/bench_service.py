@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the repository importable
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import service_ceiling, service_process, service_profile  # noqa: E402
-from benchmarks.service_databases import Databases, Prepared, count_records, prepare  # noqa: E402
+from benchmarks.service_databases import Databases, Prepared, count_records, count_runs, prepare  # noqa: E402
 from benchmarks.service_wrk import (  # noqa: E402
     BodyField,
     BodyShape,
@@ -99,6 +99,7 @@ class Options:
     ceiling: bool
     quick: bool
     profile: bool = False  # py-spy one service worker during the first round's runs
+    actions: bool = False  # also run each database with the example's bindings (workflow runs queued)
 
 
 def say(text: str) -> None:
@@ -158,10 +159,10 @@ def _figures(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
 
 
 def run_service(kind: str, databases: Databases, options: Options, workdir: Path, *,
-                profile: bool = False) -> dict[str, Any]:
+                profile: bool = False, actions: bool = False) -> dict[str, Any]:
     """Steps 1-5 of the module docstring for one database; the run's figures."""
     url = databases.new(kind)
-    prepared: Prepared = prepare(url)
+    prepared: Prepared = prepare(url, actions=actions)
     port = _free_port()
     say(f"  {kind}: {prepared.key} version {prepared.version} published; starting "
         f"`decisionary serve --workers {options.workers}` on port {port}")
@@ -181,8 +182,11 @@ def run_service(kind: str, databases: Databases, options: Options, workdir: Path
     finally:
         server.stop()
     records = count_records(url) - before
-    figures = {"db": kind, "workers": options.workers, "connections": options.connections,
-               **_figures(result, cpu), "records": records, "warmup_2xx": warm}
+    figures = {"db": kind, "name": kind + (" + actions" if actions else ""), "workers": options.workers,
+               "connections": options.connections, **_figures(result, cpu), "records": records,
+               "warmup_2xx": warm, "workflow_runs": count_runs(url)}
+    if actions and figures["workflow_runs"] == 0:
+        raise RecordsMissing("the decisions were to queue workflow runs, and none was queued")
     if options.per_connection:
         figures["all_requests_answered"] = result.requests == options.per_connection * options.connections
     figures["records_check"] = check_records(records, result)
@@ -247,8 +251,9 @@ MEDIAN_FIELDS = ("requests_per_s", "ok_per_s", "p50_ms", "p90_ms", "p99_ms", "ma
 def median_of(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Each figure's median over the rounds; counts are summed over them."""
     summary: dict[str, Any] = {k: runs[0][k] for k in ("db", "workers", "connections")}
+    summary["name"] = runs[0].get("name", runs[0]["db"])
     summary.update({k: round(statistics.median(r[k] for r in runs), 2) for k in MEDIAN_FIELDS})
-    for k in ("requests", "ok_2xx", "non_2xx", "records", "in_flight_at_end"):
+    for k in ("requests", "ok_2xx", "non_2xx", "records", "in_flight_at_end", "workflow_runs"):
         if all(k in r for r in runs):
             summary[k] = sum(r[k] for r in runs)
     summary["rounds"] = len(runs)
@@ -267,6 +272,9 @@ def run(options: Options, workdir: Path) -> dict[str, Any]:
                 profile = options.profile and round_number == 1
                 steps.append((kind, lambda kind=kind, profile=profile: run_service(  # type: ignore[misc]
                     kind, databases, options, workdir, profile=profile)))
+                if options.actions:
+                    steps.append((f"{kind} + actions", lambda kind=kind: run_service(  # type: ignore[misc]
+                        kind, databases, options, workdir, actions=True)))
             say(f"round {round_number} of {options.rounds}")
             for name, step in steps:
                 figures = step()
@@ -277,8 +285,10 @@ def run(options: Options, workdir: Path) -> dict[str, Any]:
                     + (f"; {figures['records_check']}" if "records_check" in figures else ""))
     medians = {name: median_of(runs) for name, runs in by_name.items()}
     ceiling = medians.get("ceiling")
-    for name in options.kinds:
+    for name in (n for n in medians if n != "ceiling"):
         m = medians[name]
+        if name.endswith(" + actions") and m["db"] in medians:
+            m["ratio_to_without_actions"] = round(m["ok_per_s"] / medians[m["db"]]["ok_per_s"], 4)
         m["ratio_to_ceiling"] = round(m["ok_per_s"] / ceiling["requests_per_s"], 4) if ceiling else None
         m["meets_target"] = m["ok_per_s"] >= TARGET_PER_S and m["p99_ms"] < TARGET_P99_MS
     return {"environment": environment(options), "medians": medians, "runs": by_name}
@@ -320,7 +330,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _row(name: str, m: dict[str, Any], *, round_text: str = "") -> list[str]:
-    return [m["db"] if name != "ceiling" else "— (ceiling)", str(m["workers"]), str(m["connections"]),
+    return [m.get("name", m["db"]) if name != "ceiling" else "— (ceiling)", str(m["workers"]), str(m["connections"]),
             f"{m['requests_per_s']:,.0f}", f"{m['p50_ms']:.1f}", f"{m['p99_ms']:.1f}", f"{m['non_2xx']:,}",
             f"{m['records']:,}" if "records" in m else "—", f"{m['ok_2xx']:,}",
             f"{m['service_cpu_ms_per_request']:.2f}",
@@ -349,7 +359,9 @@ def markdown_report(results: dict[str, Any]) -> str:
         verdict = "met" if m["meets_target"] else "NOT met"
         lines.append(f"- {kind}: {m['ok_per_s']:,.0f} decisions/s, p99 {m['p99_ms']:.1f} ms — {ratio}target "
                      f"(≥ {TARGET_PER_S:,}/s, p99 < {TARGET_P99_MS:.0f} ms) {verdict}; "
-                     f"{m['records']:,} records for {m['ok_2xx']:,} 2xx answers")
+                     f"{m['records']:,} records for {m['ok_2xx']:,} 2xx answers"
+                     + (f"; {m['ratio_to_without_actions']:.0%} of the throughput without actions, "
+                        f"{m['workflow_runs']:,} workflow runs queued" if "ratio_to_without_actions" in m else ""))
     out += ["", *lines]
     if rounds > 1:
         out += ["", "Every run:", ""]
@@ -383,6 +395,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
     parser.add_argument("--no-ceiling", action="store_true", help="skip the bare-FastAPI ceiling")
     parser.add_argument("--profile", action="store_true",
                         help="sample one service worker with py-spy during the first round (pip install py-spy)")
+    parser.add_argument("--actions", action="store_true",
+                        help="also run each database with the example's bindings: every decision queues its "
+                             "workflow runs in its record's transaction (no worker runs them meanwhile)")
     parser.add_argument("--out", type=Path, help="JSON results file (default benchmarks/results/...)")
     args = parser.parse_args(argv)
     if args.workers < 1 or args.connections < 1:
@@ -392,7 +407,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
         duration_s=args.duration or (5.0 if args.quick else 30.0), warmup_s=args.warmup or (2.0 if args.quick else 5.0),
         rounds=args.rounds or (1 if args.quick else 3), wrk_threads=args.wrk_threads,
         per_connection=args.requests_per_connection, ceiling=not args.no_ceiling, quick=args.quick,
-        profile=args.profile)
+        profile=args.profile, actions=args.actions)
     return options, args.out
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from api.devserver import publish_examples
+from execution.examples import EXAMPLE_RECEIVER
+from execution.tables import RunRow
 from registry import create_key, make_engine, unit_of_work, upgrade
 from registry.tables import DecisionRecordRow
 from tests.pg import (
@@ -148,15 +150,23 @@ class Databases:
         self.close()
 
 
-def prepare(url: str, model: Path = EXAMPLE_MODEL) -> Prepared:
-    """Migrate, publish `model` (maker/checker, production alias) and create a caller key."""
+def prepare(url: str, model: Path = EXAMPLE_MODEL, *, actions: bool = False) -> Prepared:
+    """Migrate, publish `model` (maker/checker, production alias) and create a caller key.
+
+    `actions`: publish it with its example bindings (examples/bindings/), so that every decision
+    also queues its workflow runs in its record's transaction."""
     upgrade(url)
     engine = make_engine(url, pool_size=1)
     try:
         with tempfile.TemporaryDirectory(prefix="decisionary-bench-model-") as folder:
             shutil.copy(model, Path(folder) / model.name)
+            bindings = model.parent / "bindings" / f"{model.stem}.yaml"
+            if actions:
+                (Path(folder) / "bindings").mkdir()
+                shutil.copy(bindings, Path(folder) / "bindings" / bindings.name)
             problems: list[str] = []
-            published = publish_examples(engine, Path(folder), say=problems.append)
+            published = publish_examples(engine, Path(folder), say=problems.append,
+                                         receiver_url=EXAMPLE_RECEIVER if actions else None)
         if len(published) != 1:
             raise RuntimeError(f"could not publish {model.name}: {'; '.join(problems) or 'nothing published'}")
         with unit_of_work(engine) as session:
@@ -168,10 +178,18 @@ def prepare(url: str, model: Path = EXAMPLE_MODEL) -> Prepared:
 
 def count_records(url: str) -> int:
     """How many decision records the database holds."""
+    return _count(url, DecisionRecordRow.__table__)  # type: ignore[attr-defined]
+
+
+def count_runs(url: str) -> int:
+    """How many workflow runs the decisions queued."""
+    return _count(url, RunRow.__table__)  # type: ignore[attr-defined]
+
+
+def _count(url: str, table: sa.Table) -> int:
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as connection:
-            table = DecisionRecordRow.__table__  # type: ignore[attr-defined]
             return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ transaction, so they commit together or not at all.
         enqueue_runs(session, record, loaded, result.outputs)   # same transaction
 
 Each run row is immediately claimable (state `ready`, due now); workers carry it out.
-`Outbox.on_record` is the API's record hook (api/service.py `record_hooks`): it finds the
+`Outbox.on_records` is the API's record hook (api/service.py `record_hooks`): it finds the
 bindings of the version that decided and enqueues what they say.
 """
 
@@ -40,31 +40,55 @@ def enqueue_runs(session: Session, record: DecisionRecord, loaded: LoadedVersion
     `outputs` are the evaluation's FEEL values (bindings match on those); the runs' context
     keeps the record's JSON.
     """
+    rows = outcome_runs(record, loaded, outputs, callback_url=callback_url, origin=origin, config=config)
+    return _insert(session, rows)
+
+
+def outcome_runs(record: DecisionRecord, loaded: LoadedVersion, outputs: Mapping[str, Any], *,
+                 callback_url: str | None = None, origin: str = "decision",
+                 config: ExecutionConfig | None = None) -> list[dict[str, Any]]:
+    """The run rows of every workflow the outcome starts (nothing is written)."""
     bindings = loaded.bindings
     if bindings is None:
         return []
     names = bindings.workflows_for(outputs, record.inputs if isinstance(record.inputs, Mapping) else None)
-    return add_runs(session, record, bindings, names, callback_url=callback_url, origin=origin, config=config)
+    return record_runs(record, bindings, names, callback_url=callback_url, origin=origin, config=config)
 
 
 def add_runs(session: Session, record: DecisionRecord, bindings: Bindings, workflows: Sequence[str], *,
              callback_url: str | None = None, origin: str = "decision",
              config: ExecutionConfig | None = None) -> list[str]:
+    return _insert(session, record_runs(record, bindings, workflows, callback_url=callback_url, origin=origin,
+                                        config=config))
+
+
+def record_runs(record: DecisionRecord, bindings: Bindings, workflows: Sequence[str], *,
+                callback_url: str | None = None, origin: str = "decision",
+                config: ExecutionConfig | None = None) -> list[dict[str, Any]]:
+    if not workflows:
+        return []
     context = new_context(
         decision={"id": record.id, "key": record.key, "version": record.version, "hash": record.content_hash,
                   "alias": record.alias, "created_at": record.created_at.isoformat()},
         inputs=record.inputs, outputs=record.outputs, fired=record.fired, callback_url=callback_url)
-    return insert_runs(session, decision_id=record.id, key=record.key, version=record.version,
-                       content_hash=record.content_hash, bindings=bindings, workflows=workflows, context=context,
-                       origin=origin, config=config)
+    return run_rows(decision_id=record.id, key=record.key, version=record.version,
+                    content_hash=record.content_hash, bindings=bindings, workflows=workflows, context=context,
+                    origin=origin, config=config)
 
 
 def insert_runs(session: Session, *, decision_id: str, key: str, version: int, content_hash: str,
                 bindings: Bindings, workflows: Sequence[str], context: Mapping[str, Any], origin: str,
                 config: ExecutionConfig | None = None) -> list[str]:
     """Insert one ready run per workflow, all sharing `context` as their starting context."""
-    if not workflows:
-        return []
+    return _insert(session, run_rows(decision_id=decision_id, key=key, version=version, content_hash=content_hash,
+                                     bindings=bindings, workflows=workflows, context=context, origin=origin,
+                                     config=config))
+
+
+def run_rows(*, decision_id: str, key: str, version: int, content_hash: str, bindings: Bindings,
+             workflows: Sequence[str], context: Mapping[str, Any], origin: str,
+             config: ExecutionConfig | None = None) -> list[dict[str, Any]]:
+    """One ready run row per workflow, all sharing `context` as their starting context."""
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for name in workflows:
@@ -76,7 +100,12 @@ def insert_runs(session: Session, *, decision_id: str, key: str, version: int, c
             "target": step_host(bindings, workflow.steps[0], context, config) if workflow.steps else None,
             "context": dict(context), "created_at": now, "updated_at": now,
         })
-    session.execute(sa.insert(RUNS), rows)
+    return rows
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+    if rows:
+        session.execute(sa.insert(RUNS), rows)
     return [str(row["id"]) for row in rows]
 
 
@@ -116,14 +145,18 @@ def step_host(bindings: Bindings, step: Step, context: Mapping[str, Any],
 
 
 class Outbox:
-    """The API's record hook: enqueue the runs of each recorded decision in its transaction."""
+    """The API's record hook: enqueue the runs of the recorded decisions in their transaction.
+
+    The service writes records in batches (group commit); all their runs go in one insert."""
 
     def __init__(self, versions: LoadedVersions | None = None, config: ExecutionConfig | None = None) -> None:
         self.versions = versions or LoadedVersions()
         self.config = config
 
-    def on_record(self, session: Session, record: DecisionRecord, result: EvaluationResult,
-                  callback_url: str | None = None) -> None:
-        loaded = self.versions.get(session, record.key, record.version, record.content_hash)
-        if loaded.bindings is not None:
-            enqueue_runs(session, record, loaded, result.outputs, callback_url=callback_url, config=self.config)
+    def on_records(self, session: Session,
+                   recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> None:
+        rows: list[dict[str, Any]] = []
+        for record, result, callback_url in recorded:
+            loaded = self.versions.get(session, record.key, record.version, record.content_hash)
+            rows.extend(outcome_runs(record, loaded, result.outputs, callback_url=callback_url, config=self.config))
+        _insert(session, rows)

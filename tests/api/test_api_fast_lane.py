@@ -97,8 +97,8 @@ def test_a_failing_record_fails_only_its_own_call(loan: Live) -> None:
     """One record whose hook fails is retried alone and answered 503; its batch-mates commit."""
     service = loan.app.state.service
 
-    def refuse_big_loans(session: Any, record: Any, result: Any, callback_url: str | None) -> None:
-        if record.inputs.get("Requested Amount") == 77_777:
+    def refuse_big_loans(session: Any, recorded: Any) -> None:
+        if any(record.inputs.get("Requested Amount") == 77_777 for record, _, _ in recorded):
             raise OSError("the outbox refused this one")
 
     service.record_hooks.append(refuse_big_loans)
