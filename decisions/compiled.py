@@ -4,6 +4,14 @@
 compiled logic; `evaluate` converts and type-checks the inputs, runs the decisions the
 caller asked for (and what they require), and collects outputs, fired rules and problems.
 Nothing is parsed or compiled here.
+
+One conversion is skipped where nobody would see it: a numeric input that is read only as
+the whole input expression of decision-table columns keeps a plain float or int as given,
+since those columns place it among their rule index's endpoints exactly as its Decimal
+(`decisions.tables.table`). Whether an input qualifies is decided once, from the parsed
+expressions, and conservatively: any decision logic that is neither a table nor a literal
+expression might read any name. With `trace=True`, which shows what each decision read,
+every input is converted.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from math import isfinite
 from typing import TYPE_CHECKING, Any
 
 from decisions import feel
@@ -21,6 +30,7 @@ from decisions.graph import required_closure
 from decisions.itemtypes import Binder, Invalid
 from decisions.model import Definitions
 from decisions.result import EvaluationResult, TraceStep
+from decisions.tables.index import names_used
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +49,8 @@ class InputSpec:
     bind: Binder  # plain Python value -> FEEL value of the type, or Invalid
     implicit: bool = False  # read by expressions without being declared (Camunda style)
     description: str | None = None
+    unconverted: tuple[type, ...] = ()  # types `bind` returns values of as they are
+    numbers_unchecked: bool = False  # `bind` only converts a float or int (to null if not finite)
 
 
 @dataclass
@@ -73,7 +85,27 @@ class Model:
         self._order = list(self.decisions)
         self._plans: dict[tuple[str, ...], list[CompiledDecision]] = {}
         self._full_plan = list(self.decisions.values())
-        self._binders = [(s.name, s.bind, s.implicit) for s in self.inputs.values()]
+        # Per input: name, binder, implicit?, and the types of value kept as they are.
+        self._feel_binders = [(s.name, s.bind, s.implicit, s.unconverted) for s in self.inputs.values()]
+        raw = self._inputs_only_table_columns_read()
+        self._binders = [(s.name, s.bind, s.implicit, (*s.unconverted, int, float) if s.name in raw else s.unconverted)
+                         for s in self.inputs.values()]
+
+    def _inputs_only_table_columns_read(self) -> set[str]:
+        """The inputs that can keep a plain float or int: those no expression of the model reads
+        except as the whole input expression of a table column (see the module docstring)."""
+        names = {name for name, spec in self.inputs.items() if spec.numbers_unchecked}
+        for decision in self.decisions.values():
+            if not names:
+                break
+            table, expression = decision.logic.table, decision.logic.expression
+            if table is not None and table.other_reads is not None:
+                names -= table.other_reads
+            elif expression is not None:
+                names -= names_used(expression.ast)
+            else:
+                return set()
+        return names
 
     # --- description ---------------------------------------------------------------
 
@@ -121,15 +153,23 @@ class Model:
             self._plans[key] = plan
         return plan
 
-    def _bind_inputs(self, inputs: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    def _bind_inputs(self, inputs: Mapping[str, Any], problems: list[Problem], *,
+                     feel_values: bool = True) -> dict[str, Any]:
+        """The evaluation's variables: knowledge, then the inputs converted to FEEL values (with
+        `feel_values=False`, the inputs that qualify keep plain floats and ints)."""
         values: dict[str, Any] = self.knowledge.copy()
-        for name, bind, implicit in self._binders:
-            raw = inputs.get(name, _MISSING)
-            if raw is _MISSING:
+        given, missing = inputs.get, _MISSING  # locals: this loop runs for every input of every call
+        for name, bind, implicit, unconverted in self._feel_binders if feel_values else self._binders:
+            raw = given(name, missing)
+            if raw is missing:
                 if not implicit:
                     problems.append(Problem(f"input '{name}' is missing; it is taken as null",
                                             Location(element=name), "warning", "missing-input"))
                 values[name] = None
+                continue
+            kind = type(raw)
+            if kind in unconverted and (kind is not float or isfinite(raw)):  # NaN, infinity: bind to null
+                values[name] = raw
                 continue
             value = bind(raw)
             if type(value) is Invalid:
@@ -163,12 +203,12 @@ class Model:
         if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise InputError(f"inputs must be a mapping of names to values, not {type(inputs).__name__}")
         problems: list[Problem] = []
-        env = feel.Env(None, problems)
-        env.vars = values = self._bind_inputs(inputs, problems)
+        values = self._bind_inputs(inputs, problems, feel_values=trace)
+        env = feel.Env.over(values, problems)
         outputs: dict[str, Any] = {}
         fired: dict[str, list[int]] = {}
         steps: list[TraceStep] | None = [] if trace else None
-        for decision in self._plan(decisions):
+        for decision in self._plan(decisions) if decisions else self._full_plan:
             name = decision.name
             if name in inputs:  # a given value stands in for the decision
                 value = from_python(inputs[name])

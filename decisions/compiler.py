@@ -150,10 +150,13 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
         where = Location(file=file, element=data.name)
         _check_type_ref(types, data.type_ref, where)
         inputs[data.name] = InputSpec(data.name, data.type_ref, types.coercer(data.type_ref),
-                                      types.binder(data.type_ref), description=data.description)
+                                      types.binder(data.type_ref), description=data.description,
+                                      unconverted=types.unconverted(data.type_ref),
+                                      numbers_unchecked=types.numbers_unchecked(data.type_ref))
     for name in implicit:
         if name not in inputs:
-            inputs[name] = InputSpec(name, None, None, types.binder(None), implicit=True)
+            inputs[name] = InputSpec(name, None, None, types.binder(None), implicit=True,
+                                     numbers_unchecked=types.numbers_unchecked(None))
 
     model = Model(defs, inputs, compiled, knowledge_env.vars, problems=warnings, imports=dict(imported))
     for service in defs.services:

@@ -162,6 +162,16 @@ class TypeSystem:
             return bind_string
         return general
 
+    def unconverted(self, type_ref: str | None) -> tuple[type, ...]:
+        """The Python types whose values `binder(type_ref)` returns as they are (a str for a
+        string): the evaluator keeps those without calling the binder."""
+        return (str,) if type_ref and builtin_type(type_ref) == "string" else ()
+
+    def numbers_unchecked(self, type_ref: str | None) -> bool:
+        """Whether binding a float or int is a pure conversion, with nothing to check that could
+        make it null or invalid but NaN and infinity: typeRef number, Any, or none."""
+        return (builtin_type(type_ref) if type_ref else "Any") in ("number", "Any")
+
     def _check_builtin(self, value: Any, kind: str) -> tuple[Any, str | None]:
         if value is None or _conforms_builtin(value, kind):
             return value, None

@@ -31,6 +31,17 @@ class Env:
         self.location: Location | None = location
         self.depth = depth
 
+    @classmethod
+    def over(cls, vars: dict[str, Any], problems: list[Problem]) -> Env:
+        """A top-level environment whose bindings are `vars` itself, not a copy: for a caller
+        that builds the dict for this environment alone (the model, once per evaluation)."""
+        env = cls.__new__(cls)
+        env.vars = vars
+        env.problems = problems
+        env.location = None
+        env.depth = 0
+        return env
+
     def child(self, bindings: Mapping[str, Any] | None = None) -> Env:
         env = Env.__new__(Env)
         env.vars = {**self.vars, **bindings} if bindings else dict(self.vars)

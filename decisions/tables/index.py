@@ -17,10 +17,15 @@ the index can never disagree with the tests it summarises. Evaluating a column i
 Cells the index cannot summarise (tests over other variables, `?` expressions, functions,
 dates...) leave their rule's bit set in every region and are listed in `pending`: the
 evaluator runs those tests for the rules that are still candidates.
+
+A plain Python float or int can be placed among the endpoints without first becoming a
+Decimal when every endpoint survives the trip to a float and back (`float_breaks`): see
+`raw_number_region` for why comparing floats then gives the Decimal answer.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -32,7 +37,7 @@ from decisions.feel import ast
 # A compiled unary test: (value) -> True / False / None (None: the test errored, no match).
 CellTest = Callable[[Any], "bool | None"]
 
-_OTHER_STRING = "\x00\uffff any other string \uffff\x00"
+OTHER_STRING = "\x00\uffff any other string \uffff\x00"  # stands for the strings no cell names
 
 
 @dataclass
@@ -40,6 +45,7 @@ class ColumnIndex:
     """The regions of one input column and the rules that match in each."""
 
     breaks: list[Decimal] = field(default_factory=list)  # sorted numeric endpoints
+    float_breaks: list[float] | None = None  # the same as floats, when each converts exactly
     number_masks: list[int] | None = None  # 2*len(breaks)+1 regions, or None: not indexed
     string_masks: dict[str, int] | None = None  # literal -> mask, or None: not indexed
     other_string_mask: int = 0
@@ -128,6 +134,51 @@ def _region_representatives(breaks: list[Decimal]) -> list[Decimal] | None:
     return reps
 
 
+def float_breaks(breaks: list[Decimal]) -> list[float] | None:
+    """`breaks` as floats, or None unless each one is exactly the shortest repr of its float.
+
+    That condition (`Decimal(repr(float(b))) == b`) is what makes float comparisons exact in
+    `raw_number_region`. It holds for endpoints of up to 15 significant digits in the range
+    of normal floats, which is what decision tables are written with; 0.1 qualifies (its
+    float prints as 0.1), 0.1000000000000000001 and 10**400 do not."""
+    floats: list[float] = []
+    for b in breaks:
+        f = float(b)
+        if not math.isfinite(f) or Decimal(float.__repr__(f)) != b:
+            return None
+        floats.append(f)
+    return floats
+
+
+# Ints below this in magnitude are floats exactly, and print as themselves: to the index they
+# are floats (see `raw_number_region`).
+EXACT_INT = 2**53
+
+
+def raw_number_region(index: ColumnIndex, value: float | int) -> int | None:
+    """The number region of a plain float or int, as `number_region` gives for the Decimal it
+    binds to (`Decimal(repr(x))`, `Decimal(n)`); None when it cannot say (not finite, an int
+    of 2**53 or more in magnitude, not a number to FEEL, or no `float_breaks`).
+
+    Why comparing floats is exact, for endpoints b with `Decimal(repr(fb)) == b`, fb = float(b):
+    converting a decimal number to the nearest float is monotonic, b converts to fb (repr
+    round-trips), and a float x's repr converts back to x. So x < fb implies Decimal(repr(x)) < b
+    (were it >= b, x would be >= fb), x > fb implies the reverse, and x == fb implies
+    Decimal(repr(x)) == Decimal(repr(fb)) == b. Distinct endpoints give distinct floats, in the
+    same order, so `bisect` over `float_breaks` finds the region. An int n with |n| < 2**53 is
+    the float float(n) exactly, whose repr is n's digits (a shorter decimal within half a unit
+    would need a fraction digit), and Python compares ints with floats exactly: n is placed as
+    float(n) would be, which is as Decimal(n) is."""
+    floats = index.float_breaks
+    if floats is None or index.number_masks is None:
+        return None
+    kind = type(value)
+    if not ((kind is float and math.isfinite(value)) or (kind is int and -EXACT_INT < value < EXACT_INT)):
+        return None  # bool is an int to Python, not a number to FEEL
+    i = bisect_left(floats, value)
+    return 2 * i + 1 if i < len(floats) and floats[i] == value else 2 * i
+
+
 def _mask_of(groups: Sequence[tuple[CellTest, int]], always: int, value: Any) -> int:
     mask = always
     for test, rules in groups:
@@ -177,15 +228,35 @@ def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest
     reps = _region_representatives(breaks)
     if reps is not None:
         index.breaks = breaks
+        index.float_breaks = float_breaks(breaks)
         index.number_masks = [_mask_of(groups, always, rep) for rep in reps]
     if not strings_ordered:
         index.string_masks = {s: _mask_of(groups, always, s) for s in strings}
-        index.other_string_mask = _mask_of(groups, always, _OTHER_STRING)
+        index.other_string_mask = _mask_of(groups, always, OTHER_STRING)
     index.true_mask = _mask_of(groups, always, True)
     index.false_mask = _mask_of(groups, always, False)
     index.bool_indexed = True
     index.null_mask = _mask_of(groups, always, None)
     return index
+
+
+def names_used(node: Any) -> set[str]:
+    """Every name a FEEL syntax tree refers to (including names it binds itself: an over-count
+    is safe for the callers, which only need to know what a tree might read)."""
+    found: set[str] = set()
+
+    def walk(n: Any) -> None:
+        if isinstance(n, ast.Name):
+            found.add(n.name)
+        elif isinstance(n, tuple | list):
+            for item in n:
+                walk(item)
+        elif is_dataclass(n) and not isinstance(n, type):
+            for f in fields(n):
+                walk(getattr(n, f.name))
+
+    walk(node)
+    return found
 
 
 def uses_names(node: Any) -> bool:

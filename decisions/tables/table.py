@@ -4,6 +4,12 @@ Built once by `compile_table`; `CompiledTable.evaluate(env)` then reads each inp
 narrows the candidate rules with the index (a few bisects and dict lookups), runs only the
 cell tests the index could not summarise, evaluates the winners' output cells (constants
 are precomputed) and applies the hit policy.
+
+A column whose input expression is a plain name may find a plain Python float or int under
+that name rather than a FEEL number: the model leaves numeric inputs unconverted when tables
+alone read them, and only this way (see `CompiledTable.other_reads`). Such a value is placed
+among the index's float endpoints when that is exact, and is converted as the input binding
+would have converted it wherever anything else (a cell test, an allowed-values check) sees it.
 """
 
 from __future__ import annotations
@@ -12,15 +18,25 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from math import isfinite
 from typing import Any
 
 from decisions import feel
 from decisions.errors import Location, ModelError, Problem
 from decisions.feel import ast
-from decisions.feel.values import feel_equal
+from decisions.feel.values import feel_equal, from_python
 from decisions.model import DecisionTable
 from decisions.tables.hit_policy import Match, apply_hit_policy
-from decisions.tables.index import ColumnIndex, build_column_index, lookup, uses_names
+from decisions.tables.index import (
+    EXACT_INT,
+    OTHER_STRING,
+    ColumnIndex,
+    build_column_index,
+    lookup,
+    names_used,
+    raw_number_region,
+    uses_names,
+)
 
 Getter = Callable[[feel.Env], Any]
 _NOT_CONSTANT: Any = object()
@@ -60,6 +76,7 @@ class CompiledTable:
         rule_outputs: list[list[OutputCell]],
         constant_outputs: list[tuple[Any, ...] | None],
         where: Location,
+        other_reads: frozenset[str] | None = None,
     ) -> None:
         self.decision = decision
         self.table = table
@@ -72,15 +89,24 @@ class CompiledTable:
         self.rule_outputs = rule_outputs
         self.constant_outputs = constant_outputs
         self.where = where
+        # Names the table reads other than as the whole input expression of a column (None:
+        # unknown, so possibly any). An input outside this set is only ever looked up by a
+        # plain-name column, which accepts it unconverted.
+        self.other_reads = other_reads
         self.rule_count = len(rule_outputs)
         self.full_mask = (1 << self.rule_count) - 1
         self.single_output = len(outputs) == 1
         self.output_names = [o.name for o in outputs]
         self.pending_any = any(c.pending for c in columns)
         self.check_outputs = any(o.allowed is not None for o in outputs)
+        # What `evaluate`'s inlined cases need of each column, unpacked in one step: the name,
+        # the getter, then per kind of value the index's regions, or None where a value of that
+        # kind takes the general way (`_read_column`), and the column number. The string masks
+        # include the allowed-values check (-1: not allowed); a number is only inlined where
+        # nothing else checks it.
+        self._reads: list[tuple[Any, ...]] = [_inlined_reads(i, col, c)
+                                              for c, (i, col) in enumerate(zip(inputs, columns, strict=True))]
         # Each rule's result when its outputs are constants: what FIRST and UNIQUE return as is.
-        self._reads = [(i.name, i.getter, i.allowed, col, col.breaks, col.number_masks, col.string_masks,
-                        col.other_string_mask) for i, col in zip(inputs, columns, strict=True)]
         self.constant_results: list[Any] = [
             self._shape(c) if c is not None else _NOT_CONSTANT for c in constant_outputs]
 
@@ -97,6 +123,22 @@ class CompiledTable:
             if tests[r](env, value) is True:
                 mask |= 1 << r
         return mask
+
+    def _read_column(self, c: int, value: Any, env: feel.Env) -> tuple[Any, int | None]:
+        """Column c's mask for a value `evaluate` does not inline, and the value as the column's
+        cell tests see it; the mask is None when the value is not an allowed one (reported)."""
+        inp, index = self.inputs[c], self.columns[c]
+        if type(value) is int or type(value) is float:  # an input left unconverted
+            region = raw_number_region(index, value) if _takes_raw_numbers(inp, index) else None
+            if region is not None and index.number_masks is not None:
+                return value, index.number_masks[region]
+            value = from_python(value)
+        if inp.allowed is not None and value is not None and not self._allowed(inp, value, env):
+            env.problems.append(Problem(
+                f"input value {value!r} is not one of the allowed values {inp.allowed_text}",
+                self.where.with_(column=inp.title), code="input-not-allowed"))
+            return value, None
+        return value, self._column_mask(c, value, env)
 
     def _allowed(self, inp: CompiledInput, value: Any, env: feel.Env) -> bool:
         index = inp.allowed_index
@@ -146,27 +188,31 @@ class CompiledTable:
         """Return (result, fired rule numbers, 1-based); problems go to `env.problems`."""
         variables = env.vars
         mask = self.full_mask
-        values: list[Any] = []
+        # The values as the cell tests see them, for the pending ones.
+        values: list[Any] | None = [] if self.pending_any else None
         # The common cases (a number or a string against an indexed column) are inlined: this
-        # loop runs for every input of every call.
-        for c, (name, getter, allowed, index, breaks, number_masks, strings, other) in enumerate(self._reads):
+        # loop runs for every input of every call. A plain float or int is an input left
+        # unconverted (see the module docstring): `floats` is only set where no cell test sees it.
+        for name, getter, breaks, number_masks, floats, strings, other, c in self._reads:
             value: Any = variables.get(name) if name is not None else getter(env)
-            if allowed is not None and value is not None and not self._allowed(self.inputs[c], value, env):
-                env.problems.append(Problem(
-                    f"input value {value!r} is not one of the allowed values {self.inputs[c].allowed_text}",
-                    self.where.with_(column=self.inputs[c].title), code="input-not-allowed"))
-                return None, []
-            values.append(value)
             kind = type(value)
-            if kind is Decimal and number_masks is not None and value.is_finite():
+            if floats is not None and (kind is float and isfinite(value)
+                                       or kind is int and -EXACT_INT < value < EXACT_INT):
+                i = bisect_left(floats, value)
+                mask &= number_masks[2 * i + 1] if i < len(floats) and floats[i] == value else number_masks[2 * i]
+            elif kind is str and strings is not None and (found := strings.get(value, other)) >= 0:
+                mask &= found
+            elif kind is Decimal and breaks is not None and value.is_finite():
                 i = bisect_left(breaks, value)
                 mask &= number_masks[2 * i + 1] if i < len(breaks) and breaks[i] == value else number_masks[2 * i]
-            elif kind is str and strings is not None:
-                mask &= strings.get(value, other)
             else:
-                found = lookup(index, value)
-                mask &= found if found is not None else self._column_mask(c, value, env)
-        if mask and self.pending_any:
+                value, found = self._read_column(c, value, env)
+                if found is None:
+                    return None, []
+                mask &= found
+            if values is not None:
+                values.append(value)
+        if mask and values is not None:
             mask = self._check_pending(mask, values, env)
         if not mask:
             return self._default(env), []
@@ -284,6 +330,8 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
     if table.aggregation and n_out > 1:
         problems.append(Problem("COLLECT with an aggregation needs exactly one output column", where))
 
+    # Every FEEL text of the table but its plain-name input expressions, parsed: for `other_reads`.
+    trees: list[ast.Node] = []
     inputs: list[CompiledInput] = []
     for clause in table.inputs:
         at = where.with_(column=clause.title, text=clause.expression, path="input expression")
@@ -295,10 +343,14 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
                                   where.with_(column=clause.title, text=clause.input_values, path="input values"),
                                   problems)
             allowed = test.fn if test is not None else None
+            if test is not None:
+                trees.append(test.ast)
         if compiled is None:
             inputs.append(CompiledInput(clause.title, None, lambda env: None, allowed, clause.input_values))
             continue
         name = compiled.ast.name if isinstance(compiled.ast, ast.Name) else None
+        if name is None:
+            trees.append(compiled.ast)
         allowed_index = None
         if allowed is not None and test is not None:
             allowed_index = build_column_index([test.ast], [_bind_env(allowed)])
@@ -317,11 +369,14 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             if test is not None:
                 allowed = test.fn
                 priorities = _priority_tests(test)
+                trees.append(test.ast)
         default = None
         if out_clause.default_output and out_clause.default_output.strip():
             at = where.with_(column=out_clause.title, text=out_clause.default_output, path="default output")
             compiled = _compile_expr(out_clause.default_output, scope, at, problems)
             default = compiled.fn if compiled is not None else None
+            if compiled is not None:
+                trees.append(compiled.ast)
         outputs.append(CompiledOutput(out_clause.title, allowed, out_clause.output_values, priorities, default))
 
     compiled_cells: dict[str, Any] = {}
@@ -383,13 +438,48 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
         constant_outputs.append(tuple(constants) if all_constant else None)
     if problems:
         raise ModelError(problems)
+    trees.extend(t.ast for t in (*compiled_cells.values(), *compiled_outputs.values()) if t is not None)
+    other_reads = frozenset(names_used(trees))
 
     columns = []
     index_env = feel.Env({}, [])
     for c in range(n_in):
         columns.append(build_column_index(cell_asts[c], [_bind_env(t, index_env) for t in cell_tests[c]]))
     return CompiledTable(decision, table, inputs, outputs, columns, cell_tests, rule_outputs,
-                         constant_outputs, where)
+                         constant_outputs, where, other_reads)
+
+
+def _inlined_reads(inp: CompiledInput, index: ColumnIndex, c: int) -> tuple[Any, ...]:
+    """Column c's entry of `CompiledTable._reads` (see there)."""
+    numbers = index.number_masks is not None and inp.allowed is None
+    floats = index.float_breaks if _takes_raw_numbers(inp, index) else None
+    strings, other = _strings_checked(inp, index)
+    return (inp.name, inp.getter, index.breaks if numbers else None, index.number_masks, floats, strings, other, c)
+
+
+def _strings_checked(inp: CompiledInput, index: ColumnIndex) -> tuple[dict[str, int] | None, int]:
+    """The column's string masks and other-string mask, with -1 for a string its allowed values
+    exclude; (None, 0) when strings cannot be looked up this way."""
+    if index.string_masks is None or inp.allowed is None:
+        return index.string_masks, index.other_string_mask
+    allowed = inp.allowed_index
+    if allowed is None or allowed.string_masks is None:
+        return None, 0
+    allowed_strings, allowed_other = allowed.string_masks, allowed.other_string_mask
+
+    def checked(s: str, mask: int) -> int:
+        return mask if allowed_strings.get(s, allowed_other) == 1 else -1
+
+    strings = {s: checked(s, mask) for s, mask in index.string_masks.items()}
+    for s in allowed_strings:
+        strings.setdefault(s, checked(s, index.other_string_mask))
+    return strings, checked(OTHER_STRING, index.other_string_mask)
+
+
+def _takes_raw_numbers(inp: CompiledInput, index: ColumnIndex) -> bool:
+    """Whether a plain float or int can be matched by the index alone in this column, with
+    no allowed-values check or pending cell test to run on it (those get a FEEL number)."""
+    return index.float_breaks is not None and inp.allowed is None and not index.pending
 
 
 def _never(env: feel.Env, value: Any) -> bool:
