@@ -55,12 +55,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engine:
-    """The engine for `url` (default: `default_url()`), configured for its database."""
+def make_engine(url: str | None = None, *, pool_size: int | None = None,
+                wal_autocheckpoint: bool = True) -> Engine:
+    """The engine for `url` (default: `default_url()`), configured for its database.
+
+    `wal_autocheckpoint=False` (SQLite only): commits on this engine never checkpoint the WAL;
+    whoever asks for that must call `checkpoint` regularly (see api/record_writer.py)."""
     url = normalise_url(url or default_url())
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, wal_autocheckpoint)
     if parsed.get_backend_name() == "postgresql":
         size = pool_size or int(os.environ.get("DECISIONARY_DB_POOL_SIZE", "10"))
         return sa.create_engine(
@@ -70,7 +74,7 @@ def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engi
                      "use sqlite:///path or postgresql+psycopg://user@host/db")
 
 
-def _sqlite_engine(url: sa.URL) -> Engine:
+def _sqlite_engine(url: sa.URL, wal_autocheckpoint: bool = True) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +89,8 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode up to the last checkpoint
+        if not wal_autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -93,6 +99,18 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy what the SQLite WAL holds into the database file, without waiting for (or blocking)
+    readers and writers; nothing on other databases."""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()  # outside any transaction: a checkpoint cannot run in one
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+    finally:
+        connection.close()
 
 
 @contextmanager
