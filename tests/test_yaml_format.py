@@ -277,6 +277,12 @@ def test_any_text_round_trips(name: str, cell: str, literal: str) -> None:
     assert model_differences(defs, read_yaml(write_yaml(defs))) == []
 
 
+@pytest.mark.parametrize("text", ["\x85", "a\x85b", "\u2028", "a\u2029b", "x\ry", "a\r\nb", "a\n\x85b"])
+def test_texts_with_other_line_breaks_round_trip(text: str) -> None:
+    """YAML readers fold NEL, LS, PS and CR outside double quotes: the writer quotes them."""
+    test_any_text_round_trips.hypothesis.inner_test(name=text, cell=text, literal=text)  # type: ignore[attr-defined]
+
+
 # --- errors ---------------------------------------------------------------------------
 
 

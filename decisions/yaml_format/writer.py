@@ -54,7 +54,14 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)  # indent lists under their key, as people write them
 
 
+# Line breaks YAML knows besides \n: in a plain, single-quoted or block scalar a reader folds
+# or normalises them, so texts holding one are written double-quoted, where they are escaped.
+_OTHER_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    if not _OTHER_BREAKS.isdisjoint(text):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
     style = "|" if "\n" in text else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
