@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,6 +56,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             typed_routes.refresh()
         except Exception as exc:  # noqa: BLE001 - serve what can be served; the document retries
             log.error("cannot build the typed decision routes at startup: %s", exc)
+        # What exists now (the app, its routes, the compiled published models) lives as long as
+        # the worker: take it out of the garbage collector's view, so that a full collection
+        # walks only what requests create instead of pausing every request for ~0.1-0.2 s.
+        gc.collect()
+        gc.freeze()
         yield
         service.close()
 

@@ -2,7 +2,7 @@
 
 Keys live in the registry as hashes only (registry.keys). A worker keeps what it looked up for
 a second (api/caches.py): a key revoked through this service stops working at once, one
-revoked elsewhere (another worker, the CLI) within `Settings.cache_seconds`. A route declares the roles it
+revoked elsewhere (another worker, the CLI) within `Settings.cache_seconds` and one lookup. A route declares the roles it
 admits with `Depends(requires("author"))`; `admin` passes everywhere. Without a key, or with
 an unknown or revoked one, the answer is 401; with a key of another role, 403.
 
@@ -22,8 +22,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
+from api.caches import cached
 from api.problems import ProblemError
 from api.service import Service
 from registry import unit_of_work, verify_key
@@ -80,13 +80,7 @@ class RoleCheck:
 
 async def verified_key(service: Service, secret: str) -> ApiKey | None:
     """The active key whose secret this is (from the worker's cache when it was checked lately)."""
-    digest = hash_secret(secret)
-    key = service.keys.get(digest)
-    if key is None:
-        key = await run_in_threadpool(_verify, service, secret)
-        if key is not None:
-            service.keys.put(digest, key)
-    return key
+    return await cached(service.keys, hash_secret(secret), lambda: _verify(service, secret))
 
 
 def _verify(service: Service, secret: str) -> ApiKey | None:

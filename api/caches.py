@@ -6,14 +6,26 @@ check and the alias lookup), several times the cost of evaluating the model. An 
 an alias moved) reaches every worker within that time; the worker that makes a change clears
 its own cache at once. Only positive answers are kept: an unknown key or alias is looked up
 again each time, so a new key or a first publication works immediately.
+
+When an entry expires, the first request to see it looks it up again in the background
+(`lookup` says so) while the others go on with the old value for the moment that takes: a
+busy worker would otherwise send every request in flight to the database at the same
+instant, once a second.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+log = logging.getLogger("decisionary.api")
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -24,6 +36,7 @@ class TimedCache(Generic[K, V]):
         self.ttl = ttl
         self.size = max(1, size)
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._refreshing: set[K] = set()
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
@@ -38,10 +51,39 @@ class TimedCache(Generic[K, V]):
             return None
         return entry[1]
 
+    def lookup(self, key: K) -> tuple[V | None, bool]:
+        """(value, refresh). A fresh entry: (value, False). An expired one, less than `ttl` past
+        its time: its value, with refresh True for the first caller only, who must `put` (or
+        `pop`) the looked-up value; the others get False meanwhile. Otherwise (None, False)."""
+        if self.ttl <= 0:
+            return None, False
+        entry = self._entries.get(key)
+        if entry is None:
+            return None, False
+        expires, value = entry
+        now = time.monotonic()
+        if now < expires:
+            return value, False
+        with self._lock:
+            if now >= expires + self.ttl:
+                self._entries.pop(key, None)
+                self._refreshing.discard(key)
+                return None, False
+            if key in self._refreshing:
+                return value, False
+            self._refreshing.add(key)
+            return value, True
+
+    def pop(self, key: K) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            self._refreshing.discard(key)
+
     def put(self, key: K, value: V) -> None:
         if self.ttl <= 0:
             return
         with self._lock:
+            self._refreshing.discard(key)
             self._entries[key] = (time.monotonic() + self.ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
@@ -50,6 +92,41 @@ class TimedCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._refreshing.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+_background: set[asyncio.Task[None]] = set()  # refreshes in flight (a task needs a reference)
+
+
+async def cached(cache: TimedCache[K, V], key: K, look_up: Callable[[], V | None]) -> V | None:
+    """`cache`'s value for `key`, or what the (blocking) `look_up` finds, which is then kept.
+
+    A stale value is answered while `look_up` refreshes it in the background (module docstring);
+    a refresh that finds nothing, or fails, drops the entry."""
+    value, refresh = cache.lookup(key)
+    if value is None:
+        value = await run_in_threadpool(look_up)
+        if value is not None:
+            cache.put(key, value)
+        return value
+    if refresh:
+        task = asyncio.get_running_loop().create_task(_refresh(cache, key, look_up))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+    return value
+
+
+async def _refresh(cache: TimedCache[K, V], key: K, look_up: Callable[[], V | None]) -> None:
+    try:
+        value = await run_in_threadpool(look_up)
+    except Exception as exc:  # noqa: BLE001 - the next request looks it up itself and answers the fault
+        log.warning("refreshing a cached lookup failed: %s", type(exc).__name__)
+        cache.pop(key)
+        return
+    if value is None:
+        cache.pop(key)
+    else:
+        cache.put(key, value)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
+from api.caches import cached
 from api.jsonio import to_api_json
 from api.model_cache import LoadedModel
 from api.problems import ProblemError, pydantic_errors
@@ -96,21 +97,24 @@ class Answer:
 
 
 def resolve_version(service: Service, selector: Selector) -> tuple[Resolved, LoadedModel]:
-    cached = service.resolutions.get(selector.ref)
-    if cached is not None:
-        return cached
-    with unit_of_work(service.engine, read_only=True) as session:
-        resolved = resolve(session, selector.ref)
-    found = resolved, load(service, resolved)
-    service.resolutions.put(selector.ref, found)
+    found = service.resolutions.get(selector.ref)
+    if found is None:
+        found = _resolve(service, selector)
+        service.resolutions.put(selector.ref, found)
     return found
 
 
 async def resolve_version_async(service: Service, selector: Selector) -> tuple[Resolved, LoadedModel]:
-    cached = service.resolutions.get(selector.ref)
-    if cached is not None:
-        return cached
-    return await run_in_threadpool(resolve_version, service, selector)
+    found = await cached(service.resolutions, selector.ref, lambda: _resolve(service, selector))
+    if found is None:  # _resolve raises rather than finding nothing
+        raise ProblemError(503, f"{selector.ref} could not be resolved")
+    return found
+
+
+def _resolve(service: Service, selector: Selector) -> tuple[Resolved, LoadedModel]:
+    with unit_of_work(service.engine, read_only=True) as session:
+        resolved = resolve(session, selector.ref)
+    return resolved, load(service, resolved)
 
 
 def load(service: Service, resolved: Resolved) -> LoadedModel:

@@ -64,9 +64,12 @@ class PendingRecord:
 class RecordWriter:
     def __init__(self, engine: Engine, hooks: Sequence[RecordHook]) -> None:
         database = engine.url.database if engine.dialect.name == "sqlite" else None
-        # SQLite: an engine of the writer's own, made on first use (see the module docstring); an
-        # in-memory database cannot be shared, so it keeps the service's.
-        self._url = engine.url if database and database != ":memory:" else None
+        # An engine of the writer's own, made on first use: on SQLite, one whose commits do not
+        # checkpoint (see the module docstring; an in-memory database cannot be shared, so it
+        # keeps the service's); on PostgreSQL, one that does not test its connection with a
+        # round trip before every batch (a batch that fails is retried on a fresh connection).
+        self.sqlite = engine.dialect.name == "sqlite"
+        self._url = engine.url if not self.sqlite or (database and database != ":memory:") else None
         self.engine = engine
         self.hooks = hooks  # the service's record hooks; read at write time, so later additions count
         self._queue: queue.SimpleQueue[PendingRecord | None] = queue.SimpleQueue()
@@ -106,7 +109,8 @@ class RecordWriter:
                 # or spawned after the app is configured).
                 if self._url is not None:
                     self.engine = make_engine(self._url.render_as_string(hide_password=False), pool_size=2,
-                                              wal_autocheckpoint=False)
+                                              wal_autocheckpoint=False, pre_ping=False)
+                if self._url is not None and self.sqlite:
                     self._checkpointer = threading.Thread(target=self._checkpoint, name="wal-checkpoint",
                                                           daemon=True)
                     self._checkpointer.start()

@@ -56,11 +56,13 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str | None = None, *, pool_size: int | None = None,
-                wal_autocheckpoint: bool = True) -> Engine:
+                wal_autocheckpoint: bool = True, pre_ping: bool = True) -> Engine:
     """The engine for `url` (default: `default_url()`), configured for its database.
 
     `wal_autocheckpoint=False` (SQLite only): commits on this engine never checkpoint the WAL;
-    whoever asks for that must call `checkpoint` regularly (see api/record_writer.py)."""
+    whoever asks for that must call `checkpoint` regularly (see api/record_writer.py).
+    `pre_ping=False` (PostgreSQL only): no round trip to test a connection before each use, for a
+    caller that retries on a fresh connection itself (a lost connection empties the pool)."""
     url = normalise_url(url or default_url())
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -68,7 +70,7 @@ def make_engine(url: str | None = None, *, pool_size: int | None = None,
     if parsed.get_backend_name() == "postgresql":
         size = pool_size or int(os.environ.get("DECISIONARY_DB_POOL_SIZE", "10"))
         return sa.create_engine(
-            parsed, pool_size=size, max_overflow=size * 2, pool_pre_ping=True, pool_recycle=1800
+            parsed, pool_size=size, max_overflow=size * 2, pool_pre_ping=pre_ping, pool_recycle=1800
         )
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
                      "use sqlite:///path or postgresql+psycopg://user@host/db")
