@@ -11,6 +11,11 @@
 
 FEEL conditions see the inputs, outputs and vars by name, plus `review` and `steps`; templates
 see the whole context, plus `run` {id, workflow, step} and `now`.
+
+A run queued with its decision (the outbox) starts with `pending_context`: the decision's id
+and the callback URL only. The decision's part is copied from its record when the run first
+runs (`with_decision`): the record is already stored, and repeating it in every run row made
+each answered decision write its inputs and outputs once more per workflow.
 """
 
 from __future__ import annotations
@@ -27,6 +32,27 @@ def new_context(*, decision: Mapping[str, Any], inputs: Any, outputs: Any, fired
                 callback_url: str | None) -> dict[str, Any]:
     return {"decision": dict(decision), "inputs": inputs, "outputs": outputs, "fired": fired,
             "callback_url": callback_url, "steps": {}, "vars": {}, "review": None}
+
+
+def pending_context(*, decision_id: str, callback_url: str | None) -> dict[str, Any]:
+    return {"decision": {"id": decision_id}, "callback_url": callback_url, "steps": {}, "vars": {},
+            "review": None}
+
+
+def is_pending(context: Mapping[str, Any]) -> bool:
+    """Whether the decision's part still has to be copied from its record."""
+    return "inputs" not in context
+
+
+def with_decision(context: Mapping[str, Any], *, decision: Mapping[str, Any], inputs: Any, outputs: Any,
+                  fired: Any) -> dict[str, Any]:
+    """A pending context completed from its decision record (what `new_context` would have made)."""
+    full = new_context(decision=decision, inputs=inputs, outputs=outputs, fired=fired,
+                       callback_url=context.get("callback_url"))
+    for part in ("steps", "vars", "review"):
+        if context.get(part):
+            full[part] = context[part]
+    return full
 
 
 def feel_names(context: Mapping[str, Any]) -> dict[str, Any]:

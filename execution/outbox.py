@@ -22,7 +22,7 @@ from sqlmodel import Session
 from decisions.result import EvaluationResult
 from execution.bindings_store import LoadedVersion, LoadedVersions
 from execution.config import ExecutionConfig
-from execution.context import new_context
+from execution.context import pending_context
 from execution.tables import RunRow
 from execution.workflow import Bindings, HttpSpec, Step
 from registry.ids import new_ulid
@@ -67,10 +67,8 @@ def record_runs(record: DecisionRecord, bindings: Bindings, workflows: Sequence[
                 config: ExecutionConfig | None = None) -> list[dict[str, Any]]:
     if not workflows:
         return []
-    context = new_context(
-        decision={"id": record.id, "key": record.key, "version": record.version, "hash": record.content_hash,
-                  "alias": record.alias, "created_at": record.created_at.isoformat()},
-        inputs=record.inputs, outputs=record.outputs, fired=record.fired, callback_url=callback_url)
+    # The decision's part of the context is read from its record when the run first runs.
+    context = pending_context(decision_id=record.id, callback_url=callback_url)
     return run_rows(decision_id=record.id, key=record.key, version=record.version,
                     content_hash=record.content_hash, bindings=bindings, workflows=workflows, context=context,
                     origin=origin, config=config)

@@ -43,6 +43,7 @@ from execution.review import review_step_effect, waiting_effect
 from execution.templates import TemplateFailed
 from execution.workflow import Bindings, BranchSpec, ReviewSpec, SetSpec, Step, WaitSpec, Workflow
 from registry.db import unit_of_work
+from registry.records import get_record
 from registry.tables import utcnow
 
 log = logging.getLogger("decisionary.execution")
@@ -103,6 +104,8 @@ class Runner:
             return
         workflow = bindings.workflows[claim.workflow]
         context = claim.context
+        if ctx.is_pending(context):
+            context = self._decision_context(claim, context)
         context.setdefault("steps", {})
         context.setdefault("vars", {})
         attempts = self._lost_attempt(claim, workflow)
@@ -147,6 +150,15 @@ class Runner:
             index, attempt = self._next(step), 1
 
     # --- acting steps ------------------------------------------------------------------------
+
+    def _decision_context(self, claim: Claim, context: dict[str, Any]) -> dict[str, Any]:
+        """The run's context completed from its decision record (see execution/context.py)."""
+        with unit_of_work(self.engine, read_only=True) as session:
+            record = get_record(session, claim.decision_id)
+        decision = {"id": record.id, "key": record.key, "version": record.version, "hash": record.content_hash,
+                    "alias": record.alias, "created_at": record.created_at.isoformat()}
+        return ctx.with_decision(context, decision=decision, inputs=record.inputs, outputs=record.outputs,
+                                 fired=record.fired)
 
     def _act(self, claim: Claim, step: Step, context: dict[str, Any], attempts: list[Attempt], attempt: int,
              bindings: Bindings, workflow: Workflow) -> bool:

@@ -74,6 +74,9 @@ def test_evaluate_enqueues_runs_with_the_record_and_calls_back(service: Live, re
         [error] = refused.json()["errors"]
         assert error["pointer"] == "/callback_url" and "allow-list" in error["message"]
     assert count(service.engine, "SELECT count(*) FROM decision_records") == records  # nothing answered
+    queued = service.client("caller").get(f"/v1/execution/decisions/{decision}/runs").json()[0]
+    pending = service.client("caller").get(f"/v1/execution/runs/{queued['id']}").json()["context"]
+    assert "inputs" not in pending and pending["decision"] == {"id": decision}  # read from the record later
     work(service.engine, config_for(), settled(service.engine))
     assert receiver.processed_bodies("/callback")[0]["decision_id"] == decision
     runs = service.client("viewer").get(f"/v1/execution/decisions/{decision}/runs")
@@ -82,6 +85,8 @@ def test_evaluate_enqueues_runs_with_the_record_and_calls_back(service: Live, re
     assert run["state"] == "done" and [a["outcome"] for a in run["attempts"]] == ["ok"]
     detail = service.client("caller").get(f"/v1/execution/runs/{run['id']}").json()
     assert detail["context"]["callback_url"] == f"{receiver.url}/callback"
+    assert detail["context"]["inputs"] == APPROVE and detail["context"]["decision"]["key"] == "loan-approval"
+    assert detail["context"]["outputs"] == answer.json()["outputs"]
 
 
 def test_bindings_are_validated_and_frozen_with_the_version(service: Live, receiver: Receiver) -> None:
