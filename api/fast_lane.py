@@ -34,12 +34,13 @@ from api.evaluation import Evaluation, Selector, record_and_answer, resolve_vers
 from api.jsonio import parse_json
 from api.limits import BodyTooLarge
 from api.problems import ProblemError, problem_response
+from api.routes.common import KEY_PATTERN
 from api.routes.decisions import answer_response
 from api.schemas import EvaluateRequest
 from api.service import Service
 from registry.errors import RegistryError
 
-_PATH = re.compile(r"/v1/decisions/([A-Za-z0-9][A-Za-z0-9._-]{0,99})/evaluate")
+_PATH = re.compile(f"/v1/decisions/({KEY_PATTERN.strip('^$')})/evaluate")
 _ROLES = ("caller", ADMIN)
 _REFUSING = (b"idempotency-key", b"x-decision-alias", b"x-decision-version")
 

@@ -63,13 +63,13 @@ class PendingRecord:
 
 class RecordWriter:
     def __init__(self, engine: Engine, hooks: Sequence[RecordHook]) -> None:
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
         # An engine of the writer's own, made on first use: on SQLite, one whose commits do not
         # checkpoint (see the module docstring; an in-memory database cannot be shared, so it
         # keeps the service's); on PostgreSQL, one that does not test its connection with a
         # round trip before every batch (a batch that fails is retried on a fresh connection).
         self.sqlite = engine.dialect.name == "sqlite"
-        self._url = engine.url if not self.sqlite or (database and database != ":memory:") else None
+        in_memory = self.sqlite and engine.url.database in (None, "", ":memory:")
+        self._url = None if in_memory else engine.url
         self.engine = engine
         self.hooks = hooks  # the service's record hooks; read at write time, so later additions count
         self._queue: queue.SimpleQueue[PendingRecord | None] = queue.SimpleQueue()
