@@ -52,6 +52,7 @@ from registry import (
     resolve,
     unit_of_work,
 )
+from registry.bulk import insert_all
 from registry.resolve import Resolved
 from registry.views import DecisionRecord
 
@@ -241,8 +242,7 @@ def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation
                 records.append(record)
             recorded = [(record, result, call.callback_url)
                         for record, (call, result, _) in zip(records, done, strict=True)]
-            for hook in service.record_hooks:
-                hook(session, recorded)
+            insert_all(session, [part for hook in service.record_hooks for part in hook(session, recorded)])
             return records
     except (DuplicateRequest, ProblemError):
         raise

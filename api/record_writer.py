@@ -3,12 +3,12 @@
 Every answer waits for its record to be committed (no answer without a record), but a commit
 costs far more than an insert: on SQLite each write transaction takes the database's single
 write lock, on PostgreSQL each commit waits for a WAL flush. So one thread per worker writes
-the records: it takes every record that is waiting, inserts them together with their record
-hooks (the execution layer's workflow runs: the transactional outbox) in ONE transaction,
-commits, and then wakes the requests. A commit's cost is mostly fixed (about 0.5 ms of CPU on
-SQLite, against 0.06 ms per record), so under load the writer also waits up to `GATHER_S` after
-the first record for others to join it; a record arriving after a quiet spell is written at
-once.
+the records: it takes every record that is waiting, writes them together with their record
+hooks' rows (the execution layer's workflow runs: the transactional outbox) in ONE transaction
+(on PostgreSQL, one statement: registry/bulk.py), and then wakes the requests. A commit's cost
+is mostly fixed (about 0.5 ms of CPU on SQLite, against 0.06 ms per record), so under load
+the writer also waits up to `GATHER_S` after the first record for others to join it; a record
+arriving after a quiet spell is written at once.
 
 If a batch fails, each of its records is tried again in its own transaction, so one record
 that cannot be written fails only its own request (a 503), never its neighbours'.
@@ -35,17 +35,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from decisions.result import EvaluationResult
-from registry import insert_records, make_engine, unit_of_work
+from registry import make_engine
+from registry.bulk import Rows, write_all
 from registry.db import SqliteFileLock, checkpoint
+from registry.records import record_rows
 from registry.views import DecisionRecord
 
 log = logging.getLogger("decisionary.api")
 
-# Runs in the transaction that writes records, after them: the execution layer queues the
-# decisions' actions here (transactional outbox), and they commit together with the records or
-# not at all. Each decision comes with its evaluation and the callback URL its request named.
+# Rows to write with the records, in the same statement or transaction: the execution layer
+# queues the decisions' actions here (transactional outbox), and they commit together with the
+# records or not at all. Each decision comes with its evaluation and the callback URL its request
+# named; the session is for reads (a hook must not write with it). A hook that raises fails the
+# batch (each record is then tried alone).
 Recorded = tuple[DecisionRecord, EvaluationResult, str | None]
-RecordHook = Callable[[Session, Sequence[Recorded]], None]
+RecordHook = Callable[[Session, Sequence[Recorded]], Sequence[Rows]]
 
 MAX_BATCH = 500  # records in one transaction
 CHECKPOINT_S = 0.5  # SQLite: how often the background checkpoint runs
@@ -166,8 +170,13 @@ class RecordWriter:
     def _commit(self, batch: list[PendingRecord]) -> None:
         # On SQLite the workers' writers take turns on a file lock, which wakes the next one at
         # once, rather than on SQLite's busy handler, which polls with sleeps.
-        with self._turn, unit_of_work(self.engine) as session:
-            insert_records(session, [item.record for item in batch])
-            recorded = [(item.record, item.result, item.callback_url) for item in batch]
-            for hook in self.hooks:
-                hook(session, recorded)
+        recorded = [(item.record, item.result, item.callback_url) for item in batch]
+        parts = [record_rows([item.record for item in batch])]
+        if self.hooks:
+            # For the hooks' reads (a version's bindings on first use): it connects only if one
+            # reads, and on SQLite it reads without taking the write lock.
+            with Session(self.engine.execution_options(decisionary_read_only=True)) as session:
+                for hook in self.hooks:
+                    parts.extend(hook(session, recorded))
+        with self._turn:  # only the write itself: the other worker's writer waits on this
+            write_all(self.engine, parts)

@@ -273,8 +273,8 @@ def run(options: Options, workdir: Path) -> dict[str, Any]:
                 steps.append((kind, lambda kind=kind, profile=profile: run_service(  # type: ignore[misc]
                     kind, databases, options, workdir, profile=profile)))
                 if options.actions:
-                    steps.append((f"{kind} + actions", lambda kind=kind: run_service(  # type: ignore[misc]
-                        kind, databases, options, workdir, actions=True)))
+                    steps.append((f"{kind} + actions", lambda kind=kind, profile=profile: run_service(  # type: ignore[misc]
+                        kind, databases, options, workdir, profile=profile, actions=True)))
             say(f"round {round_number} of {options.rounds}")
             for name, step in steps:
                 figures = step()

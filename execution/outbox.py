@@ -6,8 +6,9 @@ transaction, so they commit together or not at all.
         enqueue_runs(session, record, loaded, result.outputs)   # same transaction
 
 Each run row is immediately claimable (state `ready`, due now); workers carry it out.
-`Outbox.on_records` is the API's record hook (api/service.py `record_hooks`): it finds the
-bindings of the version that decided and enqueues what they say.
+`Outbox.runs_for` is the API's record hook (api/service.py `record_hooks`): it finds the
+bindings of the version that decided and returns the run rows they say, which the record
+writer inserts in the same statement as the records (registry/bulk.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from decisions.result import EvaluationResult
@@ -25,6 +25,7 @@ from execution.config import ExecutionConfig
 from execution.context import pending_context
 from execution.tables import RunRow
 from execution.workflow import Bindings, HttpSpec, Step
+from registry.bulk import Rows, insert_rows
 from registry.ids import new_ulid
 from registry.tables import utcnow
 from registry.views import DecisionRecord
@@ -102,8 +103,7 @@ def run_rows(*, decision_id: str, key: str, version: int, content_hash: str, bin
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[str]:
-    if rows:
-        session.execute(sa.insert(RUNS), rows)
+    insert_rows(session, RUNS, rows)
     return [str(row["id"]) for row in rows]
 
 
@@ -143,18 +143,18 @@ def step_host(bindings: Bindings, step: Step, context: Mapping[str, Any],
 
 
 class Outbox:
-    """The API's record hook: enqueue the runs of the recorded decisions in their transaction.
+    """The API's record hook: the run rows of the recorded decisions, for their transaction.
 
-    The service writes records in batches (group commit); all their runs go in one insert."""
+    The service writes records in batches (group commit); all their runs go in one part."""
 
     def __init__(self, versions: LoadedVersions | None = None, config: ExecutionConfig | None = None) -> None:
         self.versions = versions or LoadedVersions()
         self.config = config
 
-    def on_records(self, session: Session,
-                   recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> None:
+    def runs_for(self, session: Session,
+                 recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> list[Rows]:
         rows: list[dict[str, Any]] = []
         for record, result, callback_url in recorded:
             loaded = self.versions.get(session, record.key, record.version, record.content_hash)
             rows.extend(outcome_runs(record, loaded, result.outputs, callback_url=callback_url, config=self.config))
-        _insert(session, rows)
+        return [(RUNS, rows)] if rows else []

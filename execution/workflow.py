@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from decisions.feel import CompiledExpression, CompiledUnaryTests, Env
 from decisions.feel.values import from_python
+from decisions.tables.index import names_used
 from execution.templates import Text
 
 STEP_KINDS = ("approve", "reject", "notify", "review", "call", "decide", "wait", "set", "branch")
@@ -149,8 +151,15 @@ class Rule:
     tests: tuple[tuple[CompiledExpression, CompiledUnaryTests], ...]  # (subject, unary tests)
     workflows: tuple[str, ...]
 
-    def matches(self, names: Mapping[str, Any]) -> bool:
-        env = Env(dict(names), [])
+    @property
+    def names_read(self) -> set[str]:
+        """The names this rule might read (an over-count is harmless)."""
+        trees: list[Any] = [] if self.expression is None else [self.expression.ast]
+        for subject, tests in self.tests:
+            trees += [subject.ast, tests.ast]
+        return names_used(trees)
+
+    def matches(self, env: Env) -> bool:
         if self.expression is not None:
             return self.expression.fn(env) is True
         for subject, tests in self.tests:
@@ -168,13 +177,20 @@ class Bindings:
     rules: tuple[Rule, ...]
     always: tuple[str, ...]
 
+    @cached_property
+    def names_read(self) -> frozenset[str]:
+        """The inputs and outputs the rules might read: only these are converted per decision."""
+        return frozenset(name for rule in self.rules for name in rule.names_read)
+
     def workflows_for(self, outputs: Mapping[str, Any], inputs: Mapping[str, Any] | None = None) -> list[str]:
         """The workflows an outcome starts: matching rules in order, then `always`; each once."""
-        names = {k: from_python(v) for k, v in (inputs or {}).items()}
-        names.update({k: from_python(v) for k, v in outputs.items()})
+        read = self.names_read
+        names = {k: from_python(v) for k, v in (inputs or {}).items() if k in read}
+        names.update({k: from_python(v) for k, v in outputs.items() if k in read})
+        env = Env.over(names, [])  # the rules only read it (a child scope copies what it binds)
         chosen: list[str] = []
         for rule in self.rules:
-            if rule.matches(names):
+            if rule.matches(env):
                 chosen.extend(w for w in rule.workflows if w not in chosen)
         chosen.extend(w for w in self.always if w not in chosen)
         return chosen

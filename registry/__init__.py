@@ -43,7 +43,7 @@ from registry.models_store import (
     submit,
     update_draft,
 )
-from registry.records import get_record, insert_records, list_records, new_record, record_decision
+from registry.records import get_record, list_records, new_record, record_decision, record_rows
 from registry.resolve import Resolved, parse_ref, resolve
 from registry.views import AliasMove, AliasTarget, ApiKey, DecisionRecord, ModelInfo, Transition, Version
 
@@ -53,8 +53,9 @@ __all__ = [
     "RegistryError", "Resolved", "Transition", "Version",
     "alias_history", "approve", "attach_test_cases", "check_gates", "create_draft", "create_key",
     "current_revision", "get_alias", "get_key", "get_model", "get_record", "get_version", "head_revision",
-    "history", "insert_records", "latest_published", "list_aliases", "list_keys", "list_models", "list_records",
-    "list_versions", "lookup_idempotent", "make_engine", "new_record", "parse_ref", "publish", "record_decision", "reject",
+    "history", "latest_published", "list_aliases", "list_keys", "list_models", "list_records",
+    "list_versions", "lookup_idempotent", "make_engine", "new_record", "parse_ref", "publish", "record_decision",
+    "record_rows", "reject",
     "request_hash", "resolve", "retire", "revoke_key", "rollback", "set_alias", "submit", "unit_of_work",
     "update_draft", "upgrade", "verify_key",
 ]

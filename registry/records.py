@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from registry.bulk import Rows
 from registry.errors import Conflict, DuplicateRequest, Invalid, NotFound
 from registry.idempotency import check_idempotency_key
 from registry.ids import new_ulid
@@ -108,7 +108,7 @@ def new_record(
     alias: str | None = None,
     caller: str | None = None,
 ) -> DecisionRecord:
-    """A record (without an idempotency key) to write with `insert_records`.
+    """A record (without an idempotency key) to write with `record_rows` and `registry.bulk`.
 
     The values must already be JSON data (the service converts them on the way in); what is
     not fails the insert, and with it the transaction."""
@@ -117,19 +117,17 @@ def new_record(
                           max(0, int(latency_us)), caller, None, None, utcnow())
 
 
-def insert_records(session: Session, records: Sequence[DecisionRecord]) -> None:
-    """Write many records with one multi-row insert in `session`, without committing.
+def record_rows(records: Sequence[DecisionRecord]) -> Rows:
+    """The rows that store `records` (made with `new_record`), for `registry.bulk`.
 
     This is the service's hot path: a batch of concurrent evaluations is written in one
-    transaction (group commit), so it avoids the ORM's per-object bookkeeping."""
-    if not records:
-        return
-    session.execute(sa.insert(_RECORDS), [
+    statement (group commit), so it avoids the ORM's per-object bookkeeping."""
+    return _RECORDS, [
         {"id": r.id, "model_key": r.key, "version": r.version, "content_hash": r.content_hash, "alias": r.alias,
          "inputs": r.inputs, "outputs": r.outputs, "fired": r.fired, "problems": r.problems,
          "latency_us": r.latency_us, "caller": r.caller, "idempotency_key": None, "request_hash": None,
          "created_at": r.created_at}
-        for r in records])
+        for r in records]
 
 
 def get_record(session: Session, record_id: str) -> DecisionRecord:

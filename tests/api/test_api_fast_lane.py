@@ -15,7 +15,10 @@ from sqlalchemy import bindparam, text
 
 from api.caches import TimedCache
 from api.settings import Settings
+from execution.outbox import RUNS
+from registry.bulk import Rows
 from registry.ids import new_ulid
+from registry.tables import utcnow
 from tests.api.conftest import LOAN_DMN, LOAN_INPUT, Live, start_live, stop_live
 
 EVALUATE = "/v1/decisions/loan-approval/evaluate"
@@ -105,12 +108,20 @@ def test_concurrent_calls_share_commits_and_each_has_its_record(loan: Live) -> N
 
 
 def test_a_failing_record_fails_only_its_own_call(loan: Live) -> None:
-    """One record whose hook fails is retried alone and answered 503; its batch-mates commit."""
+    """A batch the database refuses writes nothing; each record is retried alone, and only the
+    one at fault is answered 503: its batch-mates commit."""
     service = loan.app.state.service
 
-    def refuse_big_loans(session: Any, recorded: Any) -> None:
-        if any(record.inputs.get("Requested Amount") == 77_777 for record, _, _ in recorded):
-            raise OSError("the outbox refused this one")
+    def refuse_big_loans(session: Any, recorded: Any) -> list[Rows]:
+        # A run row for a decision that does not exist: the foreign key refuses the statement
+        # (or transaction) that holds it, and with it every record written alongside.
+        if not any(record.inputs.get("Requested Amount") == 77_777 for record, _, _ in recorded):
+            return []
+        now = utcnow()
+        return [(RUNS, [{"id": new_ulid(), "decision_id": "0" * 26, "model_key": "loan-approval", "version": 1,
+                         "content_hash": "x", "bindings_hash": "x", "workflow": "w", "origin": "decision",
+                         "state": "ready", "step_index": 0, "attempt": 0, "context": {}, "created_at": now,
+                         "updated_at": now}])]
 
     service.record_hooks.append(refuse_big_loans)
     try:

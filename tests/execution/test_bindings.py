@@ -64,6 +64,31 @@ always: audit
         ["w2", "w1", "audit"]
 
 
+def test_rules_read_inputs_outputs_and_paths_into_them() -> None:
+    text = """
+workflows:
+  big: {steps: [{call: {url: "http://127.0.0.1:9/x"}}]}
+  young: {steps: [{call: {url: "http://127.0.0.1:9/y"}}]}
+  why: {steps: [{call: {url: "http://127.0.0.1:9/z"}}]}
+on:
+  - when: Requested Amount > 50000 and Decision != "Reject"
+    run: big
+  - when: {Applicant Age: "< 25"}
+    run: young
+  - when: Eligibility.Reason = "too much debt" or count(Eligibility.Flags) > 1
+    run: why
+"""
+    bindings = parse(text)
+    assert {"Requested Amount", "Decision", "Applicant Age", "Eligibility"} <= bindings.names_read
+    assert "Credit Score" not in bindings.names_read  # no rule reads it: never converted
+    inputs = {"Requested Amount": 60000, "Applicant Age": 22, "Credit Score": object()}  # not FEEL-able
+    assert bindings.workflows_for({"Decision": "Approve"}, inputs) == ["big", "young"]
+    assert bindings.workflows_for({"Decision": "Reject", "Eligibility": {"Reason": "too much debt"}},
+                                  inputs) == ["young", "why"]
+    assert bindings.workflows_for({"Decision": "Approve", "Eligibility": {"Flags": [1, 2]}},
+                                  {"Requested Amount": 50000, "Applicant Age": 25.5}) == ["why"]
+
+
 def test_every_fault_is_reported_with_its_line_and_path() -> None:
     text = """\
 targets:
