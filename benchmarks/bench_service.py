@@ -62,6 +62,9 @@ from tests.pg import _free_port  # noqa: E402
 
 TARGET_PER_S = 1500
 TARGET_P99_MS = 50.0
+# With actions (each decision queues its workflow runs), at least this share of the throughput
+# without them: the workflow execution issue's criterion.
+TARGET_ACTIONS_RATIO = 0.80
 KINDS = ("sqlite", "postgresql")
 
 # The example applicant (examples/loan-approval-input.json) with every field drawn per request.
@@ -283,15 +286,31 @@ def run(options: Options, workdir: Path) -> dict[str, Any]:
                 say(f"    {name}: {figures['requests_per_s']:,.0f} requests/s, p50 {figures['p50_ms']:.1f} ms, "
                     f"p99 {figures['p99_ms']:.1f} ms, {figures['non_2xx']} non-2xx"
                     + (f"; {figures['records_check']}" if "records_check" in figures else ""))
+    medians = summarise(by_name)
+    return {"environment": environment(options), "medians": medians, "runs": by_name}
+
+
+def summarise(by_name: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The median run of each measurement, with its ratios and whether it meets its target."""
     medians = {name: median_of(runs) for name, runs in by_name.items()}
     ceiling = medians.get("ceiling")
     for name in (n for n in medians if n != "ceiling"):
         m = medians[name]
+        m["ratio_to_ceiling"] = round(m["ok_per_s"] / ceiling["requests_per_s"], 4) if ceiling else None
         if name.endswith(" + actions") and m["db"] in medians:
             m["ratio_to_without_actions"] = round(m["ok_per_s"] / medians[m["db"]]["ok_per_s"], 4)
-        m["ratio_to_ceiling"] = round(m["ok_per_s"] / ceiling["requests_per_s"], 4) if ceiling else None
-        m["meets_target"] = m["ok_per_s"] >= TARGET_PER_S and m["p99_ms"] < TARGET_P99_MS
-    return {"environment": environment(options), "medians": medians, "runs": by_name}
+            m["ratio_by_round"] = ratios_by_round(by_name[name], by_name[m["db"]])
+            m["meets_target"] = m["ratio_to_without_actions"] >= TARGET_ACTIONS_RATIO
+        else:
+            m["meets_target"] = m["ok_per_s"] >= TARGET_PER_S and m["p99_ms"] < TARGET_P99_MS
+    return medians
+
+
+def ratios_by_round(with_actions: list[dict[str, Any]], without: list[dict[str, Any]]) -> list[float]:
+    """Each round's throughput with actions over the same round's without (runs of one round
+    ran minutes apart, on the machine as it was then)."""
+    by_round = {run["round"]: run["ok_per_s"] for run in without}
+    return [round(run["ok_per_s"] / by_round[run["round"]], 4) for run in with_actions if by_round.get(run["round"])]
 
 
 def _version(name: str) -> str:
@@ -357,11 +376,15 @@ def markdown_report(results: dict[str, Any]) -> str:
         m = medians[kind]
         ratio = f"{m['ratio_to_ceiling']:.0%} of the ceiling's requests/s; " if m.get("ratio_to_ceiling") else ""
         verdict = "met" if m["meets_target"] else "NOT met"
-        lines.append(f"- {kind}: {m['ok_per_s']:,.0f} decisions/s, p99 {m['p99_ms']:.1f} ms — {ratio}target "
-                     f"(≥ {TARGET_PER_S:,}/s, p99 < {TARGET_P99_MS:.0f} ms) {verdict}; "
-                     f"{m['records']:,} records for {m['ok_2xx']:,} 2xx answers"
-                     + (f"; {m['ratio_to_without_actions']:.0%} of the throughput without actions, "
-                        f"{m['workflow_runs']:,} workflow runs queued" if "ratio_to_without_actions" in m else ""))
+        if "ratio_to_without_actions" in m:
+            rounds_text = ", ".join(f"{r:.0%}" for r in m["ratio_by_round"])
+            target = (f"{m['ratio_to_without_actions']:.0%} of the throughput without actions (by round: "
+                      f"{rounds_text}); target (≥ {TARGET_ACTIONS_RATIO:.0%} of it) {verdict}; "
+                      f"{m['workflow_runs']:,} workflow runs queued")
+        else:
+            target = f"{ratio}target (≥ {TARGET_PER_S:,}/s, p99 < {TARGET_P99_MS:.0f} ms) {verdict}"
+        lines.append(f"- {kind}: {m['ok_per_s']:,.0f} decisions/s, p99 {m['p99_ms']:.1f} ms — {target}; "
+                     f"{m['records']:,} records for {m['ok_2xx']:,} 2xx answers")
     out += ["", *lines]
     if rounds > 1:
         out += ["", "Every run:", ""]
