@@ -75,6 +75,7 @@ class RecordWriter:
         in_memory = self.sqlite and engine.url.database in (None, "", ":memory:")
         self._url = None if in_memory else engine.url
         self.engine = engine
+        self._reads = self._readers(engine)
         self.hooks = hooks  # the service's record hooks; read at write time, so later additions count
         self._queue: queue.SimpleQueue[PendingRecord | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -84,6 +85,12 @@ class RecordWriter:
         self._turn = SqliteFileLock(engine, "records")
         self.batches = 0
         self.written = 0
+
+    @staticmethod
+    def _readers(engine: Engine) -> Engine:
+        """The engine for the hooks' reads (a version's bindings on first use): on SQLite it reads
+        without taking the write lock."""
+        return engine.execution_options(decisionary_read_only=True)
 
     async def write(self, pending: PendingRecord) -> DecisionRecord:
         """Queue `pending` and wait until its transaction has committed (or failed)."""
@@ -114,6 +121,7 @@ class RecordWriter:
                 if self._url is not None:
                     self.engine = make_engine(self._url.render_as_string(hide_password=False), pool_size=2,
                                               wal_autocheckpoint=False, pre_ping=False)
+                    self._reads = self._readers(self.engine)
                 if self._url is not None and self.sqlite:
                     self._checkpointer = threading.Thread(target=self._checkpoint, name="wal-checkpoint",
                                                           daemon=True)
@@ -173,9 +181,7 @@ class RecordWriter:
         recorded = [(item.record, item.result, item.callback_url) for item in batch]
         parts = [record_rows([item.record for item in batch])]
         if self.hooks:
-            # For the hooks' reads (a version's bindings on first use): it connects only if one
-            # reads, and on SQLite it reads without taking the write lock.
-            with Session(self.engine.execution_options(decisionary_read_only=True)) as session:
+            with Session(self._reads) as session:  # connects only if a hook reads
                 for hook in self.hooks:
                     parts.extend(hook(session, recorded))
         with self._turn:  # only the write itself: the other worker's writer waits on this

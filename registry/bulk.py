@@ -63,9 +63,8 @@ def insert_all(session: Session, parts: Sequence[Rows]) -> None:
     statement = one_statement(parts, session.get_bind().dialect)
     if statement is not None:
         session.execute(*statement)
-        return
-    for table, rows in parts:
-        _insert_ordinary(session, table, rows)
+    else:
+        _insert_each(session, parts)
 
 
 def write_all(engine: Engine, parts: Sequence[Rows]) -> None:
@@ -80,12 +79,13 @@ def write_all(engine: Engine, parts: Sequence[Rows]) -> None:
             connection.execute(*statement)
         return
     with unit_of_work(engine) as session:
-        for table, rows in parts:
-            _insert_ordinary(session, table, rows)
+        _insert_each(session, parts)
 
 
-def _insert_ordinary(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    session.execute(sa.insert(table), list(rows))
+def _insert_each(session: Session, parts: Sequence[Rows]) -> None:
+    """The ordinary way: an executemany per part, in order."""
+    for table, rows in parts:
+        session.execute(sa.insert(table), list(rows))
 
 
 def one_statement(parts: Sequence[Rows], dialect: sa.Dialect) -> tuple[sa.TextClause, dict[str, str]] | None:
