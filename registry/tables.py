@@ -120,6 +120,8 @@ class AliasRow(SQLModel, table=True):
     version_id: int = Field(foreign_key="versions.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_by: str = Field(max_length=200)
+    # Champion/challenger split and shadow versions (registry/routing.py); None: the version alone.
+    routing: Any = Field(default=None, sa_type=_json(), nullable=True)
 
 
 class AliasMoveRow(SQLModel, table=True):
@@ -137,6 +139,7 @@ class AliasMoveRow(SQLModel, table=True):
     by: str = Field(max_length=200)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     why: str | None = Field(default=None, sa_type=sa.Text)
+    routing: Any = Field(default=None, sa_type=_json(), nullable=True)
 
 
 class DecisionRecordRow(SQLModel, table=True):
@@ -144,7 +147,13 @@ class DecisionRecordRow(SQLModel, table=True):
     referenced, so a record reads on its own."""
 
     __tablename__ = "decision_records"
-    __table_args__ = (sa.Index("ix_decision_records_key_created", "model_key", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_decision_records_key_created", "model_key", "created_at"),
+        sa.Index("ix_decision_records_key_version_created", "model_key", "version", "created_at"),
+        sa.Index("ix_decision_records_key_business", "model_key", "business_key"),
+        sa.Index("ix_decision_records_shadow_of", "shadow_of"),
+        sa.Index("uq_decision_records_chain", "chain_id", "chain_seq", unique=True),
+    )
 
     id: str = Field(primary_key=True, max_length=26)  # ULID: sortable by creation time
     model_key: str = Field(max_length=100)
@@ -160,6 +169,46 @@ class DecisionRecordRow(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # Stable rule identities beside the positions in `fired`: the DMN rule id, or a content hash.
+    fired_ids: Any = Field(default=None, sa_type=_json(), nullable=True)
+    business_key: str | None = Field(default=None, max_length=200)  # the model's named business key
+    arm: str | None = Field(default=None, max_length=100)  # which arm of an alias's split answered
+    shadow_of: str | None = Field(default=None, max_length=26)  # a shadow version's record of that call
+    # The hash chain (registry/chain.py): each record carries its predecessor's hash.
+    chain_id: str | None = Field(default=None, max_length=26)
+    chain_seq: int | None = Field(default=None, sa_type=sa.BigInteger)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    record_hash: str | None = Field(default=None, max_length=64)
+
+
+class RecordChainHeadRow(SQLModel, table=True):
+    """Where a record chain stood after one commit: a tail removed from the chain shows against it."""
+
+    __tablename__ = "record_chain_heads"
+    __table_args__ = (sa.Index("ix_record_chain_heads_chain_seq", "chain_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain_id: str = Field(max_length=26)
+    seq: int = Field(sa_type=sa.BigInteger)
+    hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RecordCheckpointRow(SQLModel, table=True):
+    """What retention removed from the start of a chain (append-only): the chain verifies from here."""
+
+    __tablename__ = "record_checkpoints"
+    __table_args__ = (sa.Index("ix_record_checkpoints_chain", "chain_id", "up_to_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain_id: str = Field(max_length=26)
+    up_to_seq: int = Field(sa_type=sa.BigInteger)  # the last removed record's place in the chain
+    last_hash: str = Field(max_length=64)  # its hash: the next record's prev_hash
+    removed: int
+    removed_digest: str = Field(max_length=64)  # SHA-256 over the removed records' hashes, in order
+    older_than: datetime = Field(sa_type=UTCDateTime)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    by: str = Field(max_length=200)
 
 
 class IdempotencyRow(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""The execution tables (execution/tables.py) and their migration (0002) agree, on both databases."""
+"""The tables the classes describe (registry, execution and audit) and the migrations agree, on both
+databases."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import execution.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+import audit.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+import execution.tables  # noqa: F401
 import registry.tables  # noqa: F401
 
 OURS = {"workflow_runs", "step_attempts", "review_tasks", "decision_overrides", "target_slots", "target_rates",
-        "batch_jobs", "schedules"}
+        "batch_jobs", "schedules", "decision_records", "aliases", "alias_moves", "record_chain_heads",
+        "record_checkpoints", "outcomes", "replays", "audit_alerts"}
 
 
 def _table(difference: object) -> str | None:
