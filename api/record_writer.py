@@ -37,6 +37,7 @@ from sqlmodel import Session
 from decisions.result import EvaluationResult
 from registry import make_engine
 from registry.bulk import Rows, write_all
+from registry.chain import HEADS, WriterChain
 from registry.db import SqliteFileLock, checkpoint
 from registry.records import record_rows
 from registry.views import DecisionRecord
@@ -66,7 +67,7 @@ class PendingRecord:
 
 
 class RecordWriter:
-    def __init__(self, engine: Engine, hooks: Sequence[RecordHook]) -> None:
+    def __init__(self, engine: Engine, hooks: Sequence[RecordHook], *, chained: bool = True) -> None:
         # An engine of the writer's own, made on first use: on SQLite, one whose commits do not
         # checkpoint (see the module docstring; an in-memory database cannot be shared, so it
         # keeps the service's); on PostgreSQL, one that does not test its connection with a
@@ -85,6 +86,10 @@ class RecordWriter:
         self._turn = SqliteFileLock(engine, "records")
         self.batches = 0
         self.written = 0
+        # This writer's hash chain (registry/chain.py), begun in the process that writes. Off only
+        # to measure what chaining costs (benchmarks/bench_service.py --chain-off).
+        self.chained = chained
+        self.chain: WriterChain | None = None
 
     @staticmethod
     def _readers(engine: Engine) -> Engine:
@@ -126,6 +131,8 @@ class RecordWriter:
                     self._checkpointer = threading.Thread(target=self._checkpoint, name="wal-checkpoint",
                                                           daemon=True)
                     self._checkpointer.start()
+                if self.chained:
+                    self.chain = WriterChain()
                 self._thread = threading.Thread(target=self._run, name="decision-records", daemon=True)
                 self._thread.start()
 
@@ -179,10 +186,17 @@ class RecordWriter:
         # On SQLite the workers' writers take turns on a file lock, which wakes the next one at
         # once, rather than on SQLite's busy handler, which polls with sleeps.
         recorded = [(item.record, item.result, item.callback_url) for item in batch]
-        parts = [record_rows([item.record for item in batch])]
+        records = record_rows([item.record for item in batch])
+        parts = [records]
+        chain = self.chain
+        if chain is not None:
+            seq, head, head_row = chain.link(records[1])  # type: ignore[arg-type]
+            parts.append((HEADS, [head_row]))
         if self.hooks:
             with Session(self._reads) as session:  # connects only if a hook reads
                 for hook in self.hooks:
                     parts.extend(hook(session, recorded))
         with self._turn:  # only the write itself: the other worker's writer waits on this
             write_all(self.engine, parts)
+        if chain is not None:
+            chain.advance(seq, head)  # only once committed: a failed batch is linked again

@@ -40,7 +40,7 @@ class Service:
     def __post_init__(self) -> None:
         self.keys = TimedCache(self.settings.cache_seconds)
         self.resolutions = TimedCache(self.settings.cache_seconds)
-        self.writer = RecordWriter(self.engine, self.record_hooks)
+        self.writer = RecordWriter(self.engine, self.record_hooks, chained=self.settings.chain_records)
 
     @classmethod
     def create(cls, settings: Settings, engine: Engine | None = None) -> Service:

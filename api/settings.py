@@ -44,6 +44,9 @@ class Settings:
     # How long a worker trusts what it looked up about a key or an alias (api/caches.py): a key
     # revoked or an alias moved elsewhere takes effect in every worker within this time.
     cache_seconds: float = 1.0
+    # Link every decision record into a hash chain (registry/chain.py). Off only to measure what
+    # the chain costs: records written without it are not tamper-evident.
+    chain_records: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,4 +58,5 @@ class Settings:
             max_batch_rows=_int_env("DECISIONARY_MAX_BATCH_ROWS", 10_000),
             model_cache_size=_int_env("DECISIONARY_MODEL_CACHE_SIZE", 64),
             cache_seconds=_float_env("DECISIONARY_CACHE_SECONDS", 1.0),
+            chain_records=os.environ.get("DECISIONARY_CHAIN_RECORDS", "on").strip().lower() not in ("off", "0", "false"),
         )

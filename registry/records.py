@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from registry.bulk import Rows
+from registry.chain import chain_on_commit
 from registry.errors import Conflict, DuplicateRequest, Invalid, NotFound
 from registry.idempotency import check_idempotency_key
 from registry.ids import new_ulid
@@ -50,8 +51,14 @@ def record_decision(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     created_at: datetime | None = None,
+    fired_ids: Mapping[str, Sequence[str]] | None = None,
+    business_key: str | None = None,
+    arm: str | None = None,
+    shadow_of: str | None = None,
 ) -> DecisionRecord:
     """Write one decision record (and its idempotency entry) in `session`, without committing.
+
+    The record is linked into the shared hash chain when the session commits (registry/chain.py).
 
     With an idempotency key (which needs a caller and a request hash): if a concurrent request
     recorded the same key first, raises DuplicateRequest (same request: answer with its record)
@@ -65,9 +72,12 @@ def record_decision(
         problems=_json("problems", [_problem(p) for p in problems or []]),
         latency_us=max(0, int(latency_us)), caller=caller, idempotency_key=idempotency_key,
         request_hash=request_hash,
+        fired_ids=None if fired_ids is None else _json("fired_ids", {k: list(v) for k, v in fired_ids.items()}),
+        business_key=_business_key(business_key), arm=arm, shadow_of=shadow_of,
     )
     if created_at is not None:
         row.created_at = created_at
+    chain_on_commit(session, row)
     if idempotency_key is None:
         session.add(row)
         session.flush()
@@ -107,6 +117,10 @@ def new_record(
     latency_us: int,
     alias: str | None = None,
     caller: str | None = None,
+    fired_ids: Mapping[str, Sequence[str]] | None = None,
+    business_key: str | None = None,
+    arm: str | None = None,
+    shadow_of: str | None = None,
 ) -> DecisionRecord:
     """A record (without an idempotency key) to write with `record_rows` and `registry.bulk`.
 
@@ -114,11 +128,13 @@ def new_record(
     not fails the insert, and with it the transaction."""
     check_key(key)
     return DecisionRecord(new_ulid(), key, version, content_hash, alias, inputs, outputs, fired, problems,
-                          max(0, int(latency_us)), caller, None, None, utcnow())
+                          max(0, int(latency_us)), caller, None, None, utcnow(), fired_ids,
+                          _business_key(business_key), arm, shadow_of)
 
 
 def record_rows(records: Sequence[DecisionRecord]) -> Rows:
-    """The rows that store `records` (made with `new_record`), for `registry.bulk`.
+    """The rows that store `records` (made with `new_record`), for `registry.bulk`, not yet
+    linked into a chain (registry.chain.WriterChain.link does that).
 
     This is the service's hot path: a batch of concurrent evaluations is written in one
     statement (group commit), so it avoids the ORM's per-object bookkeeping."""
@@ -126,7 +142,8 @@ def record_rows(records: Sequence[DecisionRecord]) -> Rows:
         {"id": r.id, "model_key": r.key, "version": r.version, "content_hash": r.content_hash, "alias": r.alias,
          "inputs": r.inputs, "outputs": r.outputs, "fired": r.fired, "problems": r.problems,
          "latency_us": r.latency_us, "caller": r.caller, "idempotency_key": None, "request_hash": None,
-         "created_at": r.created_at}
+         "created_at": r.created_at, "fired_ids": r.fired_ids, "business_key": r.business_key, "arm": r.arm,
+         "shadow_of": r.shadow_of, "chain_id": None, "chain_seq": None, "prev_hash": None, "record_hash": None}
         for r in records]
 
 
@@ -148,6 +165,16 @@ def list_records(
         query = query.where(col(DecisionRecordRow.id) < before)
     rows = session.exec(query.order_by(col(DecisionRecordRow.id).desc()).limit(max(1, min(limit, 1000)))).all()
     return [DecisionRecord.of(row) for row in rows]
+
+
+def _business_key(value: Any) -> str | None:
+    """A business key as stored: text of at most 200 characters (numbers as FEEL writes them)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(_json("business_key", value))
+    if len(text) > 200:
+        raise Invalid(f"the business key is {len(text)} characters long; at most 200 are kept")
+    return text
 
 
 def _problem(problem: Any) -> Any:

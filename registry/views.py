@@ -7,7 +7,7 @@ in the database. Every change goes through a registry function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -158,18 +158,30 @@ class DecisionRecord:
     idempotency_key: str | None
     request_hash: str | None
     created_at: datetime
+    fired_ids: Any = None  # {decision: [stable rule ids]}, aligned with `fired`
+    business_key: str | None = None
+    arm: str | None = None  # the arm of the alias's split that answered
+    shadow_of: str | None = None  # set on a shadow version's record: the record of the live answer
+    # The link is given when the record's transaction commits: a record returned before that
+    # has none, and is still the same record.
+    chain_id: str | None = field(default=None, compare=False)
+    chain_seq: int | None = field(default=None, compare=False)
+    record_hash: str | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, row: DecisionRecordRow) -> DecisionRecord:
         return cls(row.id, row.model_key, row.version, row.content_hash, row.alias, row.inputs, row.outputs,
                    row.fired, row.problems, row.latency_us, row.caller, row.idempotency_key,
-                   row.request_hash, row.created_at)
+                   row.request_hash, row.created_at, row.fired_ids, row.business_key, row.arm, row.shadow_of,
+                   row.chain_id, row.chain_seq, row.record_hash)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "key": self.key, "version": self.version, "content_hash": self.content_hash,
                 "alias": self.alias, "inputs": self.inputs, "outputs": self.outputs, "fired": self.fired,
-                "problems": self.problems, "latency_us": self.latency_us, "caller": self.caller,
-                "idempotency_key": self.idempotency_key, "created_at": _iso(self.created_at)}
+                "fired_ids": self.fired_ids, "problems": self.problems, "latency_us": self.latency_us,
+                "caller": self.caller, "idempotency_key": self.idempotency_key, "created_at": _iso(self.created_at),
+                "business_key": self.business_key, "arm": self.arm, "shadow_of": self.shadow_of,
+                "chain_id": self.chain_id, "chain_seq": self.chain_seq, "record_hash": self.record_hash}
 
 
 @dataclass(frozen=True)
