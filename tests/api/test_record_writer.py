@@ -1,15 +1,18 @@
-"""The record writer on SQLite: group commit, and WAL checkpoints moved off the write path."""
+"""The record writer: group commit, WAL checkpoints moved off the write path (SQLite), and the
+hash chain it links each batch into (both databases)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from api import record_writer
 from api.record_writer import PendingRecord, RecordWriter
 from decisions.result import EvaluationResult
 from registry import make_engine, new_record, upgrade
+from registry.chain import verify
 
 
 def pending(i: int) -> PendingRecord:
@@ -53,3 +56,43 @@ def test_records_commit_in_batches_and_the_wal_is_checkpointed_in_the_background
     finally:
         writer.close()
         engine.dispose()
+
+
+def test_the_writers_records_form_one_unbroken_chain_with_a_failed_batch_in_between(database_url: str) -> None:
+    engine = make_engine(database_url)
+    writer = RecordWriter(engine, [])
+    first = pending(0)
+    # A record the database refuses (its id is taken) fails its batch: the writer then writes each
+    # record alone, and the failed one must leave no gap in the chain.
+    bad = PendingRecord(replace(pending(-1).record, id=first.record.id), EvaluationResult({}, {}, []), None)
+
+    async def write_some(n: int) -> list[str]:
+        jobs = [writer.write(first)] + [writer.write(pending(i)) for i in range(1, n)] + [writer.write(bad)]
+        jobs += [writer.write(pending(n + i)) for i in range(n)]
+        done = await asyncio.gather(*jobs, return_exceptions=True)
+        return [record.id for record in done if not isinstance(record, BaseException)]
+
+    try:
+        ids = asyncio.run(write_some(150))
+        assert len(ids) == 300
+    finally:
+        writer.close()
+    result = verify(engine)
+    engine.dispose()
+    assert result.ok, [str(b) for b in result.broken]
+    assert writer.chain is not None
+    assert result.records == 300 and result.heads[writer.chain.id] == (300, writer.chain.head)
+
+
+def test_with_chaining_off_records_are_written_without_links(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'decisionary.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    writer = RecordWriter(engine, [], chained=False)
+    try:
+        asyncio.run(writer.write(pending(1)))
+    finally:
+        writer.close()
+    result = verify(engine)
+    engine.dispose()
+    assert (result.records, result.unchained, result.chains) == (0, 1, 0)
