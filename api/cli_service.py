@@ -142,13 +142,16 @@ def dev_command(
     receiver_port: Annotated[int, typer.Option("--receiver-port", help="Port of the example receiver.")] = 8001,
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start a worker beside the service.")] = True,
     receiver: Annotated[bool, typer.Option("--receiver/--no-receiver", help="Start the example receiver.")] = True,
+    history: Annotated[bool, typer.Option(
+        "--history/--no-history",
+        help="Load six months of synthetic loan-approval history on first start.")] = True,
 ) -> None:
     """Start the service locally with the example models and their bindings published, a fresh
     admin key, a worker and the example receiver (Ctrl-C stops all three)."""
     from api.devserver import run_dev
 
     run_dev(host, port, data_dir=data_dir, examples=examples, receiver_port=receiver_port, worker=worker,
-            receiver=receiver)
+            receiver=receiver, history=history)
 
 
 # --- local registry ----------------------------------------------------------------------------

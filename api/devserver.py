@@ -8,6 +8,9 @@ a worker and the example receiver.
    full lifecycle, author "examples", approver "examples-approver", and point its production
    alias at it; a model whose content and bindings are already published is left as it is (a
    change to either is a new version);
+   then, once per database, load six months of synthetic `loan-approval` history (audit/
+   synthetic.py: decisions, a challenger, a drift, reviews, workflow runs and outcomes), so the
+   report, the notebooks and the metrics show something real on first start;
 4. start the example receiver (127.0.0.1:8001, which the example bindings call) and a worker on
    the same database, as child processes of this one (api/dev_processes.py): they stop when it
    stops, Ctrl-C included, and their output shows with a `[receiver]` / `[worker]` prefix;
@@ -138,8 +141,9 @@ def _publish_one(engine: Engine, key: str, path: Path, data: bytes, receiver_url
 
 def prepare(data_dir: Path, examples: Path, *, say: Callable[[str], None] = print,
             receiver_url: str | None = EXAMPLE_RECEIVER, config: ExecutionConfig | None = None,
-            published: list[Published] | None = None) -> tuple[str, str]:
-    """Steps 1-3: returns (database URL, the new admin key); `published` collects what was published."""
+            published: list[Published] | None = None, history: bool = False) -> tuple[str, str]:
+    """Steps 1-3: returns (database URL, the new admin key); `published` collects what was published;
+    `history`: load the synthetic history when the database has none."""
     url = f"sqlite:///{(data_dir / 'decisionary.db').resolve()}"
     upgrade(url)
     engine = make_engine(url)
@@ -155,9 +159,31 @@ def prepare(data_dir: Path, examples: Path, *, say: Callable[[str], None] = prin
                     f"production -> {item.number}")
                 if published is not None:
                     published.append(item)
+        if history:
+            load_history(engine, say=say)
     finally:
         engine.dispose()
     return url, secret
+
+
+def load_history(engine: Engine, key: str = "loan-approval", *, say: Callable[[str], None] = print) -> None:
+    """The synthetic history of `key`, once: a database that has it already is left alone."""
+    from audit.synthetic import CHALLENGERS, generate_history, has_history
+
+    if has_history(engine, key):
+        say(f"synthetic history of {key}: already loaded")
+        return
+    try:
+        with unit_of_work(engine, read_only=True) as session:
+            list_versions(session, key, state="published")
+    except NotFound:
+        say(f"synthetic history: no published {key} model to decide it with; skipped")
+        return
+    if not (CHALLENGERS / f"{key}.yaml").is_file():
+        say(f"synthetic history: no challenger for {key} in {CHALLENGERS}; skipped")
+        return
+    say(f"loading six months of synthetic {key} history (once) ...")
+    say(f"  {generate_history(engine, key)}")
 
 
 def dev_environment(receiver_port: int, env: MutableMapping[str, str] | None = None) -> dict[str, str]:
@@ -188,7 +214,7 @@ def _interrupt(signum: int, _frame: Any) -> None:
 
 def run_dev(host: str = "127.0.0.1", port: int = 8000, *, data_dir: Path = Path("data"),
             examples: Path = Path("examples"), receiver_port: int = RECEIVER_PORT, worker: bool = True,
-            receiver: bool = True) -> None:
+            receiver: bool = True, history: bool = True) -> None:
     import uvicorn
 
     from api.app import create_app
@@ -202,7 +228,7 @@ def run_dev(host: str = "127.0.0.1", port: int = 8000, *, data_dir: Path = Path(
     try:
         published: list[Published] = []
         url, key = prepare(data_dir, examples, receiver_url=receiver_url, config=ExecutionConfig.from_env(),
-                           published=published)
+                           published=published, history=history)
         try:
             if receiver:
                 children.start(Child("receiver", _cli("example-receiver", "--host", "127.0.0.1", "--port",
