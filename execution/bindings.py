@@ -12,6 +12,8 @@ on:                                     # which outcome starts which workflow(s)
   - when: {Decision: '"Refer"'}         # ... or subject -> FEEL unary tests, all must match
     run: [referred]
 always: [audit]                         # workflows that run for every outcome
+monitors:                               # workflows the audit layer's monitors start
+  drift: drift-alert                    # when an input's or output's PSI crosses its threshold
 workflows:
   approved:
     steps:
@@ -80,7 +82,8 @@ REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(@[A-Za-z0-9][A-Za-z0-9._-]{0,
 END = "end"
 # Names every step condition may use besides the model's inputs, decisions and `set` values.
 RUN_NAMES = ("review", "steps")
-TOP_KEYS = ("targets", "defaults", "on", "always", "workflows")
+TOP_KEYS = ("targets", "defaults", "on", "always", "monitors", "workflows")
+MONITORS = ("drift",)
 STEP_COMMON = ("name", "when", "timeout", "retry", "goto")
 MAX_STEPS = 200
 
@@ -170,11 +173,23 @@ class _Reader:
             workflows[name] = self.workflow(name, body, targets, defaults, set(raw_workflows))
         rules = self.rules(data.get("on"), set(workflows))
         always = self.workflow_names(data.get("always"), ("always",), set(workflows))
-        if not rules and not always and "on" not in data and "always" not in data:
-            self.fail((), "nothing starts a workflow: add `on:` rules and/or `always:`")
+        monitors = self.monitors(data.get("monitors"), set(workflows))
+        if not rules and not always and not monitors and not {"on", "always", "monitors"} & set(data):
+            self.fail((), "nothing starts a workflow: add `on:` rules, `always:` and/or `monitors:`")
         if self.problems:
             raise BindingsInvalid(self.problems)
-        return Bindings(self.text, bindings_hash(self.text), targets, workflows, tuple(rules), tuple(always))
+        return Bindings(self.text, bindings_hash(self.text), targets, workflows, tuple(rules), tuple(always),
+                        monitors)
+
+    def monitors(self, raw: Any, workflows: set[str]) -> dict[str, tuple[str, ...]]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.fail(("monitors",), f"`monitors` maps a monitor ({', '.join(MONITORS)}) to workflow(s)")
+            return {}
+        self.unknown_keys(raw, ("monitors",), MONITORS)
+        return {kind: tuple(self.workflow_names(raw[kind], ("monitors", kind), workflows, required=True))
+                for kind in raw if kind in MONITORS}
 
     def unknown_keys(self, data: Mapping[str, Any], path: Path, known: Sequence[str]) -> None:
         for key in data:

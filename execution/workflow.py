@@ -176,6 +176,9 @@ class Bindings:
     workflows: Mapping[str, Workflow]
     rules: tuple[Rule, ...]
     always: tuple[str, ...]
+    # Workflows started by the audit layer's monitors rather than by an outcome: monitor kind
+    # ("drift") -> workflow names (execution/monitors.py).
+    monitors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def names_read(self) -> frozenset[str]:

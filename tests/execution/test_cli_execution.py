@@ -104,7 +104,7 @@ def test_dead_letters_commands(engine: Engine, database_url: str, receiver: Rece
 
 def test_bindings_batch_and_schedule_commands(engine: Engine, database_url: str, tmp_path: Path) -> None:
     ok = cli("bindings", "check", str(LOAN_BINDINGS), "--model", str(LOAN_DMN))
-    assert ok.returncode == 0 and "ok: 5 workflow(s)" in ok.stdout
+    assert ok.returncode == 0 and "ok: 6 workflow(s)" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("workflows:\n  w: {steps: [{set: {x: Nope}}]}\nalways: w\n")
     refused = cli("bindings", "check", str(bad), "--model", str(LOAN_DMN))
