@@ -76,6 +76,31 @@ class History:
                 f"{self.end:%Y-%m-%d}, {self.outcomes:,} outcomes, {self.reviews:,} reviews")
 
 
+def demo_database(path: str | Path, key: str = "loan-approval", **options: Any) -> str:
+    """A SQLite database at `path` holding the example model (published, production) and its
+    synthetic history, made once: the notebooks' data when no service is named. Its URL."""
+    from registry import create_draft as draft
+    from registry import make_engine, set_alias, upgrade
+
+    url = f"sqlite:///{Path(path).resolve()}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        if not has_history(engine, key):
+            example = CHALLENGERS.parent / f"{key}.yaml"
+            with unit_of_work(engine) as session:
+                version = draft(session, key, example.read_bytes(), author=AUTHOR, format="yaml",
+                                filename=example.name)
+                submit(session, key, version.number, by=AUTHOR)
+                approve(session, key, version.number, by=APPROVER)
+                publish(session, key, version.number, by=APPROVER)
+                set_alias(session, key, "production", version.number, by=APPROVER, why="demo database")
+            generate_history(engine, key, **options)
+    finally:
+        engine.dispose()
+    return url
+
+
 def has_history(engine: Engine, key: str) -> bool:
     records = DecisionRecordRow.__table__  # type: ignore[attr-defined]
     with engine.connect() as connection:

@@ -30,7 +30,9 @@ def problems(text: str, config: ExecutionConfig | None = ALLOW_LOCAL) -> list[st
 
 def test_the_loan_example_validates_and_routes_each_outcome() -> None:
     bindings = parse(LOAN_BINDINGS.read_text())
-    assert set(bindings.workflows) == {"approved", "rejected", "referred", "review-overdue", "large-loan-alert"}
+    assert set(bindings.workflows) == {"approved", "rejected", "referred", "review-overdue", "large-loan-alert",
+                                      "drift-alert"}
+    assert bindings.monitors == {"drift": ("drift-alert",)}
     routed = {}
     for name, inputs in (("approve", APPROVE), ("reject", REJECT), ("refer", REFER), ("large", LARGE)):
         outputs = MODEL.evaluate(inputs).outputs
