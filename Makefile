@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_STAMP := $(VENV)/.pg-deps
+BROWSER_STAMP := $(VENV)/.browser-deps
 
 .PHONY: run test lint typecheck pytest tck bench bench-service pg-deps eval clean
 
@@ -31,6 +32,15 @@ $(PG_STAMP):
 
 pg-deps: $(PG_STAMP)
 
+# Debian's Chromium, which the report tests drive headless through Playwright (tests/audit/browser.py).
+$(BROWSER_STAMP):
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian package: chromium"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+	@mkdir -p $(VENV) && touch $(BROWSER_STAMP)
+
 run: $(STAMP)
 	$(BIN)/decisionary dev --host 127.0.0.1 --port 8000 --receiver-port 8001 --data-dir data
 
@@ -43,7 +53,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(PG_STAMP)
+pytest: $(STAMP) $(PG_STAMP) $(BROWSER_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
