@@ -279,6 +279,9 @@ register_service_commands(app)
 from api.cli_execution import register as register_execution_commands  # noqa: E402
 
 register_execution_commands(app)
+from api.cli_audit import register as register_audit_commands  # noqa: E402
+
+register_audit_commands(app)
 
 
 def main() -> None:

@@ -219,6 +219,13 @@ class RecordOut(BaseModel):
     caller: str | None
     idempotency_key: str | None
     created_at: datetime
+    fired_ids: Any = None
+    business_key: str | None = None
+    arm: str | None = None
+    shadow_of: str | None = None
+    chain_id: str | None = None
+    chain_seq: int | None = None
+    record_hash: str | None = None
 
 
 # --- keys and identity -------------------------------------------------------------------------
@@ -255,3 +262,33 @@ class WhoAmI(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+# --- the decision log and its chain (api/routes/records.py) -------------------------------------
+
+
+class RecordPageOut(BaseModel):
+    records: list[RecordOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` with the same filters for the next page; "
+                                                "null on the last page.")
+
+
+class BrokenLinkOut(BaseModel):
+    chain_id: str
+    seq: int
+    record_id: str | None
+    problem: str
+
+
+class ChainHeadOut(BaseModel):
+    seq: int
+    hash: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    chains: int
+    records: int
+    unchained: int = Field(description="Records in no chain (written before chaining existed).")
+    first_broken: BrokenLinkOut | None
+    heads: dict[str, ChainHeadOut] = Field(description="Each intact chain's last verified place and hash.")

@@ -45,17 +45,18 @@ from registry.models_store import (
 )
 from registry.records import get_record, list_records, new_record, record_decision, record_rows
 from registry.resolve import Resolved, parse_ref, resolve
+from registry.retention import RetentionSummary, remove_older_than
 from registry.views import AliasMove, AliasTarget, ApiKey, DecisionRecord, ModelInfo, Transition, Version
 
 __all__ = [
     "PRODUCTION", "AliasMove", "AliasTarget", "ApiKey", "Conflict", "DecisionRecord", "DuplicateRequest",
     "Forbidden", "GateFailed", "GateFailure", "Invalid", "InvalidTransition", "ModelInfo", "NotFound",
-    "RegistryError", "Resolved", "Transition", "Version",
+    "RegistryError", "Resolved", "RetentionSummary", "Transition", "Version",
     "alias_history", "approve", "attach_test_cases", "check_gates", "create_draft", "create_key",
     "current_revision", "get_alias", "get_key", "get_model", "get_record", "get_version", "head_revision",
     "history", "latest_published", "list_aliases", "list_keys", "list_models", "list_records",
     "list_versions", "lookup_idempotent", "make_engine", "new_record", "parse_ref", "publish", "record_decision",
-    "record_rows", "reject",
+    "record_rows", "reject", "remove_older_than",
     "request_hash", "resolve", "retire", "revoke_key", "rollback", "set_alias", "submit", "unit_of_work",
     "update_draft", "upgrade", "verify_key",
 ]

@@ -1,0 +1,264 @@
+"""The `decisionary` commands of the decision log and its hash chains.
+
+    records [filters] [--json]         the decision log, newest first (local database, or --url)
+    audit verify                       walk every record chain; exit 1 naming the first broken link
+    audit export --out DIR             records to Parquet, one folder per day (date=YYYY-MM-DD)
+    audit retain --older-than 365d     remove old records; each chain keeps verifying (--dry-run)
+
+Local commands take --data-dir / --database-url like the other registry commands.
+`register(app)` adds them to the CLI.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.cli_execution import _engine
+from api.cli_service import (
+    ApiKey,
+    DatabaseUrl,
+    DataDir,
+    _client,
+    _remote,
+    fail,
+    format_table,
+    reports_errors,
+    to_json_text,
+)
+
+EXIT_BROKEN = 1
+
+OptionalUrl = Annotated[str | None, typer.Option("--url", envvar="DECISIONARY_URL",
+                                                 help="Ask this service instead of the local database.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+# query_records' parameters -> the options that give them, for error messages
+_FLAGS = {"start": "--from", "end": "--to", "workflow_state": "--workflow-state",
+          "review_outcome": "--review-outcome", "business_key": "--business-key"}
+
+
+def _flag(parameter: str) -> str:
+    return _FLAGS.get(parameter, f"--{parameter.replace('_', '-')}")
+
+
+# --- the decision log ------------------------------------------------------------------------------
+
+
+@reports_errors
+def records_command(
+    key: Annotated[str | None, typer.Option("--key", help="Only this model's records.")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Only this version's.")] = None,
+    alias: Annotated[str | None, typer.Option("--alias", help="Only records answered through this alias.")] = None,
+    arm: Annotated[str | None, typer.Option("--arm", help="Only this arm of a split (e.g. challenger).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="From this date or time on (ISO 8601, UTC "
+                                              "without a zone).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Before this date or time.")] = None,
+    output: Annotated[str | None, typer.Option("--output", help="DECISION:VALUE, e.g. Decision:Reject.")] = None,
+    fired: Annotated[str | None, typer.Option("--fired", help="DECISION:RULE, a rule id or position, e.g. "
+                                              "'Risk Category:rule-7'.")] = None,
+    caller: Annotated[str | None, typer.Option("--caller", help="Only this caller's records.")] = None,
+    business_key: Annotated[str | None, typer.Option("--business-key", help="Only this business key's.")] = None,
+    workflow_state: Annotated[str | None, typer.Option("--workflow-state", help="With a workflow run in this "
+                                                       "state (ready, waiting, done, dead, cancelled).")] = None,
+    review_outcome: Annotated[str | None, typer.Option("--review-outcome", help="With a decided review: approve, "
+                                                       "reject or override.")] = None,
+    include_shadow: Annotated[bool, typer.Option("--include-shadow", help="Shadow versions' records too.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Records per page (1 to 1000).")] = 20,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="Continue after a page (its next cursor).")] = None,
+    url: OptionalUrl = None,
+    api_key: ApiKey = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """The decision log, newest first, filtered; prints the cursor of the next page."""
+    filters: dict[str, Any] = {"key": key, "version": version, "alias": alias, "arm": arm, "start": start,
+                               "end": end, "output": output, "fired": fired, "caller": caller,
+                               "business_key": business_key, "workflow_state": workflow_state,
+                               "review_outcome": review_outcome}
+    if url:
+        page = _remote_records(url, api_key, filters, include_shadow, limit, cursor)
+    else:
+        page = _local_records(data_dir, database_url, filters, include_shadow, limit, cursor)
+    if as_json:
+        typer.echo(to_json_text(page))
+        return
+    records = page["records"]
+    rows = [[r["id"], str(r["created_at"])[:19], f"{r['key']}@{r['version']}", r.get("alias") or "-",
+             r.get("arm") or "-", r.get("caller") or "-", r.get("business_key") or "-", _outputs(r["outputs"])]
+            for r in records]
+    typer.echo(format_table(["record", "created (UTC)", "version", "alias", "arm", "caller", "business key",
+                             "outputs"], rows) if rows else "no records match")
+    if page.get("next_cursor"):
+        typer.echo(f"more: --cursor {page['next_cursor']}", err=True)
+
+
+def _local_records(data_dir: Path | None, database_url: str | None, filters: dict[str, Any], include_shadow: bool,
+                   limit: int, cursor: str | None) -> dict[str, Any]:
+    from audit.log import QueryError, parse_fired, parse_output, parse_time, query_records
+
+    engine = _engine(data_dir, database_url)
+    try:
+        parsed = dict(filters)
+        for name in ("start", "end"):
+            if parsed[name] is not None:
+                parsed[name] = parse_time(parsed[name], name)
+        if parsed["output"] is not None:
+            parsed["output"] = parse_output(parsed["output"])
+        if parsed["fired"] is not None:
+            parsed["fired"] = parse_fired(parsed["fired"])
+        page = query_records(engine, **parsed, include_shadow=include_shadow, limit=limit, cursor=cursor)
+    except QueryError as exc:
+        fail(f"{_flag(exc.parameter)}: {exc.message}")
+    finally:
+        engine.dispose()
+    return {"records": [r.to_dict() for r in page.records], "next_cursor": page.next_cursor}
+
+
+def _remote_records(url: str, api_key: str | None, filters: dict[str, Any], include_shadow: bool, limit: int,
+                    cursor: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {name: value for name, value in filters.items() if value is not None}
+    params.update(limit=limit, include_shadow=str(include_shadow).lower())
+    if cursor:
+        params["cursor"] = cursor
+    with _client(url, api_key) as client:
+        page: dict[str, Any] = _remote(lambda: client.request("GET", "/v1/records", params=params)).json()
+    return page
+
+
+def _outputs(outputs: Any) -> str:
+    if not isinstance(outputs, dict):
+        return str(outputs)
+    text = ", ".join(f"{name}={value}" for name, value in outputs.items() if not isinstance(value, (dict, list)))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+audit_app = typer.Typer(help="The decision records' hash chains: verify, export, retention.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+@reports_errors
+def audit_verify(url: OptionalUrl = None, api_key: ApiKey = None, data_dir: DataDir = None,
+                 database_url: DatabaseUrl = None, as_json: AsJson = False) -> None:
+    """Walk every chain of decision records; exit 1 naming the first broken link."""
+    if url:
+        with _client(url, api_key) as client:
+            result: dict[str, Any] = _remote(lambda: client.request("GET", "/v1/audit/verify")).json()
+    else:
+        result = _local_verify(data_dir, database_url)
+    if as_json:
+        typer.echo(to_json_text(result))
+    elif result["ok"]:
+        unchained = f", {result['unchained']:,} records without a chain" if result["unchained"] else ""
+        typer.echo(f"ok: {result['records']:,} records in {result['chains']:,} chains{unchained}")
+    else:
+        broken = result["first_broken"]
+        where = f"record {broken['record_id']}" if broken.get("record_id") else "no record"
+        typer.echo(f"broken: chain {broken['chain_id']}, place {broken['seq']} ({where}): {broken['problem']}")
+    if not result["ok"]:
+        raise typer.Exit(EXIT_BROKEN)
+
+
+def _local_verify(data_dir: Path | None, database_url: str | None) -> dict[str, Any]:
+    from registry.chain import verify
+
+    engine = _engine(data_dir, database_url)
+    try:
+        result = verify(engine, progress=lambda n: typer.echo(f"{n:,} records verified...", err=True))
+    finally:
+        engine.dispose()
+    broken = result.first_broken
+    return {"ok": result.ok, "chains": result.chains, "records": result.records, "unchained": result.unchained,
+            "first_broken": None if broken is None else {"chain_id": broken.chain_id, "seq": broken.seq,
+                                                         "record_id": broken.record_id, "problem": broken.problem},
+            "heads": {chain: {"seq": seq, "hash": hashed} for chain, (seq, hashed) in result.heads.items()}}
+
+
+@audit_app.command("export")
+@reports_errors
+def audit_export(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write date=YYYY-MM-DD/part-N.parquet into.")],
+    key: Annotated[str | None, typer.Option("--key", help="Only this model's records.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="From this day (ISO 8601).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Up to this day or time (whole days are written).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export decision records to Parquet by day; a day exported again replaces its files."""
+    from audit.export import export_records
+    from audit.log import QueryError, parse_time
+
+    try:
+        first = parse_time(start, "start") if start else None
+        last = parse_time(end, "end") if end else None
+    except QueryError as exc:
+        fail(f"{_flag(exc.parameter)}: {exc.message}")
+    if first is not None and last is not None and first >= last:
+        fail("--to must be after --from")
+    if out.exists() and not out.is_dir():
+        fail(f"--out is not a folder: {out}")
+    engine = _engine(data_dir, database_url)
+    try:
+        summary = export_records(engine, out, key=key, start=first, end=last)
+    except OSError as exc:
+        fail(f"cannot write to {out}: {exc}")
+    finally:
+        engine.dispose()
+    typer.echo(str(summary))
+
+
+_AGE = re.compile(r"^\s*(\d{1,6})\s*([dhw])\s*$")
+
+
+def parse_age(text: str) -> timedelta:
+    """`365d`, `12h`, `52w` -> a timedelta."""
+    found = _AGE.match(text)
+    if found is None:
+        fail(f"--older-than: expected a number of days, hours or weeks such as 365d, 12h or 52w, got {text!r}")
+    amount, unit = int(found.group(1)), found.group(2)
+    return {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[unit]
+
+
+@audit_app.command("retain")
+@reports_errors
+def audit_retain(
+    older_than: Annotated[str, typer.Option("--older-than", help="Remove records older than this: 365d, 12h, 52w.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be removed.")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who runs it (default: your user name).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Remove decision records older than a cutoff, with what depends on them; chains keep verifying.
+
+    Records still in use (an active workflow run, an open review task) are kept, with every record
+    after them in their chain."""
+    from datetime import UTC
+
+    from registry.retention import remove_older_than
+
+    cutoff = datetime.now(UTC) - parse_age(older_than)
+    engine = _engine(data_dir, database_url)
+    try:
+        summary = remove_older_than(engine, cutoff, by=by or getpass.getuser(), dry_run=dry_run)
+    finally:
+        engine.dispose()
+    typer.echo(str(summary))
+    for chain in summary.chains:
+        if chain.removed or chain.kept_from is not None:
+            typer.echo(f"  chain {chain.chain_id}: {chain.removed:,} removed, starts after place "
+                       f"{chain.up_to_seq}; {chain.reason}")
+    if summary.kept_in_use:
+        typer.echo(f"  {summary.kept_in_use:,} records without a chain are kept: still in use")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the decision log and audit commands to the `decisionary` CLI."""
+    app.command("records")(records_command)
+    app.add_typer(audit_app, name="audit")
