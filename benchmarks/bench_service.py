@@ -65,6 +65,10 @@ TARGET_P99_MS = 50.0
 # With actions (each decision queues its workflow runs), at least this share of the throughput
 # without them: the workflow execution issue's criterion.
 TARGET_ACTIONS_RATIO = 0.80
+# With every record linked into its hash chain (the default), at least this share of the
+# throughput with chaining switched off (DECISIONARY_CHAIN_RECORDS=off): the audit issue's.
+TARGET_CHAIN_RATIO = 0.90
+UNCHAINED = " without chain"
 KINDS = ("sqlite", "postgresql")
 
 # The example applicant (examples/loan-approval-input.json) with every field drawn per request.
@@ -103,6 +107,7 @@ class Options:
     quick: bool
     profile: bool = False  # py-spy one service worker during the first round's runs
     actions: bool = False  # also run each database with the example's bindings (workflow runs queued)
+    chain: bool = False  # also run each database with the records' hash chain switched off
 
 
 def say(text: str) -> None:
@@ -162,8 +167,10 @@ def _figures(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
 
 
 def run_service(kind: str, databases: Databases, options: Options, workdir: Path, *,
-                profile: bool = False, actions: bool = False) -> dict[str, Any]:
-    """Steps 1-5 of the module docstring for one database; the run's figures."""
+                profile: bool = False, actions: bool = False, chained: bool = True) -> dict[str, Any]:
+    """Steps 1-5 of the module docstring for one database; the run's figures. `chained=False`
+    serves with the records' hash chain off; either way the records are then checked: all
+    linked into unbroken chains, or none linked."""
     url = databases.new(kind)
     prepared: Prepared = prepare(url, actions=actions)
     port = _free_port()
@@ -171,7 +178,8 @@ def run_service(kind: str, databases: Databases, options: Options, workdir: Path
         f"`decisionary serve --workers {options.workers}` on port {port}")
     log = workdir / f"service-{kind}-{port}.log"
     server = service_process.start(service_process.service_command(port, options.workers, url), port, log,
-                                   workers=options.workers)
+                                   workers=options.workers,
+                                   env=None if chained else {"DECISIONARY_CHAIN_RECORDS": "off"})
     path = f"/v1/decisions/{prepared.key}/evaluate"
     headers = {"Authorization": f"Bearer {prepared.caller_secret}"}
     try:
@@ -185,7 +193,8 @@ def run_service(kind: str, databases: Databases, options: Options, workdir: Path
     finally:
         server.stop()
     records = count_records(url) - before
-    figures = {"db": kind, "name": kind + (" + actions" if actions else ""), "workers": options.workers,
+    figures = {"db": kind, "name": kind + (" + actions" if actions else "") + ("" if chained else UNCHAINED),
+               "workers": options.workers,
                "connections": options.connections, **_figures(result, cpu), "records": records,
                "warmup_2xx": warm, "workflow_runs": count_runs(url)}
     if actions and figures["workflow_runs"] == 0:
@@ -193,6 +202,7 @@ def run_service(kind: str, databases: Databases, options: Options, workdir: Path
     if options.per_connection:
         figures["all_requests_answered"] = result.requests == options.per_connection * options.connections
     figures["records_check"] = check_records(records, result)
+    figures["chain_check"] = check_chain(url, chained)
     if profile_to is not None and profile_to.exists():
         figures["profile"] = service_profile.summarise(profile_to)
     return figures
@@ -229,6 +239,25 @@ def check_records(records: int, result: LoadResult) -> str:
         return f"records = 2xx answers + {extra} answered after wrk stopped reading ({result.in_flight} in flight)"
     return (f"records = 2xx answers + {extra}, more than the {result.in_flight} requests in flight at the end: "
             "some non-2xx answers left a record")
+
+
+def check_chain(url: str, chained: bool) -> str:
+    """Every record of the run is in an unbroken hash chain (or, with chaining off, in none)."""
+    from registry import make_engine
+    from registry.chain import verify
+
+    engine = make_engine(url)
+    try:
+        result = verify(engine)
+    finally:
+        engine.dispose()
+    if chained and (not result.ok or result.unchained):
+        raise RecordsMissing(f"the records' hash chain does not verify: {result.first_broken}; "
+                             f"{result.unchained} records unchained")
+    if not chained and result.records:
+        raise RecordsMissing(f"chaining was off, yet {result.records} records were linked")
+    return (f"{result.records:,} records in {result.chains} verified chain(s)" if chained
+            else f"{result.unchained:,} records, none chained")
 
 
 def run_ceiling(options: Options, workdir: Path) -> dict[str, Any]:
@@ -278,6 +307,9 @@ def run(options: Options, workdir: Path) -> dict[str, Any]:
                 if options.actions:
                     steps.append((f"{kind} + actions", lambda kind=kind, profile=profile: run_service(  # type: ignore[misc]
                         kind, databases, options, workdir, profile=profile, actions=True)))
+                if options.chain:
+                    steps.append((kind + UNCHAINED, lambda kind=kind: run_service(  # type: ignore[misc]
+                        kind, databases, options, workdir, chained=False)))
             say(f"round {round_number} of {options.rounds}")
             for name, step in steps:
                 figures = step()
@@ -297,7 +329,13 @@ def summarise(by_name: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, A
     for name in (n for n in medians if n != "ceiling"):
         m = medians[name]
         m["ratio_to_ceiling"] = round(m["ok_per_s"] / ceiling["requests_per_s"], 4) if ceiling else None
-        if name.endswith(" + actions") and m["db"] in medians:
+        if name.endswith(UNCHAINED) and m["db"] in medians:
+            chained = medians[m["db"]]
+            chained["ratio_to_unchained"] = round(chained["ok_per_s"] / m["ok_per_s"], 4)
+            chained["chain_ratio_by_round"] = ratios_by_round(by_name[m["db"]], by_name[name])
+            chained["meets_chain_target"] = chained["ratio_to_unchained"] >= TARGET_CHAIN_RATIO
+            m["meets_target"] = True  # a reference run: its figure is what the chained run is judged against
+        elif name.endswith(" + actions") and m["db"] in medians:
             m["ratio_to_without_actions"] = round(m["ok_per_s"] / medians[m["db"]]["ok_per_s"], 4)
             m["ratio_by_round"] = ratios_by_round(by_name[name], by_name[m["db"]])
             m["meets_target"] = m["ratio_to_without_actions"] >= TARGET_ACTIONS_RATIO
@@ -383,8 +421,16 @@ def markdown_report(results: dict[str, Any]) -> str:
                       f"{m['workflow_runs']:,} workflow runs queued")
         else:
             target = f"{ratio}target (≥ {TARGET_PER_S:,}/s, p99 < {TARGET_P99_MS:.0f} ms) {verdict}"
+        if kind.endswith(UNCHAINED):
+            target = "the reference for the hash chain's cost"
         lines.append(f"- {kind}: {m['ok_per_s']:,.0f} decisions/s, p99 {m['p99_ms']:.1f} ms — {target}; "
                      f"{m['records']:,} records for {m['ok_2xx']:,} 2xx answers")
+        if "ratio_to_unchained" in m:
+            rounds_text = ", ".join(f"{r:.0%}" for r in m["chain_ratio_by_round"])
+            verdict = "met" if m["meets_chain_target"] else "NOT met"
+            lines.append(f"- {kind} with every record chained: {m['ratio_to_unchained']:.0%} of the throughput "
+                         f"without the chain (by round: {rounds_text}); target (≥ {TARGET_CHAIN_RATIO:.0%}) "
+                         f"{verdict}")
     out += ["", *lines]
     if rounds > 1:
         out += ["", "Every run:", ""]
@@ -421,6 +467,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
     parser.add_argument("--actions", action="store_true",
                         help="also run each database with the example's bindings: every decision queues its "
                              "workflow runs in its record's transaction (no worker runs them meanwhile)")
+    parser.add_argument("--chain", action="store_true",
+                        help="also run each database with the records' hash chain switched off "
+                             "(DECISIONARY_CHAIN_RECORDS=off), to measure what chaining costs")
     parser.add_argument("--out", type=Path, help="JSON results file (default benchmarks/results/...)")
     args = parser.parse_args(argv)
     if args.workers < 1 or args.connections < 1:
@@ -430,7 +479,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
         duration_s=args.duration or (5.0 if args.quick else 30.0), warmup_s=args.warmup or (2.0 if args.quick else 5.0),
         rounds=args.rounds or (1 if args.quick else 3), wrk_threads=args.wrk_threads,
         per_connection=args.requests_per_connection, ceiling=not args.no_ceiling, quick=args.quick,
-        profile=args.profile, actions=args.actions)
+        profile=args.profile, actions=args.actions, chain=args.chain)
     return options, args.out
 
 

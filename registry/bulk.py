@@ -18,8 +18,9 @@ benchmarks/README.md ("Workflow runs in the record's transaction").
 
 What a JSON document cannot carry exactly goes the ordinary way instead (a transaction with
 an executemany per table), so the stored values are always what SQLAlchemy itself would store:
-- a JSON column holding Python None (SQLAlchemy stores JSON `null`; the document would give
-  SQL NULL);
+- a JSON column holding Python None, unless the column stores None as SQL NULL
+  (`sa.JSON(none_as_null=True)`): otherwise SQLAlchemy stores JSON `null`, and the document
+  would give SQL NULL;
 - NaN or infinity anywhere (not JSON);
 - a NUL character anywhere (PostgreSQL's JSON functions refuse it; a json column takes it);
 - a column type other than text, numbers, booleans, timestamps with time zone and JSON, or a
@@ -124,7 +125,8 @@ def _document(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> str | None:
 
 @lru_cache(maxsize=64)
 def _json_columns(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, ...] | None:
-    """Which of `columns` are JSON; None when a column's values have no exact JSON form."""
+    """Which of `columns` are JSON storing None as JSON null; None when a column's values have no
+    exact JSON form."""
     if not all(name in table.c and table.c[name].name == name for name in columns):
         return None
     kinds = [table.c[name].type for name in columns]
@@ -139,7 +141,9 @@ def _json_columns(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, ...] 
         return None
     if any(isinstance(kind, sa.DateTime) and not kind.timezone for kind in bare):
         return None  # an offset in the text would be dropped, not applied
-    return tuple(name for name, kind in zip(columns, bare, strict=True) if isinstance(kind, sa.JSON))
+    # The JSON columns where None means JSON null, which the document cannot say.
+    return tuple(name for name, kind in zip(columns, bare, strict=True)
+                 if isinstance(kind, sa.JSON) and not kind.none_as_null)
 
 
 def _timestamp(value: object) -> str:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -51,6 +52,7 @@ SESSION_CHAIN = "0" * 26  # the shared chain of records written in callers' tran
 HASHED = ("id", "model_key", "version", "content_hash", "alias", "inputs", "outputs", "fired", "fired_ids",
           "problems", "latency_us", "caller", "idempotency_key", "request_hash", "created_at", "business_key",
           "arm", "shadow_of")
+_LINKED = (*HASHED, "chain_id", "chain_seq", "prev_hash")
 
 _PENDING = "decisionary.unchained_records"
 
@@ -60,20 +62,28 @@ def genesis(chain_id: str) -> str:
     return hashlib.sha256(f"decisionary record chain {chain_id}".encode()).hexdigest()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return value
+def canonical_json(fields: Mapping[str, Any]) -> bytes:
+    """The bytes a record's hash is taken over: JSON with sorted keys and no spaces, UTF-8.
+
+    orjson writes this several times faster than the standard library, which matters on the
+    service's write path. A record holding an integer beyond 64 bits (which orjson refuses) is
+    written by the standard library instead; which of the two applies depends only on the data,
+    so a record is always hashed the same way when it is verified. Its form is part of the
+    stored evidence: changing it needs a new kind of chain, never a silent switch."""
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode()
 
 
 def record_hash(row: Mapping[str, Any]) -> str:
-    """SHA-256 of a record's canonical JSON (sorted keys, no spaces), link included."""
-    fields = {name: _plain(row.get(name)) for name in HASHED}
-    fields["chain_id"] = row["chain_id"]
-    fields["chain_seq"] = row["chain_seq"]
-    fields["prev_hash"] = row["prev_hash"]
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 of a record's canonical JSON, link included."""
+    fields = {name: row.get(name) for name in _LINKED}
+    created = fields["created_at"]  # the only field that is not JSON data already
+    if isinstance(created, datetime):
+        fields["created_at"] = created.astimezone(UTC).isoformat()
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
 
 
 def link(rows: Sequence[dict[str, Any]], chain_id: str, seq: int, head: str) -> tuple[int, str]:

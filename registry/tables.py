@@ -49,10 +49,11 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _json() -> Any:
+def _json(*, none_as_null: bool = False) -> Any:
     # Plain JSON (not JSONB) on PostgreSQL too: it keeps key order as written, so a record's
-    # outputs read back in evaluation order.
-    return sa.JSON()
+    # outputs read back in evaluation order. `none_as_null`: Python None is stored as SQL NULL
+    # (not JSON null), which also lets registry/bulk.py carry it in its one-statement path.
+    return sa.JSON(none_as_null=none_as_null)
 
 
 class ModelRow(SQLModel, table=True):
@@ -121,7 +122,7 @@ class AliasRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_by: str = Field(max_length=200)
     # Champion/challenger split and shadow versions (registry/routing.py); None: the version alone.
-    routing: Any = Field(default=None, sa_type=_json(), nullable=True)
+    routing: Any = Field(default=None, sa_type=_json(none_as_null=True), nullable=True)
 
 
 class AliasMoveRow(SQLModel, table=True):
@@ -139,7 +140,7 @@ class AliasMoveRow(SQLModel, table=True):
     by: str = Field(max_length=200)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     why: str | None = Field(default=None, sa_type=sa.Text)
-    routing: Any = Field(default=None, sa_type=_json(), nullable=True)
+    routing: Any = Field(default=None, sa_type=_json(none_as_null=True), nullable=True)
 
 
 class DecisionRecordRow(SQLModel, table=True):
@@ -170,7 +171,7 @@ class DecisionRecordRow(SQLModel, table=True):
     request_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     # Stable rule identities beside the positions in `fired`: the DMN rule id, or a content hash.
-    fired_ids: Any = Field(default=None, sa_type=_json(), nullable=True)
+    fired_ids: Any = Field(default=None, sa_type=_json(none_as_null=True), nullable=True)
     business_key: str | None = Field(default=None, max_length=200)  # the model's named business key
     arm: str | None = Field(default=None, max_length=100)  # which arm of an alias's split answered
     shadow_of: str | None = Field(default=None, max_length=26)  # a shadow version's record of that call

@@ -45,6 +45,9 @@ AMOUNTS = sa.Table("bulk_amounts", METADATA, sa.Column("id", sa.Integer, primary
 
 PARENTS = sa.Table("bulk_parents", METADATA, sa.Column("id", sa.String(26), primary_key=True),
                    sa.Column("doc", sa.JSON, nullable=False))
+# A JSON column whose None is SQL NULL (as decision_records.fired_ids): the document can carry it.
+OPTIONAL_DOCS = sa.Table("bulk_optional_docs", METADATA, sa.Column("id", sa.Integer, primary_key=True),
+                         sa.Column("doc", sa.JSON(none_as_null=True), nullable=True))
 CHILDREN = sa.Table("bulk_children", METADATA, sa.Column("id", sa.Integer, primary_key=True),
                     sa.Column("parent_id", sa.String(26), sa.ForeignKey("bulk_parents.id"), nullable=False),
                     sa.Column("score", sa.Float, nullable=True))
@@ -221,3 +224,18 @@ def test_write_all_writes_nothing_when_any_row_is_refused(engine: Engine, score:
         write_all(engine, [(PARENTS, parents), (CHILDREN, children)])
     assert _count(engine, PARENTS) == 0
     assert _count(engine, CHILDREN) == 0
+
+
+def test_none_in_a_json_column_storing_sql_null_goes_in_the_one_statement(engine: Engine) -> None:
+    statements = _statements(engine)
+    write_all(engine, [(OPTIONAL_DOCS, [{"id": 1, "doc": None}, {"id": 2, "doc": {"a": None}}])])
+    with Session(engine) as session:  # the ordinary way stores the same: SQL NULL, and JSON inside
+        session.execute(sa.insert(OPTIONAL_DOCS), [{"id": 3, "doc": None}])
+        session.commit()
+    with engine.connect() as connection:
+        nulls = connection.execute(sa.select(OPTIONAL_DOCS.c.id).where(OPTIONAL_DOCS.c.doc.is_(None))
+                                   .order_by(OPTIONAL_DOCS.c.id)).scalars().all()
+        docs = connection.execute(sa.select(OPTIONAL_DOCS.c.doc).where(OPTIONAL_DOCS.c.id == 2)).scalar_one()
+    assert nulls == [1, 3] and docs == {"a": None}
+    if engine.dialect.name == "postgresql":
+        assert any("json_populate_recordset" in text for text in statements)
