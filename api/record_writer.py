@@ -40,6 +40,7 @@ from registry.bulk import Rows, write_all
 from registry.chain import HEADS, WriterChain
 from registry.db import SqliteFileLock, checkpoint
 from registry.records import record_rows
+from registry.tables import utcnow
 from registry.views import DecisionRecord
 
 log = logging.getLogger("decisionary.api")
@@ -54,6 +55,7 @@ RecordHook = Callable[[Session, Sequence[Recorded]], Sequence[Rows]]
 
 MAX_BATCH = 500  # records in one transaction
 CHECKPOINT_S = 0.5  # SQLite: how often the background checkpoint runs
+HEAD_S = 1.0  # how often the chain's head is stored with a batch
 GATHER_S = 0.003  # under load, how long a batch waits for more records before it is written
 BUSY_S = 0.02  # "under load": the previous batch was written less than this before
 
@@ -87,9 +89,10 @@ class RecordWriter:
         self.batches = 0
         self.written = 0
         # This writer's hash chain (registry/chain.py), begun in the process that writes. Off only
-        # to measure what chaining costs (benchmarks/bench_service.py --chain-off).
+        # to measure what chaining costs (benchmarks/bench_service.py --chain).
         self.chained = chained
         self.chain: WriterChain | None = None
+        self._head_written = (0, 0.0)  # (place, monotonic time) of the chain head last stored
 
     @staticmethod
     def _readers(engine: Engine) -> Engine:
@@ -109,6 +112,7 @@ class RecordWriter:
         if thread is not None and thread.is_alive():
             self._queue.put(None)
             thread.join(timeout=30)
+            self._store_head()
         self._stopped.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=30)
@@ -189,9 +193,15 @@ class RecordWriter:
         records = record_rows([item.record for item in batch])
         parts = [records]
         chain = self.chain
+        store_head = False
         if chain is not None:
             seq, head, head_row = chain.link(records[1])  # type: ignore[arg-type]
-            parts.append((HEADS, [head_row]))
+            # The head is stored with a batch at most every HEAD_S (and when the writer stops): a
+            # statement per batch would cost more than the hashing, and it only serves to show a
+            # removed tail (see registry/chain.py).
+            store_head = time.monotonic() - self._head_written[1] >= HEAD_S
+            if store_head:
+                parts.append((HEADS, [head_row]))
         if self.hooks:
             with Session(self._reads) as session:  # connects only if a hook reads
                 for hook in self.hooks:
@@ -200,3 +210,17 @@ class RecordWriter:
             write_all(self.engine, parts)
         if chain is not None:
             chain.advance(seq, head)  # only once committed: a failed batch is linked again
+            if store_head:
+                self._head_written = (seq, time.monotonic())
+
+    def _store_head(self) -> None:
+        """Store the chain's head if it moved since it was last stored (when the writer stops)."""
+        chain = self.chain
+        if chain is None or chain.seq == self._head_written[0]:
+            return
+        try:
+            write_all(self.engine, [(HEADS, [{"chain_id": chain.id, "seq": chain.seq, "hash": chain.head,
+                                              "at": utcnow()}])])
+            self._head_written = (chain.seq, time.monotonic())
+        except Exception as exc:  # noqa: BLE001 - the records are written; only the marker is missing
+            log.warning("the record chain's head was not stored: %s", exc)

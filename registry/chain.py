@@ -17,8 +17,12 @@ Who appends to which chain:
   (SQLite's single writer; a transaction-scoped advisory lock on PostgreSQL), so concurrent
   transactions of any process link one after another, and a rollback leaves no gap.
 
-After each commit the head is also appended to `record_chain_heads`, so removing the newest
-records of a chain shows too. `verify` walks every chain and names the first broken link.
+The head is also appended to `record_chain_heads`: by the shared chain at each commit, by a
+writer's chain at most every second and when the writer stops. Removing the newest records of a
+chain shows against it, except records written after the last head stored (at most the last
+second before a crash). Like everything in the database, the heads can themselves be removed
+by whoever can write to it: `decisionary audit verify` prints each chain's head, to keep
+elsewhere and compare later. `verify` walks every chain and names the first broken link.
 Retention (registry/retention.py) removes a chain's oldest records and leaves a checkpoint with
 the hash the chain continues from.
 """
