@@ -14,10 +14,14 @@ significant digits), which makes `float(x) < float(d)` the same as `Decimal(repr
 Rows the shortcut cannot decide exactly (a UNIQUE violation, a value of another type, an
 allowed-values check) and decisions it cannot handle at all are evaluated row by row with
 the same compiled closures `evaluate` uses.
+
+With `fired=True` the fired rules come along: the shortcut's first set bit is the one rule
+FIRST and UNIQUE fire, and the row path keeps what the table's `evaluate` reports.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -261,15 +265,22 @@ def _row_values(cols: _Columns, names: Sequence[str], i: int) -> dict[str, Any]:
     return {name: cols.feel_values(name)[i] for name in names}
 
 
-def evaluate_batch(model: Model, frame: pd.DataFrame, *,
-                   decisions: Sequence[str] | None = None) -> pd.DataFrame:
+def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str] | None = None,
+                   fired: bool = False) -> pd.DataFrame:
     """Evaluate every row of `frame` (columns named after the model's inputs).
 
     Returns one column per decision (for a decision table with several outputs, one column per
-    output, named `<decision>.<output>`) and a `problems` column (None, or the row's problems)."""
+    output, named `<decision>.<output>`) and a `problems` column (None, or the row's problems).
+
+    `fired=True` adds, per decision table decision that `evaluate` would report in
+    `EvaluationResult.fired` (those evaluated for `decisions`, requirements included), a column
+    `fired.<decision>`: each row's list of fired rule positions, 1-based in rule order, exactly
+    as `evaluate` gives them for that row; an empty list where it gives none, or no entry (the
+    decision's value given in the frame). `Model.fired_ids` turns positions into stable ids."""
     cols = _Columns(model, frame)
     plan = model._plan(decisions)
     visible = list(model.inputs)
+    fired_rules: dict[str, list[Any]] = {}  # per table decision, each row's fired rules
     for decision in plan:
         name = decision.name
         table = decision.logic.table
@@ -279,17 +290,26 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *,
             given[:] = [from_python(v) for v in frame[name].tolist()]
             cols.arrays[name] = given
             visible.append(name)
+            if fired and table is not None:
+                fired_rules[name] = _rule_lists(np.zeros(cols.n, dtype=np.int64))
             continue
         vector = _vectorised_table(decision, table, cols, frame) if table is not None else None
+        rules_of_rows: list[Any] | None = None
         if vector is not None:
-            per_output, _fired, slow = vector
+            per_output, first_rule, slow = vector
             rows = np.flatnonzero(slow)
+            if fired:
+                rules_of_rows = _rule_lists(first_rule)
         else:
             per_output = [np.empty(cols.n, dtype=object) for _ in (table.outputs if multi and table else [0])]
             rows = np.arange(cols.n)
+            if fired and table is not None:
+                rules_of_rows = [None] * cols.n  # every row is evaluated below
+        if rules_of_rows is not None:
+            fired_rules[name] = rules_of_rows
         if len(rows):
             slow_values = np.empty(cols.n, dtype=object)
-            _evaluate_rows(model, decision, cols, visible, slow_values, rows)
+            _evaluate_rows(model, decision, cols, visible, slow_values, rows, rules_of_rows)
             if multi and table is not None:
                 for o, out in enumerate(table.output_names):
                     per_output[o][rows] = [v.get(out) if isinstance(v, dict) else None
@@ -312,19 +332,42 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *,
                 result[f"{name}.{out}"] = array
         else:
             result[name] = cols.arrays[name]
+    for name, rules_of_rows in fired_rules.items():
+        result[f"fired.{name}"] = rules_of_rows
     result["problems"] = cols.problems
     # object dtype throughout: pandas would otherwise turn None into NaN in inferred string columns
     return pd.DataFrame({k: pd.Series(v, dtype=object, index=frame.index) for k, v in result.items()})
 
 
+def _rule_lists(first_rule: np.ndarray) -> list[list[int]]:
+    """Per row, the list of fired rules from the one fired rule (1-based; 0: none fired)."""
+    rules = first_rule.tolist()
+    # A list per row is most of the cost of `fired=True`, and most of that is the garbage
+    # collector walking the frame's objects again and again while a million new lists appear;
+    # the lists hold only ints, so they can form no cycle for it to find.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return [[r] if r else [] for r in rules]
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _evaluate_rows(model: Model, decision: CompiledDecision, cols: _Columns, visible: list[str],
-                   values: np.ndarray, rows: np.ndarray) -> None:
+                   values: np.ndarray, rows: np.ndarray, fired: list[Any] | None = None) -> None:
+    """Evaluate `decision` on each of `rows` into `values`, and its fired rules into `fired`."""
     table = decision.logic.table
     for i in rows.tolist():
         problems: list[Problem] = []
         env = feel.Env(model.knowledge, problems)
         env.vars.update(_row_values(cols, visible, i))
-        value = table.evaluate(env)[0] if table is not None else decision.logic.fn(env)
+        if table is not None:
+            value, rules = table.evaluate(env)
+            if fired is not None:
+                fired[i] = rules
+        else:
+            value = decision.logic.fn(env)
         if decision.coerce is not None and value is not None:
             value, message = decision.coerce(value)
             if message:

@@ -31,6 +31,7 @@ from decisions.itemtypes import Binder, Invalid
 from decisions.model import Definitions
 from decisions.result import EvaluationResult, TraceStep
 from decisions.tables.index import names_used
+from decisions.tables.rule_ids import rule_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,6 +91,8 @@ class Model:
         raw = self._inputs_only_table_columns_read()
         self._binders = [(s.name, s.bind, s.implicit, (*s.unconverted, int, float) if s.name in raw else s.unconverted)
                          for s in self.inputs.values()]
+        self._rule_ids = {name: rule_ids(d.logic.table.table) for name, d in self.decisions.items()
+                          if d.logic.table is not None}
 
     def _inputs_only_table_columns_read(self) -> set[str]:
         """The inputs that can keep a plain float or int: those no expression of the model reads
@@ -132,6 +135,44 @@ class Model:
     @property
     def decision_names(self) -> list[str]:
         return list(self._order)
+
+    @property
+    def business_key(self) -> str | None:
+        """The input that identifies a case (e.g. an application id), if the model names one."""
+        return self.definitions.business_key
+
+    # --- stable rule ids ------------------------------------------------------------
+
+    @property
+    def rule_ids(self) -> dict[str, list[str]]:
+        """Per decision table decision, the stable id of each rule in rule order (see
+        `decisions.tables.rule_ids`): the i-th id belongs to the rule `fired` calls i + 1."""
+        return {name: list(ids) for name, ids in self._rule_ids.items()}
+
+    def fired_ids(self, fired: Mapping[str, Sequence[int]]) -> dict[str, list[str]]:
+        """`EvaluationResult.fired` (per decision, 1-based rule positions) as stable rule ids.
+
+        Decisions are the model's table decisions, as `fired` reports them; anything else, or a
+        position the table does not have, is an `InputError` naming it."""
+        ids: dict[str, list[str]] = {}
+        for name, positions in fired.items():
+            table_ids = self._rule_ids.get(name)
+            if table_ids is None:
+                known = ", ".join(self._rule_ids) or "none"
+                raise InputError(f"fired rules of {name!r}: the model has no decision table decision of that "
+                                 f"name; its table decisions: {known}")
+            if isinstance(positions, str | bytes) or not isinstance(positions, Sequence):
+                raise InputError(f"fired rules of {name!r} must be a list of rule positions, "
+                                 f"not {type(positions).__name__}")
+            named: list[str] = []
+            for position in positions:
+                if type(position) is not int or not 1 <= position <= len(table_ids):
+                    rules = f"rules 1 to {len(table_ids)}" if table_ids else "no rules"
+                    raise InputError(f"fired rules of {name!r}: {position!r} is not a rule position; "
+                                     f"the table has {rules}")
+                named.append(table_ids[position - 1])
+            ids[name] = named
+        return ids
 
     # --- evaluation -----------------------------------------------------------------
 
@@ -259,7 +300,8 @@ class Model:
             value = dict(result.outputs)
         return EvaluationResult({name: value}, result.fired, result.problems, result.trace)
 
-    def evaluate_batch(self, frame: pd.DataFrame, *, decisions: Sequence[str] | None = None) -> pd.DataFrame:
+    def evaluate_batch(self, frame: pd.DataFrame, *, decisions: Sequence[str] | None = None,
+                       fired: bool = False) -> pd.DataFrame:
         from decisions.batch import evaluate_batch
 
-        return evaluate_batch(self, frame, decisions=decisions)
+        return evaluate_batch(self, frame, decisions=decisions, fired=fired)

@@ -158,6 +158,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
             inputs[name] = InputSpec(name, None, None, types.binder(None), implicit=True,
                                      numbers_unchecked=types.numbers_unchecked(None))
 
+    _check_business_key(defs.business_key, list(inputs), file)
     model = Model(defs, inputs, compiled, knowledge_env.vars, problems=warnings, imports=dict(imported))
     for service in defs.services:
         params = list(service.input_decisions) + list(service.input_data)
@@ -166,6 +167,14 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                                                              Location(file=file, element=service.name),
                                                              knowledge_env)
     return model
+
+
+def _check_business_key(business_key: str | None, inputs: list[str], file: str | None) -> None:
+    if business_key is None or business_key in inputs:
+        return
+    known = "its inputs are " + ", ".join(f"'{name}'" for name in inputs) if inputs else "it has no inputs"
+    raise ModelError(Problem(f"the business key '{business_key}' is not an input of the model; {known}",
+                             Location(file=file, path="business key"), code="business-key"))
 
 
 def _check_type_ref(types: TypeSystem, type_ref: str | None, where: Location) -> None:

@@ -276,6 +276,7 @@ class Definitions:
     id: str | None = None
     dmn_version: str = "1.5"
     key: str | None = None  # the registry key, e.g. "loan-approval"
+    business_key: str | None = None  # the input that identifies a case, to match outcomes to decisions
     description: str | None = None
     expression_language: str | None = None
     item_definitions: list[ItemDefinition] = field(default_factory=list)

@@ -39,6 +39,9 @@ class TraceStep:
 @dataclass(slots=True)
 class EvaluationResult:
     outputs: dict[str, Any]
+    # Per decision table decision evaluated (not those whose value was given, nor tables inside
+    # BKMs or imported models): the rules that fired, 1-based in rule order. Positions move when
+    # rules are inserted; `Model.fired_ids` gives the stable ids of the same rules.
     fired: dict[str, list[int]]
     problems: list[Problem]
     trace: list[TraceStep] | None = None

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import decisions
 from decisions.compiler import compile_model
+from decisions.model import DecisionTable
 from tests.tables_strategies import frames, tables
 
 
@@ -22,18 +23,36 @@ def _row_inputs(frame: pd.DataFrame, i: int) -> dict[str, Any]:
     return row
 
 
+def _table_decisions(model: decisions.Model) -> list[str]:
+    return [name for name, d in model.decisions.items() if d.logic.table is not None]
+
+
 def _assert_identical(model: decisions.Model, frame: pd.DataFrame) -> None:
+    """Outputs and fired rules of `evaluate_batch` (without and with `fired=True`) equal those of
+    `evaluate` on each row."""
     batch = model.evaluate_batch(frame)
-    assert len(batch) == len(frame)
+    with_fired = model.evaluate_batch(frame, fired=True)
+    assert len(batch) == len(with_fired) == len(frame)
+    tables = _table_decisions(model)
+    assert not [c for c in batch.columns if c.startswith("fired.")]
+    assert [c for c in with_fired.columns if c.startswith("fired.")] == [f"fired.{name}" for name in tables]
+    assert list(with_fired.drop(columns=[f"fired.{name}" for name in tables]).columns) == list(batch.columns)
     for i in range(len(frame)):
         single = model.evaluate(_row_inputs(frame, i))
-        for name, value in single.outputs.items():
-            if isinstance(value, dict):
-                for out, v in value.items():
-                    assert batch[f"{name}.{out}"].iloc[i] == v, (i, name, out)
-            else:
-                got = batch[name].iloc[i]
-                assert got == value, f"row {i}: batch {got!r}, evaluate {value!r}"
+        for result in (batch, with_fired):
+            for name, value in single.outputs.items():
+                parts = [c for c in result.columns if c.startswith(f"{name}.")]
+                if name not in result.columns and parts:  # a table with several outputs
+                    for column in parts:
+                        v = value.get(column[len(name) + 1:]) if isinstance(value, dict) else value
+                        assert result[column].iloc[i] == v, (i, column)
+                else:
+                    got = result[name].iloc[i]
+                    assert got == value, f"row {i}: batch {got!r}, evaluate {value!r}"
+        for name in tables:
+            got = with_fired[f"fired.{name}"].iloc[i]
+            expected = single.fired.get(name, [])
+            assert type(got) is list and got == expected, f"row {i}, {name}: batch fired {got!r}, evaluate {expected!r}"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -80,4 +99,89 @@ decisions:
     frame = pd.DataFrame({"Income": [1000, 0, 2500.5, 100], "Debt": [100, 5, 2000, 30]})
     batch = model.evaluate_batch(frame)
     assert list(batch["Band"]) == ["Low", "High", "High", "Medium"]
+    _assert_identical(model, frame)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_batch_fired_equals_evaluate_for_collect_aggregations(data: st.DataObject) -> None:
+    defs = data.draw(tables(hit_policies=("COLLECT",)))
+    table = defs.decisions[0].logic
+    assert isinstance(table, DecisionTable)
+    table.aggregation = data.draw(st.sampled_from(["SUM", "MIN", "MAX", "COUNT"]))
+    table.outputs[0].type_ref = None  # COUNT gives a number; SUM of strings is null with an error
+    model = compile_model(defs)
+    frame = data.draw(frames(defs))
+    _assert_identical(model, frame)
+
+
+LOAN_INPUTS = {
+    "Applicant Age": [34, 17, 70, 45, 29],
+    "Monthly Income": [5200, 900, 3000, 12000, 0],
+    "Monthly Debt": [1100, 100, 2900, 500, 10],
+    "Credit Score": [712, 560, 640, 810, 700],
+    "Employment Status": ["Employed", "Unemployed", "Retired", "Self-employed", "Employed"],
+    "Requested Amount": [15000, 2000, 50000, 80000, 1000],
+}
+
+
+def test_batch_fired_on_the_example_model_with_every_kind_of_decision() -> None:
+    model = decisions.load("examples/loan-approval.yaml")
+    frame = pd.DataFrame(LOAN_INPUTS)
+    _assert_identical(model, frame)
+    batch = model.evaluate_batch(frame, fired=True)
+    # Debt To Income is a FEEL expression: no fired column for it.
+    assert "fired.Debt To Income" not in batch.columns
+    assert batch["fired.Risk Category"].iloc[0] == [7]
+
+
+def test_batch_fired_for_a_decision_given_in_the_frame_is_empty() -> None:
+    model = decisions.load("examples/loan-approval.yaml")
+    frame = pd.DataFrame({**LOAN_INPUTS, "Risk Category": ["Low", "High", "Medium", "Low", "High"]})
+    batch = model.evaluate_batch(frame, fired=True)
+    assert batch["fired.Risk Category"].tolist() == [[]] * len(frame)
+    assert all(len(rules) == 1 for rules in batch["fired.Eligibility"])
+    _assert_identical(model, frame)
+
+
+def test_batch_fired_with_selected_decisions_covers_their_requirements() -> None:
+    model = decisions.load("examples/loan-approval.yaml")
+    frame = pd.DataFrame(LOAN_INPUTS)
+    batch = model.evaluate_batch(frame, decisions=["Eligibility"], fired=True)
+    single = model.evaluate(_row_inputs(frame, 0), decisions=["Eligibility"])
+    assert sorted(c[len("fired."):] for c in batch.columns if c.startswith("fired.")) == sorted(single.fired)
+    for i in range(len(frame)):
+        single = model.evaluate(_row_inputs(frame, i), decisions=["Eligibility"])
+        for name, rules in single.fired.items():
+            assert batch[f"fired.{name}"].iloc[i] == rules
+
+
+def test_batch_fired_of_a_vectorised_multi_output_table() -> None:
+    model = decisions.load(
+        """
+model: two outputs
+inputs:
+  Score: number
+  Grade: string
+decisions:
+  Offer:
+    requires: [Score, Grade]
+    table:
+      hit policy: UNIQUE
+      inputs: [Score, Grade]
+      outputs: [Rate, Term]
+      rules:
+        - ["< 600", "-", "null", "0"]
+        - ["[600..700)", '"A", "B"', "0.07", "36"]
+        - ["[600..700)", 'not("A", "B")', "0.09", "24"]
+        - [">= 700", "-", "0.05", "60"]
+        - ["> 900", "-", "0.01", "72"]
+"""
+    )
+    frame = pd.DataFrame({"Score": [550, 650, 650, 750, 950, float("nan")],
+                          "Grade": ["A", "A", "C", None, "B", "A"]})
+    batch = model.evaluate_batch(frame, fired=True)
+    # 950 matches rules 4 and 5: a UNIQUE violation (a null result) that names both rules.
+    assert batch["fired.Offer"].tolist() == [[1], [2], [3], [4], [4, 5], []]
+    assert batch["Offer.Rate"].iloc[4] is None
     _assert_identical(model, frame)

@@ -26,6 +26,8 @@ FEEL_NAMESPACES: dict[str, str] = {
 
 # Extension namespace for what DMN has no place for (the registry key of a model).
 DECISIONARY_NAMESPACE = "https://decisionary.dev/schema/dmn"
+# Namespace of Decisionary's elements inside <extensionElements> (the model's business key).
+DECISIONARY_EXTENSIONS_NAMESPACE = "https://decisionary.dev/dmn/extensions"
 
 SUPPORTED_VERSIONS: tuple[str, ...] = tuple(DMN_NAMESPACES)
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from decisions.dmn.imports import DRG_ELEMENTS, ImportIndex
 from decisions.dmn.namespaces import (
+    DECISIONARY_EXTENSIONS_NAMESPACE,
     DECISIONARY_NAMESPACE,
     SUPPORTED_VERSIONS,
     dmn_version_of,
@@ -58,6 +59,9 @@ _DECISION_PARTS = frozenset(
 )
 _BKM_PARTS = frozenset({"variable", "encapsulatedLogic", "knowledgeRequirement", "authorityRequirement"})
 _SERVICE_PARTS = frozenset({"variable", "outputDecision", "encapsulatedDecision", "inputDecision", "inputData"})
+# The namespace of `decisionary:key` is accepted too: a model may declare that one prefix once.
+_BUSINESS_KEY_TAGS = frozenset(f"{{{uri}}}businessKey"
+                               for uri in (DECISIONARY_EXTENSIONS_NAMESPACE, DECISIONARY_NAMESPACE))
 _ITEM_PARTS = frozenset({"typeRef", "allowedValues", "typeConstraint", "itemComponent", "functionItem"})
 
 
@@ -135,6 +139,10 @@ class _DefinitionsReader:
             expression_language=root.get("expressionLanguage"),
             source=Source(self.file, scope.line(root)),
         )
+        try:
+            defs.business_key = self._business_key(root)
+        except ModelError as error:
+            self.problems.extend(error.problems)
         for element in scope.all(root, "import"):
             self._append(defs.imports, self._import, element)
         self.imports = {imported.namespace: imported for imported in defs.imports}
@@ -159,6 +167,20 @@ class _DefinitionsReader:
         if self.problems:
             raise ModelError(self.problems)
         return defs
+
+    def _business_key(self, root: ET.Element) -> str | None:
+        """`<extensionElements><x:businessKey>` of `<definitions>`, x bound to Decisionary's
+        extension namespace; other extension elements are left alone."""
+        keys: list[tuple[str, ET.Element]] = []
+        for extensions in self.scope.all(root, "extensionElements"):
+            for child in extensions:
+                if isinstance(child.tag, str) and child.tag in _BUSINESS_KEY_TAGS:
+                    keys.append(("".join(child.itertext()).strip(), child))
+        if len({text for text, _ in keys}) > 1:
+            names = ", ".join(f"'{text}'" for text, _ in keys)
+            raise self.scope.error(f"<definitions> names several business keys: {names}; a model has one",
+                                   keys[1][1], "extensionElements/businessKey", code="dmn-business-key")
+        return keys[0][0] if keys else None
 
     def _append(self, into: list[T], read: Callable[[ET.Element], T], element: ET.Element) -> None:
         """Read one top-level element; a problem is recorded and reading goes on with the next."""

@@ -13,7 +13,12 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from decisions.dmn.namespaces import DECISIONARY_NAMESPACE, DMN_NAMESPACES, FEEL_NAMESPACES
+from decisions.dmn.namespaces import (
+    DECISIONARY_EXTENSIONS_NAMESPACE,
+    DECISIONARY_NAMESPACE,
+    DMN_NAMESPACES,
+    FEEL_NAMESPACES,
+)
 from decisions.dmn.write_expressions import ExpressionWriter, sub, text_child
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import BusinessKnowledgeModel, Decision, DecisionService, Definitions, ItemDefinition
@@ -116,6 +121,12 @@ class _Writer:
         root = ET.Element("definitions", {k: v for k, v in attributes.items() if v is not None})
         if defs.description is not None:
             sub(root, "description").text = defs.description
+        if defs.business_key is not None:
+            # The prefix is bound on the element itself: on <definitions>, `decisionary` may
+            # already name the namespace of `decisionary:key`.
+            extensions = sub(root, "extensionElements")
+            ET.SubElement(extensions, "decisionary:businessKey",
+                          {"xmlns:decisionary": DECISIONARY_EXTENSIONS_NAMESPACE}).text = defs.business_key
         for imported in defs.imports:
             sub(root, "import", namespace=imported.namespace, name=imported.name,
                 locationURI=imported.location, importType=imported.import_type)

@@ -78,6 +78,7 @@ class ModelReader(ExpressionReader):
             dmn_version=version,
             key=self.optional(top, "key", ""),
             description=self.optional(top, "description", ""),
+            business_key=self.optional(top, "business key", ""),
             expression_language=self.optional(top, "expression language", ""),
             source=Source(self.file, tree.line),
         )

@@ -7,7 +7,7 @@ from typing import Literal
 SUPPORTED_DMN_VERSIONS = ("1.1", "1.2", "1.3", "1.4", "1.5")
 
 TOP_KEYS = ("model", "key", "namespace", "id", "dmn version", "expression language", "description",
-            "imports", "types", "inputs", "decisions", "knowledge", "services")
+            "business key", "imports", "types", "inputs", "decisions", "knowledge", "services")
 
 # Expression kind keys, and the companion keys each kind allows.
 KINDS: dict[str, frozenset[str]] = {

@@ -142,6 +142,7 @@ class _YamlWriter:
             out["dmn version"] = defs.dmn_version
         self.put(out, "expression language", defs.expression_language)
         self.put(out, "description", defs.description)
+        self.put(out, "business key", defs.business_key)
         sections: list[tuple[str, list[Any], Callable[[Any], Any], str]] = [
             ("imports", defs.imports, self.import_, "imports"),
             ("types", defs.item_definitions, self.item, "types"),
