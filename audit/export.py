@@ -174,7 +174,7 @@ def _chunks(engine: Engine, key: str | None, first: datetime | None, last: datet
                          > sa.tuple_(sa.bindparam("after_at", after[0], type_=UTCDateTime),
                                      sa.bindparam("after_id", after[1], type_=sa.String)))
         query = sa.select(*columns).where(*where).order_by(RECORDS.c.created_at, RECORDS.c.id).limit(chunk)
-        with engine.connect() as connection:
+        with engine.execution_options(decisionary_read_only=True).connect() as connection:
             rows = connection.execute(query).all()
         if not rows:
             return

@@ -178,7 +178,7 @@ def query_records(
         newest_first = sa.literal_column("+decision_records.created_at")
     query = (sa.select(RECORDS).where(*conditions)
              .order_by(newest_first.desc(), RECORDS.c.id.desc()).limit(limit + 1))
-    with engine.connect() as connection:
+    with engine.execution_options(decisionary_read_only=True).connect() as connection:
         rows = connection.execute(query).all()
     records = [_record(row) for row in rows[:limit]]
     more = len(rows) > limit

@@ -204,7 +204,8 @@ def verify(engine: Engine, *, chain_ids: Sequence[str] | None = None, batch: int
            progress: Callable[[int], None] | None = None) -> Verification:
     """Walk every chain (or those named) and report the first broken link of each."""
     result = Verification()
-    with engine.connect() as connection:
+    # A read transaction: on SQLite it does not take the write lock the service needs.
+    with engine.execution_options(decisionary_read_only=True).connect() as connection:
         chains = list(chain_ids) if chain_ids is not None else _chain_ids(connection)
         result.unchained = int(connection.execute(
             sa.select(sa.func.count()).select_from(RECORDS).where(RECORDS.c.chain_id.is_(None))).scalar_one())

@@ -105,7 +105,7 @@ def remove_older_than(engine: Engine, cutoff: datetime, *, by: str, dry_run: boo
 
 
 def _chains_with_old_records(engine: Engine, cutoff: datetime) -> list[str]:
-    with engine.connect() as connection:
+    with engine.execution_options(decisionary_read_only=True).connect() as connection:
         return sorted(r[0] for r in connection.execute(
             sa.select(RECORDS.c.chain_id).where(RECORDS.c.created_at < cutoff, RECORDS.c.chain_id.is_not(None))
             .distinct()))
