@@ -4,6 +4,8 @@
     audit verify                       walk every record chain; exit 1 naming the first broken link
     audit export --out DIR             records to Parquet, one folder per day (date=YYYY-MM-DD)
     audit retain --older-than 365d     remove old records; each chain keeps verifying (--dry-run)
+    audit drift KEY [--alert]          PSI per input and output against a reference period; with
+                                       --alert, each crossing starts the model's drift workflow
 
 Local commands take --data-dir / --database-url like the other registry commands.
 `register(app)` adds them to the CLI.
@@ -256,6 +258,80 @@ def audit_retain(
                        f"{chain.up_to_seq}; {chain.reason}")
     if summary.kept_in_use:
         typer.echo(f"  {summary.kept_in_use:,} records without a chain are kept: still in use")
+
+
+@audit_app.command("drift")
+@reports_errors
+def audit_drift(
+    key: Annotated[str, typer.Argument(help="The model's key.")],
+    start: Annotated[str | None, typer.Option("--from", help="The current period's start (default: 30 days "
+                                              "before --to).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="The current period's end (default: now).")] = None,
+    reference_from: Annotated[str | None, typer.Option("--reference-from", help="The reference period's start "
+                                                       "(default: as long before --from as the current "
+                                                       "period lasts).")] = None,
+    reference_to: Annotated[str | None, typer.Option("--reference-to", help="The reference period's end "
+                                                     "(default: --from).")] = None,
+    watch: Annotated[float, typer.Option("--watch", help="PSI from which a shift is worth watching.")] = 0.1,
+    threshold: Annotated[float, typer.Option("--threshold", help="PSI from which a shift is drift.")] = 0.25,
+    alert: Annotated[bool, typer.Option("--alert", help="Record an alert for each drift and start the workflows "
+                                        "the production version's bindings name under `monitors: drift`.")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """The population stability index of every input and output, current period against reference."""
+    from datetime import UTC
+
+    from audit.drift import check_drift, population_stability
+    from audit.log import QueryError, parse_time
+    from execution.config import ExecutionConfig
+    from execution.monitors import start_monitor_runs
+
+    if not 0 < watch <= threshold:
+        fail("--watch must be above 0 and at most --threshold")
+    try:
+        last = parse_time(end, "end") if end else datetime.now(UTC)
+        first = parse_time(start, "start") if start else last - timedelta(days=30)
+        reference_end = parse_time(reference_to, "reference_to") if reference_to else first
+        reference_start = (parse_time(reference_from, "reference_from") if reference_from
+                           else reference_end - (last - first))
+    except QueryError as exc:
+        fail(f"{_flag(exc.parameter)}: {exc.message}")
+    if first >= last or reference_start >= reference_end:
+        fail("each period must end after it starts")
+    engine = _engine(data_dir, database_url)
+    try:
+        table = population_stability(engine, key, reference=(reference_start, reference_end),
+                                     current=(first, last), thresholds=(watch, threshold))
+        findings = []
+        if alert:
+            config = ExecutionConfig.from_env()
+            findings = check_drift(
+                engine, key, reference=(reference_start, reference_end), current=(first, last),
+                thresholds=(watch, threshold),
+                start_workflow=lambda finding: start_monitor_runs(engine, key, "drift", finding.as_dict(),
+                                                                  config=config))
+    except QueryError as exc:
+        fail(f"{_flag(exc.parameter)}: {exc.message}")
+    finally:
+        engine.dispose()
+    rows = table.to_dict("records")
+    if as_json:
+        typer.echo(to_json_text({"drift": rows, "alerts": [
+            {"name": f.name, "kind": f.kind, "psi": f.psi, "alert_id": f.alert_id, "run_ids": list(f.run_ids),
+             "error": f.error} for f in findings]}))
+        return
+    typer.echo(f"{key}: {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} against {reference_start:%Y-%m-%d %H:%M} "
+               f"to {reference_end:%Y-%m-%d %H:%M} (watch at {watch}, drift at {threshold})")
+    typer.echo(format_table(["kind", "name", "PSI", "status", "reference n", "current n"],
+                            [[r["kind"], r["name"], "-" if r["psi"] != r["psi"] else f"{r['psi']:.3f}", r["status"],
+                              f"{r['reference_n']:,}", f"{r['current_n']:,}"] for r in rows]))
+    for finding in findings:
+        started = (f"started run(s) {', '.join(finding.run_ids)}" if finding.run_ids
+                   else "no workflow started" + (f" ({finding.error})" if finding.error else
+                                                 ": the bindings name none under `monitors: drift`"))
+        typer.echo(f"alert {finding.alert_id}: {finding.kind} {finding.name} PSI {finding.psi:.3f}; {started}")
 
 
 def register(app: typer.Typer) -> None:
