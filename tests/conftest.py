@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import Engine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # for `pg`; appended, so tests/audit never shadows audit
 
 from pg import PostgresServer, start_postgres  # noqa: E402
 
