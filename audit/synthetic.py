@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import decisions
+from audit.outcomes import outcome_hash
 from audit.tables import OutcomeRow
 from decisions.feel.values import to_json
 from execution.tables import OverrideRow, ReviewTaskRow, RunRow
@@ -202,7 +203,7 @@ def generate_history(engine: Engine, key: str = "loan-approval", *, days: int = 
             outcomes.append({"id": _ulid(known_at, rng), "model_key": key, "decision_id": record_id,
                              "business_key": applicant, "labels": labels, "values": values, "known_at": known_at,
                              "received_at": known_at, "source": CALLER, "by": CALLER,
-                             "content_hash": _outcome_hash(labels, values, known_at)})
+                             "content_hash": outcome_hash(labels, values, known_at)})
 
     _write(engine, chain, records, runs, tasks, overrides, outcomes)
     return History(key, champion_version.number, challenger_version.number if challenger_version else None,
@@ -276,12 +277,6 @@ def _fired_ids(model: Any, fired: dict[str, list[int]]) -> dict[str, list[str]]:
 def _ulid(when: datetime, rng: random.Random) -> str:
     value = (int(when.timestamp() * 1000) << 80) | rng.getrandbits(80)
     return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(25, -1, -1))
-
-
-def _outcome_hash(labels: dict[str, Any], values: dict[str, Any], known_at: datetime) -> str:
-    text = json.dumps({"labels": labels, "values": values, "known_at": known_at.isoformat()}, sort_keys=True,
-                      separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _write(engine: Engine, chain: WriterChain, records: list[DecisionRecord], runs: list[dict[str, Any]],
