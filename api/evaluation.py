@@ -176,7 +176,7 @@ async def record_and_answer(service: Service, resolved: Resolved, call: Evaluati
             key=version.key, version=version.number, content_hash=version.content_hash, alias=resolved.alias,
             inputs=to_api_json(call.inputs), outputs=to_api_json(result.outputs),
             fired={k: list(v) for k, v in result.fired.items()}, problems=[p.to_dict() for p in result.problems],
-            latency_us=latency_us, caller=caller.key_id)
+            latency_us=latency_us, caller=caller.key_id, **audit_fields(loaded_model(service, resolved), call, result))
         record = await service.writer.write(PendingRecord(record, result, call.callback_url))
     except ProblemError:
         raise
@@ -229,6 +229,7 @@ def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
 def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation, EvaluationResult, int]],
            caller: Principal, *, idempotency_key: str | None, fingerprint: str | None) -> list[DecisionRecord]:
     version = resolved.version
+    model = loaded_model(service, resolved)
     try:
         with unit_of_work(service.engine) as session:
             records = []
@@ -238,7 +239,8 @@ def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation
                     alias=resolved.alias, inputs=dict(call.inputs), outputs=to_api_json(result.outputs),
                     fired={k: list(v) for k, v in result.fired.items()},
                     problems=[p.to_dict() for p in result.problems], latency_us=latency_us,
-                    caller=caller.key_id, idempotency_key=idempotency_key, request_hash=fingerprint)
+                    caller=caller.key_id, idempotency_key=idempotency_key, request_hash=fingerprint,
+                    **audit_fields(model, call, result))
                 records.append(record)
             recorded = [(record, result, call.callback_url)
                         for record, (call, result, _) in zip(records, done, strict=True)]
@@ -250,6 +252,21 @@ def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation
         raise ProblemError(409, str(exc), slug="idempotency-conflict") from None
     except (SQLAlchemyError, Invalid, OSError) as exc:
         raise _not_written(version.ref, exc) from None
+
+
+def loaded_model(service: Service, resolved: Resolved) -> Any:
+    """The compiled model of the version that answered (already in the model cache)."""
+    return service.cache.get(resolved.version).model
+
+
+def audit_fields(model: Any, call: Evaluation, result: EvaluationResult) -> dict[str, Any]:
+    """What the audit layer reads besides the answer: the fired rules' stable ids, and the value of
+    the input the model names as its business key."""
+    fields: dict[str, Any] = {"fired_ids": model.fired_ids(result.fired)}
+    name = model.business_key
+    if name is not None and isinstance(call.inputs, Mapping) and call.inputs.get(name) is not None:
+        fields["business_key"] = to_api_json(call.inputs[name])
+    return fields
 
 
 def _not_written(ref: str, exc: Exception) -> ProblemError:

@@ -99,3 +99,44 @@ def test_a_file_of_outcomes_is_written_whole_or_not_at_all(loan: Live) -> None:
     assert broken.status_code == 422 and "o.parquet" in broken.json()["detail"]
     assert "not a readable parquet file" in broken.json()["detail"]
     assert _outcomes(loan) == 6
+
+
+KEYED_MODEL = """\
+model: keyed
+namespace: https://decisionary.dev/tests/keyed
+business key: Application Id
+inputs:
+  Application Id: string
+  Score: number
+decisions:
+  Decision:
+    requires: [Score]
+    table:
+      hit policy: FIRST
+      inputs: [Score]
+      outputs: [Decision]
+      rules:
+        - ["< 600", '"Reject"']
+        - ["-", '"Approve"']
+"""
+
+
+def test_records_carry_rule_ids_and_the_business_key_that_outcomes_find(live: Live) -> None:
+    live.publish("keyed", KEYED_MODEL, "keyed.yaml")
+    caller = live.client("caller")
+    answers = [caller.post("/v1/decisions/keyed/evaluate",
+                           json={"inputs": {"Application Id": f"APP-{i}", "Score": 550 + 100 * i}}).json()
+               for i in range(2)]
+    with live.engine.connect() as connection:
+        stored = {row.id: row for row in connection.execute(sa.text(
+            "SELECT id, business_key, fired_ids FROM decision_records"))}
+    for i, answer in enumerate(answers):
+        row = stored[answer["decision_id"]]
+        assert row.business_key == f"APP-{i}"
+        assert "Decision" in str(row.fired_ids) and "h" in str(row.fired_ids)
+    text = "Application Id,label:defaulted\nAPP-0,false\nAPP-1,true\n"
+    uploaded = live.client("reviewer").post("/v1/models/keyed/outcomes", data={"business_key_column": "Application Id"},
+                                            files={"file": ("o.csv", text, "text/csv")})
+    assert uploaded.status_code == 200 and uploaded.json()["added"] == 2, uploaded.text
+    table = outcomes_for(live.engine, "keyed").set_index("decision_id")
+    assert bool(table.loc[answers[1]["decision_id"], "label:defaulted"]) is True
