@@ -6,6 +6,8 @@
     audit retain --older-than 365d     remove old records; each chain keeps verifying (--dry-run)
     audit drift KEY [--alert]          PSI per input and output against a reference period; with
                                        --alert, each crossing starts the model's drift workflow
+    replay KEY VERSION                 what the version would change on logged decisions or a file
+                                       (--dask for data larger than memory; --attach to the version)
 
 Local commands take --data-dir / --database-url like the other registry commands.
 `register(app)` adds them to the CLI.
@@ -334,7 +336,75 @@ def audit_drift(
         typer.echo(f"alert {finding.alert_id}: {finding.kind} {finding.name} PSI {finding.psi:.3f}; {started}")
 
 
+@reports_errors
+def replay_command(
+    key: Annotated[str, typer.Argument(help="The model's key.")],
+    version: Annotated[int, typer.Argument(help="The version to replay (any state).")],
+    start: Annotated[str | None, typer.Option("--from", help="Logged decisions from this time.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="... up to this time.")] = None,
+    alias: Annotated[str, typer.Option("--alias", help="Decisions answered through this alias.")] = "production",
+    file: Annotated[Path | None, typer.Option("--file", help="Replay on this CSV or Parquet file instead "
+                                              "(inputs, decided.<decision>, label.<name>).")] = None,
+    dask: Annotated[bool, typer.Option("--dask", help="Replay --file (Parquet files, a folder or a glob) on "
+                                       "Dask: a local cluster of 2 workers, or --scheduler.")] = False,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="A Dask scheduler's address.")] = None,
+    bad_label: Annotated[str | None, typer.Option("--bad-label", help="The outcome label that means bad.")] = None,
+    attach: Annotated[bool, typer.Option("--attach", help="Attach the summary to the version.")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who replays (default: your user name).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Replay a version on what was decided: how many decisions change, the swap set, bad rates."""
+    from audit.log import QueryError, parse_time
+    from audit.outcomes import read_table
+    from audit.replay import replay_dask, replay_version
+    from registry import get_version, unit_of_work
+
+    if dask and file is None:
+        fail("--dask replays a file (--file): export the log with `decisionary audit export` first")
+    try:
+        first = parse_time(start, "start") if start else None
+        last = parse_time(end, "end") if end else None
+    except QueryError as exc:
+        fail(f"{_flag(exc.parameter)}: {exc.message}")
+    engine = _engine(data_dir, database_url)
+    try:
+        with unit_of_work(engine, read_only=True) as session:
+            text = get_version(session, key, version).content.decode("utf-8")
+        if dask:
+            summary = replay_dask(text, str(file), bad_label=bad_label, scheduler=scheduler).to_dict()
+        else:
+            frame = read_table(file.read_bytes(), filename=file.name) if file is not None else None
+            summary = replay_version(engine, key, version, by=by or getpass.getuser(), start=first, end=last,
+                                     alias=alias, frame=frame, source=f"file {file.name}" if file else None,
+                                     bad_label=bad_label, attach=attach)["summary"]
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc}")
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(to_json_text(summary))
+        return
+    typer.echo(f"{key} version {version} on {summary['rows']:,} decisions:")
+    for name, item in summary["decisions"].items():
+        typer.echo(f"  {name}: {item['changed']:,} change ({item['changed_share']:.1%})")
+        for swap in item.get("swaps", [])[:10]:
+            examples = ", ".join(str(e) for e in swap["examples"][:3])
+            typer.echo(f"    {swap['from']} -> {swap['to']}: {swap['count']:,} (e.g. {examples})")
+        for rate in item.get("bad_rate", []):
+            if rate["decided_known"] or rate["candidate_known"]:
+                def pct(value: Any) -> str:
+                    return "-" if value is None else f"{value:.2%}"
+                typer.echo(f"    bad rate of {rate['value']}: decided {pct(rate['decided_bad_rate'])} "
+                           f"({rate['decided_known']:,} known), candidate {pct(rate['candidate_bad_rate'])} "
+                           f"({rate['candidate_known']:,} known, {rate['candidate_unknown']:,} unknown)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the decision log and audit commands to the `decisionary` CLI."""
     app.command("records")(records_command)
+    app.command("replay")(replay_command)
     app.add_typer(audit_app, name="audit")

@@ -290,10 +290,10 @@ MAX_LOGGED = 1_000_000  # logged decisions one replay reads
 
 def replay_version(engine: Any, key: str, number: int, *, by: str, start: Any = None, end: Any = None,
                    alias: str | None = "production", frame: pd.DataFrame | None = None, source: str | None = None,
-                   bad_label: str | None = None, examples: int = 5) -> dict[str, Any]:
+                   bad_label: str | None = None, examples: int = 5, attach: bool = True) -> dict[str, Any]:
     """Replay version `number` of `key` (in any state: the point is to see it before approving)
-    on the decisions logged through `alias` in [start, end), or on `frame`, and attach the summary
-    to the version. registry.NotFound when the version does not exist. The stored replay."""
+    on the decisions logged through `alias` in [start, end), or on `frame`, and (with `attach`)
+    attach the summary to the version. registry.NotFound when the version does not exist."""
     from audit.tables import ReplayRow
     from registry import Invalid, unit_of_work
     from registry.ids import new_ulid
@@ -323,8 +323,9 @@ def replay_version(engine: Any, key: str, number: int, *, by: str, start: Any = 
         raise Invalid(str(exc)) from None
     stored = {"id": new_ulid(), "model_key": key, "candidate_version": number, "version_id": version_id,
               "source": source or "a file", "summary": summary, "created_by": by, "created_at": utcnow()}
-    with unit_of_work(engine) as session:
-        session.execute(ReplayRow.__table__.insert().values(**stored))  # type: ignore[attr-defined]
+    if attach:
+        with unit_of_work(engine) as session:
+            session.execute(ReplayRow.__table__.insert().values(**stored))  # type: ignore[attr-defined]
     return _replay_out(stored)
 
 

@@ -48,3 +48,37 @@ def test_an_unchanged_candidate_changes_nothing() -> None:
     frame = _frame(500)
     same = replay(decisions.load((EXAMPLES / "loan-approval.yaml").read_text()), frame).to_dict()
     assert same["decisions"]["Decision"]["changed"] == 0 and same["decisions"]["Decision"]["swaps"] == []
+
+
+def test_the_replay_command_on_the_log(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from audit.synthetic import demo_database
+    from registry import make_engine
+
+    url = demo_database(tmp_path / "demo.db", days=120, per_day=15, end=datetime(2026, 6, 1, tzinfo=UTC))
+    root = Path(__file__).resolve().parents[2]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "api.cli", "replay", "loan-approval", *args,
+                               "--database-url", url], cwd=root, capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ), check=False)
+
+    shown = cli("2", "--from", "2026-01-01")
+    assert shown.returncode == 0, shown.stderr
+    assert "Decision:" in shown.stdout and "Refer -> Approve" in shown.stdout, shown.stdout
+    attached = cli("2", "--attach", "--json")
+    summary = json.loads(attached.stdout)
+    assert summary["decisions"]["Decision"]["changed"] > 0
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT candidate_version FROM replays")).scalars().all() == [2]
+    engine.dispose()
+    missing = cli("9")
+    assert missing.returncode != 0 and "9" in missing.stdout + missing.stderr
