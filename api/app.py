@@ -22,7 +22,7 @@ from api.fast_lane import EvaluateFastLane
 from api.limits import BodySizeLimit
 from api.openapi import TypedRoutes, document_roles, generic_typed_route, install_openapi
 from api.problems import install_problem_handlers
-from api.routes import aliases, decisions, health, keys, models, outcomes, records, replays
+from api.routes import aliases, audit, decisions, health, keys, models, outcomes, records, replays
 from api.routes.execution import install as install_execution
 from api.service import Service
 from api.settings import Settings
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_problem_handlers(app)
     app.add_middleware(EvaluateFastLane, service=service)  # inside the size limit (added after it)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
-    for module in (health, models, aliases, decisions, records, outcomes, replays, keys):
+    for module in (health, models, aliases, decisions, records, outcomes, replays, audit, keys):
         for route in module.router.routes:
             if isinstance(route, APIRoute):
                 document_roles(route)

@@ -6,6 +6,7 @@
     audit retain --older-than 365d     remove old records; each chain keeps verifying (--dry-run)
     audit drift KEY [--alert]          PSI per input and output against a reference period; with
                                        --alert, each crossing starts the model's drift workflow
+    report KEY --out report.html       the self-contained HTML report of a period
     replay KEY VERSION                 what the version would change on logged decisions or a file
                                        (--dask for data larger than memory; --attach to the version)
 
@@ -403,8 +404,48 @@ def replay_command(
                            f"({rate['candidate_known']:,} known, {rate['candidate_unknown']:,} unknown)")
 
 
+@reports_errors
+def report_command(
+    key: Annotated[str, typer.Argument(help="The model's key.")],
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
+    start: Annotated[str | None, typer.Option("--from", help="From this date or time (default: 90 days "
+                                              "before --to).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Up to this date or time (default: now).")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="The outcome label meaning bad (e.g. defaulted): "
+                                              "adds performance against outcomes.")] = None,
+    score: Annotated[str | None, typer.Option("--score", help="A numeric input or output to band and rank "
+                                              "(e.g. Credit Score).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write the self-contained HTML report of a model over a period (charts inline, no network)."""
+    from datetime import UTC
+
+    from audit.log import QueryError, parse_time
+    from audit.report import report_from_database
+
+    try:
+        last = parse_time(end, "end") if end else datetime.now(UTC)
+        first = parse_time(start, "start") if start else last - timedelta(days=90)
+    except QueryError as exc:
+        fail(f"{_flag(exc.parameter)}: {exc.message}")
+    if first >= last:
+        fail("--to must be after --from")
+    engine = _engine(data_dir, database_url)
+    try:
+        html = report_from_database(engine, key, start=first, end=last, label=label, score=score)
+    finally:
+        engine.dispose()
+    try:
+        out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc}")
+    typer.echo(f"wrote {out} ({len(html) // 1024:,} KiB): {key}, {first:%Y-%m-%d} to {last:%Y-%m-%d}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the decision log and audit commands to the `decisionary` CLI."""
     app.command("records")(records_command)
+    app.command("report")(report_command)
     app.command("replay")(replay_command)
     app.add_typer(audit_app, name="audit")
