@@ -110,34 +110,48 @@ def replay(candidate: Any, frame: pd.DataFrame, *, compare: Sequence[str] | None
     ids = (list(frame["decision_id"]) if "decision_id" in frame.columns
            else list(range(row_offset, row_offset + len(frame))))
     labels = list(frame[f"{LABEL}{bad_label}"]) if bad_label else None
+    known = bad = None
+    if labels is not None:
+        parsed = pd.Series([_label(v) for v in labels], dtype=object)
+        known = parsed.notna().to_numpy()
+        bad = (parsed == True).to_numpy()  # noqa: E712 - element-wise
     result: dict[str, DecisionReplay] = {}
     for name in names:
-        replayed = DecisionReplay(rows=len(frame))
-        before = [_value_key(v) for v in frame[f"{DECIDED}{name}"]]
-        after = [_value_key(v) for v in _column(evaluated, name)]
-        for i, (a, b) in enumerate(zip(before, after, strict=True)):
-            replayed.values.add(a)
-            replayed.values.add(b)
-            if a != b:
-                replayed.changed += 1
-                replayed.swaps[(a, b)] += 1
-                chosen = replayed.examples.setdefault((a, b), [])
-                chosen.append(ids[i])
-                if len(chosen) > 4 * examples:
-                    chosen[:] = sorted(chosen, key=_order)[:examples]
-            if labels is not None:
-                label = _label(labels[i])
-                for table, value in ((replayed.decided_outcomes, a), (replayed.candidate_outcomes, b)):
-                    counts = table.setdefault(value, [0, 0, 0])
-                    if label is None:
-                        counts[2] += 1
-                    else:
-                        counts[0] += 1
-                        counts[1] += int(label)
-        for pair, chosen in replayed.examples.items():
-            replayed.examples[pair] = sorted(chosen, key=_order)[:examples]
+        # Distinct values are few: each is turned into its key once, and rows are counted in bulk.
+        before = _keys(frame[f"{DECIDED}{name}"].tolist())
+        after = _keys(_column(evaluated, name))
+        replayed = DecisionReplay(rows=len(frame), values=set(before.unique()) | set(after.unique()))
+        changed = (before != after).to_numpy()
+        replayed.changed = int(changed.sum())
+        if replayed.changed:
+            moved = pd.DataFrame({"a": before[changed].to_numpy(), "b": after[changed].to_numpy(),
+                                  "id": pd.Series(ids, dtype=object)[changed].to_numpy()})
+            for (a, b), group in moved.groupby(["a", "b"], sort=False):
+                replayed.swaps[(str(a), str(b))] = len(group)
+                replayed.examples[(str(a), str(b))] = sorted(group["id"].tolist(), key=_order)[:examples]
+        if known is not None and bad is not None:
+            for table, keys in ((replayed.decided_outcomes, before), (replayed.candidate_outcomes, after)):
+                counts = pd.DataFrame({"v": keys.to_numpy(), "known": known, "bad": bad & known,
+                                       "unknown": ~known}).groupby("v", sort=False)[["known", "bad", "unknown"]].sum()
+                for value, row in counts.iterrows():
+                    table[str(value)] = [int(row["known"]), int(row["bad"]), int(row["unknown"])]
         result[name] = replayed
     return ReplaySummary(len(frame), result, bad_label)
+
+
+def _keys(values: list[Any]) -> pd.Series:
+    """Each value's comparison key (`_value_key`), computed once per distinct value."""
+    cache: dict[Any, str] = {}
+    keys = []
+    for value in values:
+        try:
+            key = cache.get((type(value), value))
+            if key is None:
+                key = cache[(type(value), value)] = _value_key(value)
+        except TypeError:  # unhashable (a context): no cache
+            key = _value_key(value)
+        keys.append(key)
+    return pd.Series(keys, dtype=object)
 
 
 def _column(evaluated: pd.DataFrame, name: str) -> list[Any]:
