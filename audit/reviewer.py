@@ -74,6 +74,15 @@ class PerformanceFrames(Frames):
     calibration: AuditFrame
 
 
+@dataclass(frozen=True)
+class ReplayFrames:
+    rows: int
+    changed: AuditFrame
+    swaps: AuditFrame
+    bad_rates: AuditFrame
+    summary: dict[str, Any]
+
+
 class Audit:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -162,7 +171,9 @@ class Audit:
         found = population_stability(self.engine, key, reference=(_time(reference[0]), _time(reference[1])),
                                      current=(_time(current[0]), _time(current[1])), bins=bins,
                                      thresholds=thresholds, versions=versions)
-        return audit_frame(found, "drift")
+        frame = audit_frame(found, "drift")
+        frame.attrs.update(found.attrs)  # the per-bin detail
+        return frame
 
     def comparison(self, key: str, *, start: Any = None, end: Any = None, decision_output: str = "Decision",
                    label: str | None = None, as_of: Any = None) -> AuditFrame:
@@ -191,6 +202,29 @@ class Audit:
             by_version["known outcomes"] = known["known"]
             by_version["bad rate"] = known["bad"] / known["known"].where(known["known"] > 0)
         return audit_frame(by_version.reset_index(), None)
+
+    def replay(self, key: str, version: int, *, start: Any = None, end: Any = None, alias: str | None = "production",
+               decision: str = "Decision", bad_label: str | None = None) -> ReplayFrames:
+        """What version `version` would have decided on the decisions logged through `alias` (in
+        [start, end), default all): for `decision`, how many change, the swap set, and the bad
+        rate of each value as decided and as the candidate would decide. Nothing is stored."""
+        from audit.replay import replay_version
+
+        found = replay_version(self.engine, key, version, by="notebook", start=_time(start) if start else None,
+                               end=_time(end) if end else None, alias=alias, bad_label=bad_label, attach=False)
+        summary = found["summary"]
+        item = summary["decisions"].get(decision)
+        if item is None:
+            raise ValueError(f"the replay compared {', '.join(summary['decisions'])}, not {decision!r}")
+        changed = pd.DataFrame([{"decision": decision, "rows": item["rows"], "changed": item["changed"],
+                                 "share": item["changed_share"]}])
+        swaps = pd.DataFrame(item.get("swaps", []), columns=["from", "to", "count", "examples"])
+        rates = pd.DataFrame(item.get("bad_rate", []))
+        if not rates.empty:
+            rates["decided"] = rates["decided_known"] + rates["decided_unknown"]
+            rates["candidate"] = rates["candidate_known"] + rates["candidate_unknown"]
+        return ReplayFrames(rows=int(summary["rows"]), changed=audit_frame(changed, None),
+                            swaps=audit_frame(swaps, None), bad_rates=audit_frame(rates, None), summary=summary)
 
     def report(self, key: str, *, out: str | Path, start: Any = None, end: Any = None, **options: Any) -> Path:
         """Write the self-contained HTML report (audit/report.py); its path."""
