@@ -10,7 +10,16 @@ in `unit_of_work(engine)`, which commits at the end of the block or rolls back o
         v = create_draft(session, "loan-approval", text, author="ana")
 """
 
-from registry.aliases import PRODUCTION, alias_history, get_alias, list_aliases, rollback, set_alias
+from registry.aliases import (
+    PRODUCTION,
+    alias_history,
+    clear_routing,
+    get_alias,
+    list_aliases,
+    rollback,
+    set_alias,
+    set_routing,
+)
 from registry.db import current_revision, head_revision, make_engine, unit_of_work, upgrade
 from registry.errors import (
     Conflict,
@@ -46,17 +55,20 @@ from registry.models_store import (
 from registry.records import get_record, list_records, new_record, record_decision, record_rows
 from registry.resolve import Resolved, parse_ref, resolve
 from registry.retention import RetentionSummary, remove_older_than
+from registry.routing import Arm, Routing, RoutingInvalid, parse_routing
 from registry.views import AliasMove, AliasTarget, ApiKey, DecisionRecord, ModelInfo, Transition, Version
 
 __all__ = [
-    "PRODUCTION", "AliasMove", "AliasTarget", "ApiKey", "Conflict", "DecisionRecord", "DuplicateRequest",
+    "PRODUCTION", "AliasMove", "AliasTarget", "Arm", "ApiKey", "Conflict", "DecisionRecord", "DuplicateRequest",
     "Forbidden", "GateFailed", "GateFailure", "Invalid", "InvalidTransition", "ModelInfo", "NotFound",
-    "RegistryError", "Resolved", "RetentionSummary", "Transition", "Version",
-    "alias_history", "approve", "attach_test_cases", "check_gates", "create_draft", "create_key",
+    "RegistryError", "Resolved", "RetentionSummary", "Routing", "RoutingInvalid", "Transition", "Version",
+    "alias_history", "approve", "attach_test_cases", "check_gates", "clear_routing", "create_draft", "create_key",
     "current_revision", "get_alias", "get_key", "get_model", "get_record", "get_version", "head_revision",
     "history", "latest_published", "list_aliases", "list_keys", "list_models", "list_records",
-    "list_versions", "lookup_idempotent", "make_engine", "new_record", "parse_ref", "publish", "record_decision",
+    "list_versions", "lookup_idempotent", "make_engine", "new_record", "parse_ref", "parse_routing", "publish",
+    "record_decision",
     "record_rows", "reject", "remove_older_than",
-    "request_hash", "resolve", "retire", "revoke_key", "rollback", "set_alias", "submit", "unit_of_work",
+    "request_hash", "resolve", "retire", "revoke_key", "rollback", "set_alias", "set_routing", "submit",
+    "unit_of_work",
     "update_draft", "upgrade", "verify_key",
 ]

@@ -25,6 +25,7 @@ from registry.cases import parse_cases
 from registry.content import Format, as_bytes, check_format, content_hash, detect_format
 from registry.errors import Conflict, Forbidden, GateFailed, Invalid, InvalidTransition
 from registry.gates import GateReport, run_gates
+from registry.routing import parse_routing
 from registry.rows import model_row, row_id, version_row
 from registry.tables import AliasRow, ModelRow, TransitionRow, VersionRow, utcnow
 from registry.views import ModelInfo, Transition, Version
@@ -225,6 +226,11 @@ def retire(session: Session, key: str, number: int, *, by: str, comment: str | N
     if aliases:
         names = ", ".join(sorted(aliases))
         raise Conflict(f"cannot retire {key} version {number}: alias(es) {names} point at it; move them first")
+    routed = session.exec(select(AliasRow.name, AliasRow.routing).where(AliasRow.model_id == row.model_id)).all()
+    routing = sorted(name for name, data in routed if data is not None and number in parse_routing(data).versions)
+    if routing:
+        raise Conflict(f"cannot retire {key} version {number}: the routing of alias(es) {', '.join(routing)} "
+                       "sends calls to it; change or clear it first")
     return _move(session, key, row, "retired", by, comment)
 
 

@@ -1,20 +1,25 @@
 """Which version answers a call: one function for `key`, `key@alias` and `key@number`.
 
 - `key@3`: version 3, if it is published (any state with `include_unpublished=True`, for previews).
-- `key@staging`: the version the alias points at (always a published one).
+- `key@staging`: the version the alias points at (always a published one), with the alias's
+  routing (champion/challenger split, shadow versions: registry/routing.py) and the versions it
+  names, so that a caller can route each call without another lookup.
 - `key`: the `production` alias if the model has one, else its latest published version.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 from sqlmodel import Session, col, select
 
 from registry.aliases import PRODUCTION, check_alias
 from registry.errors import Conflict, Invalid, NotFound
 from registry.models_store import check_key
+from registry.routing import Arm, Routing, parse_routing
 from registry.rows import model_row, version_row
 from registry.tables import AliasRow, VersionRow
 from registry.views import Version
@@ -27,6 +32,14 @@ class Resolved:
     version: Version
     alias: str | None  # the alias that chose the version, if one did
     via: str  # "alias", "number" or "latest published"
+    routing: Routing | None = None  # the alias's split and shadows, if it has any
+    # The versions the routing names (arms and shadows), by number.
+    routed: Mapping[int, Version] = field(default_factory=lambda: MappingProxyType({}))
+    arm: str | None = None  # set on the Resolved of one arm (`for_arm`)
+
+    def for_arm(self, arm: Arm) -> Resolved:
+        """The resolution of the call that `arm` answers: its version, named by the arm."""
+        return replace(self, version=self.routed[arm.version], arm=arm.name)
 
     @property
     def key(self) -> str:
@@ -60,12 +73,23 @@ def resolve(session: Session, ref: str, *, include_unpublished: bool = False) ->
     model = model_row(session, key)
     alias = selector or PRODUCTION
     aliased = session.exec(
-        select(VersionRow)
+        select(VersionRow, AliasRow.routing)
         .join(AliasRow, col(AliasRow.version_id) == col(VersionRow.id))
         .where(AliasRow.model_id == model.id, AliasRow.name == alias)
     ).first()
     if aliased is not None:
-        return Resolved(Version.of(key, aliased), alias, "alias")
+        version, routing = aliased
+        if routing is None:
+            return Resolved(Version.of(key, version), alias, "alias")
+        parsed = parse_routing(routing)
+        rows = session.exec(
+            select(VersionRow).where(VersionRow.model_id == model.id, col(VersionRow.number).in_(parsed.versions))
+        ).all()
+        routed = MappingProxyType({row.number: Version.of(key, row) for row in rows})
+        missing = [n for n in parsed.versions if n not in routed]
+        if missing:  # versions are never deleted once submitted; a routing names only published ones
+            raise Conflict(f"{key}@{alias} routes to version {missing[0]}, which does not exist")
+        return Resolved(Version.of(key, version), alias, "alias", parsed, routed)
     if selector is not None:
         raise NotFound(f"{key} has no alias {selector!r}")
     latest = session.exec(

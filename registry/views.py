@@ -112,34 +112,37 @@ class AliasTarget:
     number: int
     updated_at: datetime
     updated_by: str
+    routing: Any = None  # the split and shadows (registry/routing.py, JSON form); None: the version alone
 
     @classmethod
     def of(cls, key: str, number: int, row: AliasRow) -> AliasTarget:
-        return cls(key, row.name, number, row.updated_at, row.updated_by)
+        return cls(key, row.name, number, row.updated_at, row.updated_by, row.routing)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "alias": self.alias, "number": self.number,
-                "updated_at": _iso(self.updated_at), "updated_by": self.updated_by}
+                "updated_at": _iso(self.updated_at), "updated_by": self.updated_by, "routing": self.routing}
 
 
 @dataclass(frozen=True)
 class AliasMove:
     key: str
     alias: str
-    kind: str  # "set" or "rollback"
+    kind: str  # "set" or "rollback"; a routing change is a "set" from a version to itself
     from_number: int | None
     to_number: int
     by: str
     at: datetime
     why: str | None
+    routing: Any = None  # the alias's routing after the move
 
     @classmethod
     def of(cls, key: str, row: AliasMoveRow) -> AliasMove:
-        return cls(key, row.alias, row.kind, row.from_number, row.to_number, row.by, row.at, row.why)
+        return cls(key, row.alias, row.kind, row.from_number, row.to_number, row.by, row.at, row.why, row.routing)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "alias": self.alias, "kind": self.kind, "from_number": self.from_number,
-                "to_number": self.to_number, "by": self.by, "at": _iso(self.at), "why": self.why}
+                "to_number": self.to_number, "by": self.by, "at": _iso(self.at), "why": self.why,
+                "routing": self.routing}
 
 
 @dataclass(frozen=True)
