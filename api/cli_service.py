@@ -7,6 +7,7 @@
     publish MODEL --key K      upload a model to a running service and submit it for review
     version approve|reject|publish|retire KEY N   lifecycle moves on a running service
     alias set|rollback KEY ALIAS                  move an alias on a running service
+    alias split|unsplit KEY ALIAS                 champion/challenger arms and shadow versions
     diff KEY V1 V2             what changed between two versions (local registry, or --url)
     call KEY --input JSON      evaluate on a running service
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
@@ -305,6 +306,58 @@ def alias_rollback(key: Annotated[str, typer.Argument()], alias: Annotated[str, 
     with _client(url, api_key) as client:
         target = _remote(lambda: client.rollback(key, alias, why))
     typer.echo(f"{key}@{alias} -> version {target['number']}")
+
+
+def _arm(text: str) -> dict[str, Any]:
+    """NAME=VERSION:PERCENT, e.g. challenger=4:10 (the percent is sent as a number)."""
+    name, _, rest = text.rpartition("=")
+    version, _, percent = rest.partition(":")
+    try:
+        return {"name": name, "version": int(version), "percent": json.loads(percent)}
+    except ValueError:
+        fail(f"--arm {text!r}: expected NAME=VERSION:PERCENT, e.g. challenger=4:10")
+
+
+def _routing_echo(key: str, alias: str, target: Mapping[str, Any]) -> None:
+    routing = target.get("routing") or {}
+    arms = ", ".join(f"{a['name']} v{a['version']} {a['percent']}%" for a in routing.get("arms", []))
+    shadows = ", ".join(f"v{n}" for n in routing.get("shadows", []))
+    typer.echo(f"{key}@{alias} -> version {target['number']}"
+               + (f"; split on {routing['split_on']!r}: {arms}" if arms else "")
+               + (f"; shadows: {shadows}" if shadows else ""))
+
+
+@alias_app.command("split")
+@reports_errors
+def alias_split(key: Annotated[str, typer.Argument()], alias: Annotated[str, typer.Argument()],
+                url: Url, api_key: ApiKey = None,
+                on: Annotated[str | None, typer.Option("--on", help="The input whose value chooses the arm.")] = None,
+                arm: Annotated[list[str] | None, typer.Option(
+                    "--arm", help="NAME=VERSION:PERCENT, repeated; one arm is the alias's own version and the "
+                                  "percents add up to 100.")] = None,
+                shadow: Annotated[list[int] | None, typer.Option(
+                    "--shadow", help="A published version evaluated on every call without affecting the answer "
+                                     "(repeatable, up to 3).")] = None,
+                why: Annotated[str | None, typer.Option("--why", help="Recorded with the move.")] = None) -> None:
+    """Split an alias's calls between a champion and challengers, and/or shadow it with other versions.
+
+    decisionary alias split loan-approval production --on "Applicant Id" --arm champion=3:90 --arm challenger=4:10
+    """
+    routing = {"split_on": on, "arms": [_arm(a) for a in arm or []], "shadows": list(shadow or [])}
+    with _client(url, api_key) as client:
+        target = _remote(lambda: client.set_routing(key, alias, routing, why))
+    _routing_echo(key, alias, target)
+
+
+@alias_app.command("unsplit")
+@reports_errors
+def alias_unsplit(key: Annotated[str, typer.Argument()], alias: Annotated[str, typer.Argument()],
+                  url: Url, api_key: ApiKey = None,
+                  why: Annotated[str | None, typer.Option("--why", help="Recorded with the move.")] = None) -> None:
+    """Remove an alias's split and shadows: its own version answers every call again."""
+    with _client(url, api_key) as client:
+        target = _remote(lambda: client.clear_routing(key, alias, why))
+    _routing_echo(key, alias, target)
 
 
 @reports_errors

@@ -87,6 +87,16 @@ class ServiceClient:
         result: dict[str, Any] = self.json("POST", f"/v1/models/{key}/aliases/{alias}/rollback", json={"why": why})
         return result
 
+    def set_routing(self, key: str, alias: str, routing: Mapping[str, Any], why: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self.json("PUT", f"/v1/models/{key}/aliases/{alias}/routing",
+                                           json={**routing, "why": why})
+        return result
+
+    def clear_routing(self, key: str, alias: str, why: str | None = None) -> dict[str, Any]:
+        params = {"why": why} if why else None
+        result: dict[str, Any] = self.json("DELETE", f"/v1/models/{key}/aliases/{alias}/routing", params=params)
+        return result
+
     def diff(self, key: str, old: int, new: int) -> dict[str, Any]:
         result: dict[str, Any] = self.json("GET", f"/v1/models/{key}/diff", params={"from": old, "to": new})
         return result

@@ -16,17 +16,36 @@ kept for a second per worker (api/caches.py).
 evaluated on the event loop and their records written by the worker's record writer, which
 commits concurrent calls' records together (api/record_writer.py); calls with a key take the
 transactional path of `evaluate` in a thread.
+
+An alias with a routing (registry/routing.py) is routed per call: `route_call` picks the arm of
+its champion/challenger split from the split input's value (the same value, the same arm, in
+every worker), and that arm's version answers and is recorded with the arm's name. Its shadow
+versions are then evaluated on the same checked inputs and recorded with `shadow_of` pointing at
+the live record, off the answer's path (`start_shadows`):
+- the answer never waits for a shadow's record: shadow evaluation starts once the live record
+  is committed and the answer is ready, in a background task, and shadow records are handed to
+  the record writer without being awaited by the call; a shadow that fails to load, evaluate or
+  be written is logged and changes nothing else;
+- that task evaluates on the event loop (a batch's shadows: in a worker thread), so it can hold
+  up the sending of this or another answer of the worker by at most the call's shadow
+  evaluation: a call starts no further shadow once it has spent `SHADOW_BUDGET_S` (25 ms) on
+  them (a routing has at most 3), so the bound is 25 ms plus one evaluation (tens of µs for
+  the examples); skipped shadows are logged;
+- at most `MAX_SHADOW_TASKS` calls' shadow work is in flight per worker; beyond that, shadows
+  are dropped (logged) rather than queued without bound behind a slow database.
 Nothing here knows about HTTP beyond raising `ProblemError`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.from_thread
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
@@ -54,9 +73,14 @@ from registry import (
 )
 from registry.bulk import insert_all
 from registry.resolve import Resolved
-from registry.views import DecisionRecord
+from registry.routing import SHADOW_ARM
+from registry.views import DecisionRecord, Version
 
 log = logging.getLogger("decisionary.api")
+
+SHADOW_BUDGET_S = 0.025  # a call starts no further shadow evaluation once it has spent this on them
+MAX_SHADOW_TASKS = 1000  # calls whose shadow work is in flight, per worker; beyond that shadows are dropped
+_shadow_tasks: set[asyncio.Task[None]] = set()  # a task needs a reference until it is done
 
 
 @dataclass(frozen=True)
@@ -91,10 +115,42 @@ class Evaluation:
     callback_url: str | None = None  # for the decision's workflows (approve/reject callbacks)
 
 
+@dataclass(frozen=True)
+class ShadowCall:
+    """What the shadow versions of one answered call need: the call, its checked inputs, its record."""
+
+    call: Evaluation
+    values: Mapping[str, Any]
+    live: DecisionRecord
+
+
+@dataclass(frozen=True)
+class ShadowWork:
+    """Shadow evaluations to start once the answer is ready (see `start_shadows`)."""
+
+    resolved: Resolved
+    calls: Sequence[ShadowCall]
+    caller: Principal
+
+
 @dataclass
 class Answer:
     body: dict[str, Any]
     replayed: bool = False
+    shadows: ShadowWork | None = None  # for the caller on the event loop to start
+
+
+@dataclass(frozen=True)
+class Done:
+    """One evaluated call, ready to record: the version (arm) that answered, and what it answered."""
+
+    resolved: Resolved
+    model: Any
+    call: Evaluation
+    result: EvaluationResult
+    latency_us: int
+    values: Mapping[str, Any] | None = None  # the checked inputs (for the shadows and the business key)
+    notes: Sequence[Mapping[str, Any]] = field(default_factory=tuple)  # information for the record's problems
 
 
 def resolve_version(service: Service, selector: Selector) -> tuple[Resolved, LoadedModel]:
@@ -127,6 +183,33 @@ def load(service: Service, resolved: Resolved) -> LoadedModel:
                                 "it passed its publish gates, so this is a server fault") from None
 
 
+def route_call(service: Service, resolved: Resolved, loaded: LoadedModel,
+               call: Evaluation) -> tuple[Resolved, LoadedModel, list[dict[str, Any]]]:
+    """The arm of the alias's split that answers `call`, with its model, and notes for its record.
+
+    Without a split: `resolved` and `loaded` as they are. A call whose split input is missing or
+    null goes to the champion (the alias's own version), and its record says so."""
+    routing = resolved.routing
+    if routing is None or not routing.arms or routing.split_on is None:
+        return resolved, loaded, []
+    value = call.inputs.get(routing.split_on) if isinstance(call.inputs, Mapping) else None
+    notes: list[dict[str, Any]] = []
+    arm = None
+    if value is not None:
+        arm = routing.choose(resolved.key, resolved.alias or "", value)
+    else:
+        notes.append({"severity": "info", "code": "split-input-missing",
+                      "message": f"the split input {routing.split_on!r} is missing or null, so the champion "
+                                 f"(version {resolved.number}) answered",
+                      "location": {"element": routing.split_on}})
+    if arm is None:
+        arm = routing.arm_of(resolved.number) or routing.arms[0]
+    answering = resolved.for_arm(arm)
+    if answering.version.content_hash == loaded.content_hash:
+        return answering, loaded, notes
+    return answering, load(service, answering), notes
+
+
 def evaluate(service: Service, selector: Selector, call: Evaluation, caller: Principal, *,
              idempotency_key: str | None = None) -> Answer:
     """Evaluate one call (see the module docstring for the steps)."""
@@ -141,42 +224,54 @@ def evaluate(service: Service, selector: Selector, call: Evaluation, caller: Pri
         if earlier is not None:
             return Answer(answer_body(earlier), replayed=True)
 
-    resolved, loaded = resolve_version(service, selector)
-    result, latency_us = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+    resolved, loaded, notes = route_call(service, *resolve_version(service, selector), call)
+    result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+    done = Done(resolved, loaded.model, call, result, latency_us, values, notes)
     try:
-        record = _write(service, resolved, [(call, result, latency_us)], caller,
-                        idempotency_key=idempotency_key, fingerprint=fingerprint)[0]
+        record = _write(service, [done], caller, idempotency_key=idempotency_key, fingerprint=fingerprint)[0]
     except DuplicateRequest as duplicate:  # a concurrent call with the same key and body won
         with unit_of_work(service.engine, read_only=True) as session:
             return Answer(answer_body(get_record(session, duplicate.record_id)), replayed=True)
     body = answer_body(record)
     if call.trace and result.trace is not None:
         body["trace"] = [step.to_json() for step in result.trace]
-    return Answer(body)
+    return Answer(body, shadows=_shadow_work(resolved, [ShadowCall(call, values, record)], caller))
 
 
 async def evaluate_async(service: Service, selector: Selector, call: Evaluation, caller: Principal, *,
                          idempotency_key: str | None = None) -> Answer:
     """`evaluate` for async routes (see the module docstring)."""
     if idempotency_key is not None:
-        return await run_in_threadpool(lambda: evaluate(service, selector, call, caller,
-                                                        idempotency_key=idempotency_key))
-    resolved, loaded = await resolve_version_async(service, selector)
-    result, latency_us = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
-    return await record_and_answer(service, resolved, call, result, latency_us, caller)
+        answer = await run_in_threadpool(lambda: evaluate(service, selector, call, caller,
+                                                          idempotency_key=idempotency_key))
+        if answer.shadows is not None:
+            start_shadows(service, answer.shadows)
+        return answer
+    resolved, loaded, notes = route_call(service, *await resolve_version_async(service, selector), call)
+    result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+    return await record_and_answer(service, resolved, call, result, latency_us, caller, values=values,
+                                   notes=notes)
 
 
 async def record_and_answer(service: Service, resolved: Resolved, call: Evaluation, result: EvaluationResult,
-                            latency_us: int, caller: Principal) -> Answer:
-    """Have the record writer commit the decision's record (and its hooks' rows), then answer."""
+                            latency_us: int, caller: Principal, *, values: Mapping[str, Any] | None = None,
+                            notes: Sequence[Mapping[str, Any]] = ()) -> Answer:
+    """Have the record writer commit the decision's record (and its hooks' rows), then answer.
+
+    `resolved` is the version that answered (the arm's, under a split: `route_call`); `values`,
+    the checked inputs, are what its shadow versions are evaluated on (none without them)."""
     check_callback(service, call)
     version = resolved.version
     try:
+        problems: list[Any] = [p.to_dict() for p in result.problems]
+        if notes:
+            problems.extend(notes)
         record = new_record(
             key=version.key, version=version.number, content_hash=version.content_hash, alias=resolved.alias,
             inputs=to_api_json(call.inputs), outputs=to_api_json(result.outputs),
-            fired={k: list(v) for k, v in result.fired.items()}, problems=[p.to_dict() for p in result.problems],
-            latency_us=latency_us, caller=caller.key_id, **audit_fields(loaded_model(service, resolved), call, result))
+            fired={k: list(v) for k, v in result.fired.items()}, problems=problems,
+            latency_us=latency_us, caller=caller.key_id, arm=resolved.arm,
+            **audit_fields(loaded_model(service, resolved), call, result, values))
         record = await service.writer.write(PendingRecord(record, result, call.callback_url))
     except ProblemError:
         raise
@@ -184,6 +279,8 @@ async def record_and_answer(service: Service, resolved: Resolved, call: Evaluati
         raise ProblemError(409, str(exc), slug="idempotency-conflict") from None
     except (SQLAlchemyError, Invalid, OSError) as exc:
         raise _not_written(version.ref, exc) from None
+    if values is not None and resolved.routing is not None and resolved.routing.shadows:
+        start_shadows(service, ShadowWork(resolved, [ShadowCall(call, values, record)], caller))
     body = answer_body(record)
     if call.trace and result.trace is not None:
         body["trace"] = [step.to_json() for step in result.trace]
@@ -192,16 +289,31 @@ async def record_and_answer(service: Service, resolved: Resolved, call: Evaluati
 
 def evaluate_rows(service: Service, resolved: Resolved, loaded: LoadedModel, rows: Sequence[Evaluation],
                   caller: Principal) -> list[dict[str, Any]]:
-    """Evaluate many rows against one resolved version; all records are written in one transaction."""
-    done = [(row, *run(loaded, row, pointer=("rows", i, "inputs"), decisions_pointer=("decisions",)))
-            for i, row in enumerate(rows)]
-    records = _write(service, resolved, done, caller, idempotency_key=None, fingerprint=None)
+    """Evaluate many rows against one resolved alias or version (each row routed to its arm under a
+    split); all records are written in one transaction, then the shadows run in the background.
+
+    Called from a sync route, in a worker thread of the event loop."""
+    done = []
+    for i, row in enumerate(rows):
+        answering, row_loaded, notes = route_call(service, resolved, loaded, row)
+        result, latency_us, values = run(row_loaded, row, pointer=("rows", i, "inputs"),
+                                         decisions_pointer=("decisions",))
+        done.append(Done(answering, row_loaded.model, row, result, latency_us, values, notes))
+    records = _write(service, done, caller, idempotency_key=None, fingerprint=None)
+    work = _shadow_work(resolved, [ShadowCall(d.call, d.values, record) for d, record in zip(done, records, strict=True)
+                                   if d.values is not None], caller)
+    if work is not None:
+        try:
+            anyio.from_thread.run_sync(start_shadows, service, work)
+        except RuntimeError:  # not in a worker thread of an event loop: nobody to run them for
+            log.warning("shadow versions of %s not run: no event loop to run them on", resolved.version.ref)
     return [row_body(record) for record in records]
 
 
 def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
-        decisions_pointer: tuple[object, ...]) -> tuple[EvaluationResult, int]:
-    """Check the inputs against the model's types and evaluate; returns (result, latency in µs)."""
+        decisions_pointer: tuple[object, ...]) -> tuple[EvaluationResult, int, dict[str, Any]]:
+    """Check the inputs against the model's types and evaluate; returns (result, latency in µs,
+    the checked inputs)."""
     schemas = loaded.schemas
     if not isinstance(call.inputs, Mapping):
         raise ProblemError(422, "the inputs must be an object of input names to values",
@@ -223,27 +335,27 @@ def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
     result = loaded.model.evaluate(values, decisions=list(call.decisions) if call.decisions else None,
                                    trace=call.trace)
     latency_us = int((time.perf_counter() - started) * 1_000_000)
-    return result, latency_us
+    return result, latency_us, values
 
 
-def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation, EvaluationResult, int]],
-           caller: Principal, *, idempotency_key: str | None, fingerprint: str | None) -> list[DecisionRecord]:
-    version = resolved.version
-    model = loaded_model(service, resolved)
+def _write(service: Service, done: Sequence[Done], caller: Principal, *, idempotency_key: str | None,
+           fingerprint: str | None) -> list[DecisionRecord]:
+    ref = done[0].resolved.version.ref if done else "?"
     try:
         with unit_of_work(service.engine) as session:
             records = []
-            for call, result, latency_us in done:
+            for item in done:
+                version, call, result = item.resolved.version, item.call, item.result
                 record = record_decision(
                     session, key=version.key, version=version.number, content_hash=version.content_hash,
-                    alias=resolved.alias, inputs=dict(call.inputs), outputs=to_api_json(result.outputs),
+                    alias=item.resolved.alias, inputs=dict(call.inputs), outputs=to_api_json(result.outputs),
                     fired={k: list(v) for k, v in result.fired.items()},
-                    problems=[p.to_dict() for p in result.problems], latency_us=latency_us,
+                    problems=[p.to_dict() for p in result.problems] + list(item.notes), latency_us=item.latency_us,
                     caller=caller.key_id, idempotency_key=idempotency_key, request_hash=fingerprint,
-                    **audit_fields(model, call, result))
+                    arm=item.resolved.arm, **audit_fields(item.model, call, result, item.values))
                 records.append(record)
-            recorded = [(record, result, call.callback_url)
-                        for record, (call, result, _) in zip(records, done, strict=True)]
+            recorded = [(record, item.result, item.call.callback_url)
+                        for record, item in zip(records, done, strict=True)]
             insert_all(session, [part for hook in service.record_hooks for part in hook(session, recorded)])
             return records
     except (DuplicateRequest, ProblemError):
@@ -251,7 +363,7 @@ def _write(service: Service, resolved: Resolved, done: Sequence[tuple[Evaluation
     except Conflict as exc:
         raise ProblemError(409, str(exc), slug="idempotency-conflict") from None
     except (SQLAlchemyError, Invalid, OSError) as exc:
-        raise _not_written(version.ref, exc) from None
+        raise _not_written(ref, exc) from None
 
 
 def loaded_model(service: Service, resolved: Resolved) -> Any:
@@ -259,14 +371,110 @@ def loaded_model(service: Service, resolved: Resolved) -> Any:
     return service.cache.get(resolved.version).model
 
 
-def audit_fields(model: Any, call: Evaluation, result: EvaluationResult) -> dict[str, Any]:
-    """What the audit layer reads besides the answer: the fired rules' stable ids, and the value of
-    the input the model names as its business key."""
-    fields: dict[str, Any] = {"fired_ids": model.fired_ids(result.fired)}
-    name = model.business_key
-    if name is not None and isinstance(call.inputs, Mapping) and call.inputs.get(name) is not None:
-        fields["business_key"] = to_api_json(call.inputs[name])
+def audit_fields(model: Any, call: Evaluation, result: EvaluationResult,
+                 values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the audit layer reads besides the answer: the fired rules' stable ids (always a dict:
+    registry/bulk.py writes a batch in one statement only when no JSON column holds None), and the
+    checked value (`values`, else the value sent) of the input the model names as its business key."""
+    fired_ids = getattr(model, "fired_ids", None)
+    fields: dict[str, Any] = {"fired_ids": fired_ids(result.fired) if fired_ids is not None else {}}
+    name = getattr(model, "business_key", None)
+    source = values if values is not None else call.inputs
+    if name is not None and isinstance(source, Mapping) and source.get(name) is not None:
+        fields["business_key"] = to_api_json(source[name])
     return fields
+
+
+# --- shadow versions ---------------------------------------------------------------------------
+
+
+def _shadow_work(resolved: Resolved, calls: Sequence[ShadowCall], caller: Principal) -> ShadowWork | None:
+    if resolved.routing is None or not resolved.routing.shadows or not calls:
+        return None
+    return ShadowWork(resolved, calls, caller)
+
+
+def start_shadows(service: Service, work: ShadowWork) -> None:
+    """Evaluate and record `work`'s shadow versions in a background task of the running event loop;
+    the caller does not wait for it, and nothing it does is raised to the caller."""
+    if len(_shadow_tasks) >= MAX_SHADOW_TASKS:
+        log.warning("shadow versions of %s skipped for %d call(s): %d calls' shadows are still in flight",
+                    work.resolved.version.ref, len(work.calls), len(_shadow_tasks))
+        return
+    task = asyncio.get_running_loop().create_task(_run_shadows(service, work))
+    _shadow_tasks.add(task)
+    task.add_done_callback(_shadow_tasks.discard)
+
+
+async def _run_shadows(service: Service, work: ShadowWork) -> None:
+    ref = work.resolved.version.ref
+    try:
+        if len(work.calls) == 1:  # one call's few evaluations: cheaper here than a thread hop
+            pending = shadow_records(service, work)
+        else:  # a batch's: off the event loop
+            pending = await run_in_threadpool(shadow_records, service, work)
+        if not pending:
+            return
+        outcomes = await asyncio.gather(*(service.writer.write(item) for item in pending), return_exceptions=True)
+    except Exception as exc:  # noqa: BLE001 - a shadow never affects an answer; it is only logged
+        log.warning("shadow versions of %s not recorded: %s", ref, exc)
+        return
+    failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failed:
+        log.warning("%d shadow record(s) of %s not written: %s", len(failed), ref, type(failed[0]).__name__)
+
+
+def shadow_records(service: Service, work: ShadowWork) -> list[PendingRecord]:
+    """Each call's shadow versions evaluated on its checked inputs, as records to write (see the
+    module docstring for the time bound). A shadow that fails to load or evaluate is logged."""
+    resolved = work.resolved
+    routing = resolved.routing
+    if routing is None:
+        return []
+    models: list[tuple[Version, LoadedModel]] = []
+    for number in routing.shadows:
+        version = resolved.routed[number]
+        try:
+            models.append((version, service.cache.get(version)))
+        except Exception as exc:  # noqa: BLE001 - whatever a shadow does, the answer stands
+            log.warning("shadow version %s does not load: %s", version.ref, exc)
+    pending: list[PendingRecord] = []
+    for shadow_call in work.calls:
+        started = time.perf_counter()
+        for i, (version, loaded) in enumerate(models):
+            if i and time.perf_counter() - started > SHADOW_BUDGET_S:
+                log.warning("shadow versions of %s: %d skipped for record %s, the call's %.0f ms shadow budget "
+                            "is spent", resolved.version.ref, len(models) - i, shadow_call.live.id,
+                            SHADOW_BUDGET_S * 1000)
+                break
+            try:
+                pending.append(_shadow_record(resolved, version, loaded, shadow_call, work.caller))
+            except Exception as exc:  # noqa: BLE001 - whatever a shadow does, the answer stands
+                log.warning("shadow version %s failed on record %s: %s", version.ref, shadow_call.live.id, exc)
+    return pending
+
+
+def _shadow_record(resolved: Resolved, version: Version, loaded: LoadedModel, shadow_call: ShadowCall,
+                   caller: Principal) -> PendingRecord:
+    model, call, live = loaded.model, shadow_call.call, shadow_call.live
+    known = set(model.inputs) | set(model.decisions)
+    unused = [name for name in shadow_call.values if name not in known]
+    wanted = [name for name in call.decisions if name in model.decisions] if call.decisions else None
+    started = time.perf_counter()
+    result = model.evaluate(dict(shadow_call.values), decisions=wanted or None)
+    latency_us = int((time.perf_counter() - started) * 1_000_000)
+    problems = [p.to_dict() for p in result.problems]
+    if unused:
+        problems.append({"severity": "info", "code": "shadow-input-unused",
+                         "message": f"version {version.number} has no input named "
+                                    + ", ".join(repr(name) for name in unused) + "; not used",
+                         "location": {"element": unused[0]}})
+    record = new_record(
+        key=version.key, version=version.number, content_hash=version.content_hash, alias=resolved.alias,
+        inputs=live.inputs, outputs=to_api_json(result.outputs), fired={k: list(v) for k, v in result.fired.items()},
+        problems=problems, latency_us=latency_us, caller=caller.key_id, business_key=live.business_key,
+        fired_ids=model.fired_ids(result.fired), arm=SHADOW_ARM, shadow_of=live.id)
+    return PendingRecord(record, result, None)
 
 
 def _not_written(ref: str, exc: Exception) -> ProblemError:
@@ -292,13 +500,20 @@ def _check_idempotency_key(key: str) -> None:
 
 
 def answer_body(record: DecisionRecord) -> dict[str, Any]:
-    """The answer to an evaluation, read from its decision record."""
-    return {
+    """The answer to an evaluation, read from its decision record (with the arm under a split)."""
+    body: dict[str, Any] = {
         "decision_id": record.id, "key": record.key, "version": record.version, "hash": record.content_hash,
         "alias": record.alias, "outputs": record.outputs, "fired": record.fired, "problems": record.problems,
     }
+    if record.arm is not None:
+        body["arm"] = record.arm
+    return body
 
 
 def row_body(record: DecisionRecord) -> dict[str, Any]:
-    return {"decision_id": record.id, "outputs": record.outputs, "fired": record.fired,
-            "problems": record.problems}
+    body: dict[str, Any] = {"decision_id": record.id, "outputs": record.outputs, "fired": record.fired,
+                            "problems": record.problems}
+    if record.arm is not None:  # under a split, rows of one batch may be answered by different versions
+        body["version"] = record.version
+        body["arm"] = record.arm
+    return body

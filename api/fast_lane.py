@@ -4,8 +4,9 @@ per-request machinery.
 Answering a decision takes about 0.1 ms of evaluation; FastAPI's routing and dependency
 solving for the evaluate route (key check, version selection, headers, body) cost several
 times that. This ASGI middleware answers the plain, well-formed call itself, through the same
-functions as the route (`api.evaluation.run` and `record_and_answer`, the same JSON answer),
-and hands every other request to the app untouched, with its body replayed:
+functions as the route (`api.evaluation.route_call`, `run` and `record_and_answer`, the same
+JSON answer, the same arm of a champion/challenger split, the same shadow versions), and hands
+every other request to the app untouched, with its body replayed:
 
 - taken only when: POST to exactly that path; no query string; no Idempotency-Key or
   X-Decision-* header; a JSON content type and a declared length within the JSON limit; a
@@ -30,7 +31,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import ADMIN, Principal, verified_key
-from api.evaluation import Evaluation, Selector, record_and_answer, resolve_version_async, run
+from api.evaluation import Evaluation, Selector, record_and_answer, resolve_version_async, route_call, run
 from api.jsonio import parse_json
 from api.limits import BodyTooLarge
 from api.problems import ProblemError, problem_response
@@ -119,10 +120,15 @@ class EvaluateFastLane:
             return None
         call = Evaluation(request.inputs, request.decisions, request.trace, request.callback_url)
         try:
-            result, latency_us = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+            if resolved.routing is not None:  # an alias without routing pays only this test
+                resolved, loaded, notes = route_call(self.service, resolved, loaded, call)
+            else:
+                notes = []
+            result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
         except ProblemError:
             return None
-        return answer_response(await record_and_answer(self.service, resolved, call, result, latency_us, principal))
+        return answer_response(await record_and_answer(self.service, resolved, call, result, latency_us, principal,
+                                                       values=values, notes=notes))
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -4,9 +4,10 @@ generated: api/typed.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
 
 Role = Literal["viewer", "author", "approver", "caller", "reviewer", "admin"]  # = registry.tables.ROLES
 
@@ -62,6 +63,7 @@ class EvaluateResponse(BaseModel):
     fired: dict[str, list[int]] = Field(description="Decision table name -> 1-based numbers of the rules fired.")
     problems: list[ModelProblem]
     trace: list[dict[str, Any]] | None = None
+    arm: str | None = Field(default=None, description="Under a champion/challenger split: the arm that answered.")
 
 
 class RowResult(BaseModel):
@@ -69,6 +71,8 @@ class RowResult(BaseModel):
     outputs: dict[str, Any]
     fired: dict[str, list[int]]
     problems: list[ModelProblem]
+    version: int | None = Field(default=None, description="Under a split: the version that answered the row.")
+    arm: str | None = Field(default=None, description="Under a split: the arm that answered the row.")
 
 
 class BatchResponse(BaseModel):
@@ -128,6 +132,8 @@ class AliasOut(BaseModel):
     number: int
     updated_at: datetime
     updated_by: str
+    routing: RoutingOut | None = Field(default=None, description="Champion/challenger split and shadow versions; "
+                                       "null: the alias's version alone answers.")
 
 
 class ModelDetail(ModelOut):
@@ -154,6 +160,7 @@ class AliasMoveOut(BaseModel):
     by: str
     at: datetime
     why: str | None
+    routing: RoutingOut | None = Field(default=None, description="The alias's routing after the move.")
 
 
 class CommentBody(BaseModel):
@@ -292,3 +299,53 @@ class VerifyOut(BaseModel):
     unchained: int = Field(description="Records in no chain (written before chaining existed).")
     first_broken: BrokenLinkOut | None
     heads: dict[str, ChainHeadOut] = Field(description="Each intact chain's last verified place and hash.")
+
+
+# --- champion/challenger splits and shadow versions on aliases (api/routes/aliases.py) ----------
+
+
+class ArmBody(BaseModel):
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, max_length=100, description="Unique within the routing.",
+                      examples=["champion"])
+    version: int = Field(ge=1, le=999_999_999, description="A published version; one arm is the alias's own.")
+    percent: Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100,
+                                                "multipleOf": 0.01})] = Field(
+        ge=0, le=100, decimal_places=2, description="The arm's share of calls (up to 2 decimals); the arms' "
+                                                    "shares add up to exactly 100.")
+
+    @field_validator("percent", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        if isinstance(value, (str, bool)):
+            raise ValueError("the percent must be a number, not a string or boolean")
+        return value
+
+
+class RoutingBody(BaseModel):
+    model_config = _STRICT
+
+    split_on: str | None = Field(default=None, min_length=1, max_length=200,
+                                 description="The input whose value chooses the arm (the same value, the same arm).")
+    arms: list[ArmBody] = Field(default_factory=list, max_length=20)
+    shadows: list[int] = Field(default_factory=list, max_length=3,
+                               description="Published versions outside the arms, evaluated on every call and "
+                                           "recorded, without affecting the answer.")
+    why: str | None = Field(default=None, max_length=5000)
+
+
+class ArmOut(BaseModel):
+    name: str
+    version: int
+    percent: float
+
+
+class RoutingOut(BaseModel):
+    split_on: str | None
+    arms: list[ArmOut]
+    shadows: list[int]
+
+
+AliasOut.model_rebuild()
+AliasMoveOut.model_rebuild()

@@ -1,7 +1,7 @@
 """The decision service under load: decisions per second, p50/p99 latency, and a record per answer.
 
     .venv/bin/python benchmarks/bench_service.py [--quick] [--db sqlite|postgresql|both]
-        [--workers N] [--duration S] [--connections C] [--rounds R] [--out FILE]
+        [--workers N] [--duration S] [--connections C] [--rounds R] [--out FILE] [--shadow]
 
 Each run, on a fresh database (SQLite in a temp data directory, or a new database on a
 throwaway PostgreSQL server with durable settings):
@@ -47,7 +47,14 @@ if str(ROOT) not in sys.path:  # run as a script: make the repository importable
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import service_ceiling, service_process, service_profile  # noqa: E402
-from benchmarks.service_databases import Databases, Prepared, count_records, count_runs, prepare  # noqa: E402
+from benchmarks.service_databases import (  # noqa: E402
+    EXAMPLE_MODEL,
+    Databases,
+    Prepared,
+    count_records,
+    count_runs,
+    prepare,
+)
 from benchmarks.service_wrk import (  # noqa: E402
     BodyField,
     BodyShape,
@@ -108,6 +115,7 @@ class Options:
     profile: bool = False  # py-spy one service worker during the first round's runs
     actions: bool = False  # also run each database with the example's bindings (workflow runs queued)
     chain: bool = False  # also run each database with the records' hash chain switched off
+    shadow: bool = False  # also run each database with one shadow version on the production alias
 
 
 def say(text: str) -> None:
@@ -166,13 +174,53 @@ def _figures(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
             "database_cpu_ms_per_request": round(cpu["database_cpu_s"] * 1000 / ok, 3)}
 
 
+SHADOW = " + shadow"
+
+
+def add_shadow(url: str, prepared: Prepared) -> int:
+    """Publish a challenger of the example (a stricter credit score threshold) and make it a shadow
+    of the production alias: every call then also evaluates and records it. Its number."""
+    from registry import approve, create_draft, make_engine, publish, set_routing, submit, unit_of_work
+
+    content = EXAMPLE_MODEL.read_text().replace("<text>&lt; 580</text>", "<text>&lt; 600</text>", 1)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with unit_of_work(engine) as session:
+            number = create_draft(session, prepared.key, content, author="bench-author").number
+            submit(session, prepared.key, number, by="bench-author")
+            approve(session, prepared.key, number, by="bench-approver")
+            publish(session, prepared.key, number, by="bench-approver")
+            set_routing(session, prepared.key, "production", {"shadows": [number]}, by="bench-approver",
+                        why="benchmarks/bench_service.py --shadow")
+    finally:
+        engine.dispose()
+    return number
+
+
+def count_shadow_records(url: str) -> int:
+    from sqlalchemy import text
+
+    from registry import make_engine
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(
+                text("SELECT count(*) FROM decision_records WHERE shadow_of IS NOT NULL")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def run_service(kind: str, databases: Databases, options: Options, workdir: Path, *,
-                profile: bool = False, actions: bool = False, chained: bool = True) -> dict[str, Any]:
+                profile: bool = False, actions: bool = False, chained: bool = True,
+                shadow: bool = False) -> dict[str, Any]:
     """Steps 1-5 of the module docstring for one database; the run's figures. `chained=False`
     serves with the records' hash chain off; either way the records are then checked: all
-    linked into unbroken chains, or none linked."""
+    linked into unbroken chains, or none linked. `shadow`: with one shadow version on the
+    production alias (its records are counted apart from the answers' records)."""
     url = databases.new(kind)
     prepared: Prepared = prepare(url, actions=actions)
+    shadow_number = add_shadow(url, prepared) if shadow else None
     port = _free_port()
     say(f"  {kind}: {prepared.key} version {prepared.version} published; starting "
         f"`decisionary serve --workers {options.workers}` on port {port}")
@@ -186,6 +234,7 @@ def run_service(kind: str, databases: Databases, options: Options, workdir: Path
         warm, warm_in_flight = warm_up(server, _plan(server.base_url, path, APPLICANT, options, headers=headers,
                                                      duration_s=options.warmup_s), workdir)
         before = _steady_count(url, warm + warm_in_flight)
+        shadows_before = count_shadow_records(url) if shadow else 0
         plan = _plan(server.base_url, path, APPLICANT, options, headers=headers,
                      per_connection=options.per_connection)
         profile_to = workdir / f"py-spy-{kind}-{port}.txt" if profile else None
@@ -193,10 +242,16 @@ def run_service(kind: str, databases: Databases, options: Options, workdir: Path
     finally:
         server.stop()
     records = count_records(url) - before
-    figures = {"db": kind, "name": kind + (" + actions" if actions else "") + ("" if chained else UNCHAINED),
+    shadow_records = count_shadow_records(url) - shadows_before if shadow else 0
+    records -= shadow_records
+    figures = {"db": kind, "name": kind + (" + actions" if actions else "") + ("" if chained else UNCHAINED)
+               + (SHADOW if shadow else ""),
                "workers": options.workers,
                "connections": options.connections, **_figures(result, cpu), "records": records,
                "warmup_2xx": warm, "workflow_runs": count_runs(url)}
+    if shadow:
+        figures["shadow_version"] = shadow_number
+        figures["shadow_records"] = shadow_records
     if actions and figures["workflow_runs"] == 0:
         raise RecordsMissing("the decisions were to queue workflow runs, and none was queued")
     if options.per_connection:
@@ -285,7 +340,7 @@ def median_of(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {k: runs[0][k] for k in ("db", "workers", "connections")}
     summary["name"] = runs[0].get("name", runs[0]["db"])
     summary.update({k: round(statistics.median(r[k] for r in runs), 2) for k in MEDIAN_FIELDS})
-    for k in ("requests", "ok_2xx", "non_2xx", "records", "in_flight_at_end", "workflow_runs"):
+    for k in ("requests", "ok_2xx", "non_2xx", "records", "in_flight_at_end", "workflow_runs", "shadow_records"):
         if all(k in r for r in runs):
             summary[k] = sum(r[k] for r in runs)
     summary["rounds"] = len(runs)
@@ -310,6 +365,9 @@ def run(options: Options, workdir: Path) -> dict[str, Any]:
                 if options.chain:
                     steps.append((kind + UNCHAINED, lambda kind=kind: run_service(  # type: ignore[misc]
                         kind, databases, options, workdir, chained=False)))
+                if options.shadow:
+                    steps.append((kind + SHADOW, lambda kind=kind: run_service(  # type: ignore[misc]
+                        kind, databases, options, workdir, shadow=True)))
             say(f"round {round_number} of {options.rounds}")
             for name, step in steps:
                 figures = step()
@@ -335,6 +393,12 @@ def summarise(by_name: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, A
             chained["chain_ratio_by_round"] = ratios_by_round(by_name[m["db"]], by_name[name])
             chained["meets_chain_target"] = chained["ratio_to_unchained"] >= TARGET_CHAIN_RATIO
             m["meets_target"] = True  # a reference run: its figure is what the chained run is judged against
+        elif name.endswith(SHADOW) and m["db"] in medians:
+            without = medians[m["db"]]
+            m["ratio_to_without_shadow"] = round(m["ok_per_s"] / without["ok_per_s"], 4)
+            m["shadow_ratio_by_round"] = ratios_by_round(by_name[name], by_name[m["db"]])
+            m["p50_ms_without_shadow"], m["p99_ms_without_shadow"] = without["p50_ms"], without["p99_ms"]
+            m["meets_target"] = m["ok_per_s"] >= TARGET_PER_S and m["p99_ms"] < TARGET_P99_MS
         elif name.endswith(" + actions") and m["db"] in medians:
             m["ratio_to_without_actions"] = round(m["ok_per_s"] / medians[m["db"]]["ok_per_s"], 4)
             m["ratio_by_round"] = ratios_by_round(by_name[name], by_name[m["db"]])
@@ -423,6 +487,12 @@ def markdown_report(results: dict[str, Any]) -> str:
             target = f"{ratio}target (≥ {TARGET_PER_S:,}/s, p99 < {TARGET_P99_MS:.0f} ms) {verdict}"
         if kind.endswith(UNCHAINED):
             target = "the reference for the hash chain's cost"
+        if "ratio_to_without_shadow" in m:
+            rounds_text = ", ".join(f"{r:.0%}" for r in m["shadow_ratio_by_round"])
+            target += (f"; with one shadow version {m['ratio_to_without_shadow']:.0%} of the throughput without "
+                       f"it (by round: {rounds_text}), p50 {m['p50_ms']:.1f} ms / p99 {m['p99_ms']:.1f} ms against "
+                       f"{m['p50_ms_without_shadow']:.1f} / {m['p99_ms_without_shadow']:.1f} ms without; "
+                       f"{m.get('shadow_records', 0):,} shadow records")
         lines.append(f"- {kind}: {m['ok_per_s']:,.0f} decisions/s, p99 {m['p99_ms']:.1f} ms — {target}; "
                      f"{m['records']:,} records for {m['ok_2xx']:,} 2xx answers")
         if "ratio_to_unchained" in m:
@@ -470,6 +540,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
     parser.add_argument("--chain", action="store_true",
                         help="also run each database with the records' hash chain switched off "
                              "(DECISIONARY_CHAIN_RECORDS=off), to measure what chaining costs")
+    parser.add_argument("--shadow", action="store_true",
+                        help="also run each database with one shadow version on the production alias (every "
+                             "call also evaluates and records it), to measure what a shadow costs per call")
     parser.add_argument("--out", type=Path, help="JSON results file (default benchmarks/results/...)")
     args = parser.parse_args(argv)
     if args.workers < 1 or args.connections < 1:
@@ -479,7 +552,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
         duration_s=args.duration or (5.0 if args.quick else 30.0), warmup_s=args.warmup or (2.0 if args.quick else 5.0),
         rounds=args.rounds or (1 if args.quick else 3), wrk_threads=args.wrk_threads,
         per_connection=args.requests_per_connection, ceiling=not args.no_ceiling, quick=args.quick,
-        profile=args.profile, actions=args.actions, chain=args.chain)
+        profile=args.profile, actions=args.actions, chain=args.chain, shadow=args.shadow)
     return options, args.out
 
 

@@ -155,6 +155,8 @@ class Outbox:
                  recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> list[Rows]:
         rows: list[dict[str, Any]] = []
         for record, result, callback_url in recorded:
+            if record.shadow_of is not None:  # a shadow version's answer was never given: it acts on nothing
+                continue
             loaded = self.versions.get(session, record.key, record.version, record.content_hash)
             rows.extend(outcome_runs(record, loaded, result.outputs, callback_url=callback_url, config=self.config))
         return [(RUNS, rows)] if rows else []

@@ -1,4 +1,5 @@
-"""Aliases (environments such as production and staging) and diffs between versions."""
+"""Aliases (environments such as production and staging), their champion/challenger splits and
+shadow versions (registry/routing.py), and diffs between versions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from api.auth import READERS, Principal, requires
+from api.problems import ProblemError
 from api.routes.common import (
     ALIAS_PATTERN,
     AliasName,
@@ -17,8 +19,19 @@ from api.routes.common import (
     published_changed,
     service_of,
 )
-from api.schemas import AliasBody, AliasMoveOut, AliasOut, DiffOut, RollbackBody
-from registry import alias_history, get_alias, list_aliases, rollback, set_alias, unit_of_work
+from api.schemas import AliasBody, AliasMoveOut, AliasOut, DiffOut, RollbackBody, RoutingBody
+from registry import (
+    Invalid,
+    RoutingInvalid,
+    alias_history,
+    clear_routing,
+    get_alias,
+    list_aliases,
+    rollback,
+    set_alias,
+    set_routing,
+    unit_of_work,
+)
 from registry.diff import diff
 
 router = make_router(400, 404, 409, tag="aliases")
@@ -44,6 +57,33 @@ def alias_detail(request: Request, key: ModelKey, alias: AliasName, _: Reader) -
 def alias_set(request: Request, key: ModelKey, alias: AliasName, body: AliasBody, principal: Approver) -> AliasOut:
     with unit_of_work(service_of(request).engine) as session:
         target = set_alias(session, key, alias, body.version, by=principal.name, why=body.why)
+    published_changed(request)
+    return alias_out(target)
+
+
+@router.put("/v1/models/{key}/aliases/{alias}/routing", response_model=AliasOut,
+            summary="Split an alias's calls between versions and/or shadow it with others (recorded as a move)")
+def alias_routing_set(request: Request, key: ModelKey, alias: AliasName, body: RoutingBody,
+                      principal: Approver) -> AliasOut:
+    routing = body.model_dump(exclude={"why"})
+    try:
+        with unit_of_work(service_of(request).engine) as session:
+            target = set_routing(session, key, alias, routing, by=principal.name, why=body.why)
+    except RoutingInvalid as exc:
+        raise ProblemError(422, str(exc), errors=[{"pointer": exc.pointer or "/", "message": str(exc)}]) from None
+    except Invalid as exc:  # what the stored versions refuse: the champion, split_on
+        raise ProblemError(422, str(exc), errors=[{"pointer": "/", "message": str(exc)}]) from None
+    published_changed(request)
+    return alias_out(target)
+
+
+@router.delete("/v1/models/{key}/aliases/{alias}/routing", response_model=AliasOut,
+               summary="Remove an alias's split and shadows: its version alone answers (recorded as a move)")
+def alias_routing_clear(request: Request, key: ModelKey, alias: AliasName, principal: Approver,
+                        why: Annotated[str | None, Query(max_length=5000, description="Why (kept in the history).")]
+                        = None) -> AliasOut:
+    with unit_of_work(service_of(request).engine) as session:
+        target = clear_routing(session, key, alias, by=principal.name, why=why)
     published_changed(request)
     return alias_out(target)
 

@@ -72,7 +72,7 @@ def version_out(version: Version) -> VersionOut:
 
 def alias_out(target: AliasTarget) -> AliasOut:
     return AliasOut(key=target.key, alias=target.alias, number=target.number, updated_at=_at(target.updated_at),
-                    updated_by=target.updated_by)
+                    updated_by=target.updated_by, routing=target.routing)
 
 
 def transition_out(transition: Transition) -> TransitionOut:
@@ -83,7 +83,7 @@ def transition_out(transition: Transition) -> TransitionOut:
 
 def alias_move_out(move: AliasMove) -> AliasMoveOut:
     return AliasMoveOut(key=move.key, alias=move.alias, kind=move.kind, from_number=move.from_number,
-                        to_number=move.to_number, by=move.by, at=_at(move.at), why=move.why)
+                        to_number=move.to_number, by=move.by, at=_at(move.at), why=move.why, routing=move.routing)
 
 
 def record_out(record: DecisionRecord) -> RecordOut:
