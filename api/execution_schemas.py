@@ -8,13 +8,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas import RequestBody
+
 _STRICT = ConfigDict(extra="forbid")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(@[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$"
 RunState = Literal["ready", "waiting", "done", "dead", "cancelled"]
 
 
-class BindingsBody(BaseModel):
+class BindingsBody(RequestBody):
     model_config = _STRICT
 
     bindings: str | None = Field(max_length=1_000_000, description="The bindings YAML; null removes them.")
@@ -67,7 +69,7 @@ class RunOut(BaseModel):
     attempts: list[AttemptOut] | None = None
 
 
-class RunFilterBody(BaseModel):
+class RunFilterBody(RequestBody):
     """Which runs a bulk action applies to: every field given must match."""
 
     model_config = _STRICT
@@ -113,7 +115,7 @@ class ReviewTaskOut(BaseModel):
     created_at: datetime
 
 
-class ReviewAnswer(BaseModel):
+class ReviewAnswer(RequestBody):
     model_config = _STRICT
 
     outcome: Literal["approve", "reject", "override"]
@@ -122,7 +124,7 @@ class ReviewAnswer(BaseModel):
                                            "replace the decision's, by name.")
 
 
-class BatchSubmit(BaseModel):
+class BatchSubmit(RequestBody):
     model_config = _STRICT
 
     model: str = Field(pattern=REF_PATTERN, description="key, key@alias or key@version: resolved now, then pinned.")
@@ -150,7 +152,7 @@ class BatchJobOut(BaseModel):
     finished_at: datetime | None
 
 
-class ScheduleBody(BaseModel):
+class ScheduleBody(RequestBody):
     model_config = _STRICT
 
     name: str = Field(pattern=NAME_PATTERN)

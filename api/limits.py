@@ -1,13 +1,18 @@
-"""Request size limits: JSON bodies and uploads larger than the limit get a 413 problem.
+"""Request limits: bodies larger than the limit get a 413 problem, NUL characters in the URL a 422.
 
 A declared Content-Length over the limit is refused before the body is read. A body sent
 without one (chunked) is counted as it streams in, and the read fails once it passes the
 limit, so no request can make the service buffer more than the limit.
+
+A NUL character in a path or query parameter is refused here, once for every route: no stored
+text may hold one (PostgreSQL's text type refuses it), so a filter holding one can match nothing
+and must not reach the database as a 500.
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +43,9 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+            await self._refuse_nul(scope, send)
+            return
         headers = {name.lower(): value for name, value in scope.get("headers", [])}
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
         limit = self.upload_limit if content_type.startswith("multipart/") else self.json_limit
@@ -63,9 +71,26 @@ class BodySizeLimit:
     async def _refuse(scope: Scope, send: Send, limit: int) -> None:
         body = problem_body(413, f"the request body is larger than the limit of {_limit_text(limit)}",
                             instance=scope.get("path"))
-        data = json.dumps(body).encode("utf-8")
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(data)).encode()),
-            (b"connection", b"close"),
-        ]})
-        await send({"type": "http.response.body", "body": data})
+        await _send_problem(send, 413, body)
+
+    @staticmethod
+    async def _refuse_nul(scope: Scope, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        query = scope.get("query_string", b"").decode("latin-1")
+        errors = [{"parameter": name, "in": "query", "message": "contains a NUL character"}
+                  for name, value in parse_qsl(query, keep_blank_values=True)
+                  if "\x00" in name or "\x00" in value]
+        if "\x00" in path:
+            errors.append({"parameter": "path", "in": "path", "message": "contains a NUL character"})
+        body = problem_body(422, "a parameter contains a NUL character", instance=path.replace("\x00", "%00"),
+                            errors=errors)
+        await _send_problem(send, 422, body)
+
+
+async def _send_problem(send: Send, status: int, body: dict[str, object]) -> None:
+    data = json.dumps(body).encode("utf-8")
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(data)).encode()),
+        (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": data})

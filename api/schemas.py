@@ -14,6 +14,29 @@ Role = Literal["viewer", "author", "approver", "caller", "reviewer", "admin"]  #
 _STRICT = ConfigDict(extra="forbid")
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class RequestBody(BaseModel):
+    """A request body of a fixed route. No text in it may hold a NUL character: what a body says
+    is stored, and no stored text can hold one (PostgreSQL's text type refuses it). The error
+    points at the field."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError("contains a NUL character")
+        return value
+
+
 def utc(value: datetime | None) -> datetime | None:
     """Stored times are UTC; SQLite hands them back without a zone."""
     if value is None:
@@ -163,20 +186,20 @@ class AliasMoveOut(BaseModel):
     routing: RoutingOut | None = Field(default=None, description="The alias's routing after the move.")
 
 
-class CommentBody(BaseModel):
+class CommentBody(RequestBody):
     model_config = _STRICT
 
     comment: str | None = Field(default=None, max_length=5000)
 
 
-class AliasBody(BaseModel):
+class AliasBody(RequestBody):
     model_config = _STRICT
 
     version: int = Field(ge=1, le=999_999_999)
     why: str | None = Field(default=None, max_length=5000)
 
 
-class RollbackBody(BaseModel):
+class RollbackBody(RequestBody):
     model_config = _STRICT
 
     why: str | None = Field(default=None, max_length=5000)
@@ -238,7 +261,7 @@ class RecordOut(BaseModel):
 # --- keys and identity -------------------------------------------------------------------------
 
 
-class KeyCreate(BaseModel):
+class KeyCreate(RequestBody):
     model_config = _STRICT
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
@@ -304,7 +327,7 @@ class VerifyOut(BaseModel):
 # --- champion/challenger splits and shadow versions on aliases (api/routes/aliases.py) ----------
 
 
-class ArmBody(BaseModel):
+class ArmBody(RequestBody):
     model_config = _STRICT
 
     name: str = Field(min_length=1, max_length=100, description="Unique within the routing.",
@@ -323,7 +346,7 @@ class ArmBody(BaseModel):
         return value
 
 
-class RoutingBody(BaseModel):
+class RoutingBody(RequestBody):
     model_config = _STRICT
 
     split_on: str | None = Field(default=None, min_length=1, max_length=200,

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, requires
 from api.problems import ProblemError, problem_responses
 from api.routes.common import ModelKey, make_router, service_of
+from api.schemas import RequestBody
 from registry import Invalid, NotFound
 
 router = make_router(400, 404, tag="outcomes")
@@ -21,7 +22,7 @@ Reporter = Annotated[Principal, Depends(requires("caller", "reviewer"))]
 DECISION_ID = r"^[0-9A-Za-z]{1,64}$"
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     labels: dict[str, bool] | list[str] | None = Field(

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import READERS, Principal, requires
 from api.problems import ProblemError, problem_responses
 from api.routes.common import ALIAS_PATTERN, ModelKey, VersionNumber, make_router, service_of
+from api.schemas import RequestBody
 from registry import Invalid, NotFound
 
 router = make_router(400, 404, tag="replays")
@@ -21,7 +22,7 @@ Replayer = Annotated[Principal, Depends(requires("author", "approver"))]
 Reader = Annotated[Principal, Depends(requires(*READERS))]
 
 
-class ReplayIn(BaseModel):
+class ReplayIn(RequestBody):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     start: datetime | None = Field(default=None, alias="from", description="Logged decisions from this time.")

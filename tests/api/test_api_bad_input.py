@@ -119,3 +119,27 @@ def test_bad_lifecycle_requests_are_problems(loan: Live) -> None:
     problem(loan.client("author").post("/v1/models/loan-approval/versions", files={"file": ("a.dmn", b"")}), 400)
     bad_cases = "- inputs: {}\n  expect: not-a-mapping\n"
     problem(loan.upload("loan-approval", LOAN_DMN.read_bytes(), "loan.dmn", test_cases=bad_cases), 400)
+
+
+def test_a_nul_character_in_a_parameter_is_refused_on_every_route(loan: Live) -> None:
+    """No stored text holds a NUL (PostgreSQL's text type cannot): a filter holding one is a 422
+    naming the parameter, on any route, before it reaches the database."""
+    reviewer = loan.client("reviewer")
+    body = problem(reviewer.get("/v1/records", params={"key": "loan-approval", "caller": "a\x00b"}), 422)
+    assert body["errors"] == [{"parameter": "caller", "in": "query", "message": "contains a NUL character"}]
+    body = problem(reviewer.get("/v1/models/loan%00approval"), 422)
+    assert body["errors"][0]["in"] == "path" and "%00" in body["instance"]
+    admin = loan.client("admin")
+    problem(admin.get("/v1/execution/dead-letters", params={"error": "v\x00"}), 422)
+    assert reviewer.get("/v1/records", params={"key": "loan-approval"}).status_code == 200
+
+
+def test_a_nul_character_in_a_body_is_refused_with_a_pointer(live: Live) -> None:
+    assert live.upload("nul-probe", LOAN_DMN.read_bytes(), "loan.dmn").status_code == 201
+    body = problem(live.client("author").post("/v1/models/nul-probe/versions/1/submit",
+                                              json={"comment": "a\x00b"}), 422)
+    assert body["errors"][0]["pointer"] == "/comment" and "NUL" in body["errors"][0]["message"]
+    body = problem(live.client("admin").post("/v1/keys", json={"name": "a\x00b", "role": "caller"}), 422)
+    assert body["errors"][0]["pointer"] == "/name"
+    version = live.client("viewer").get("/v1/models/nul-probe/versions/1").json()
+    assert version["state"] == "draft"  # nothing was changed by the refused call
