@@ -233,7 +233,7 @@ def _values(engine: Engine, scope: Scope, fields: Sequence[Field]) -> dict[str, 
         mine = [f for f in fields if f.column == column]
         if not mine:
             continue
-        extraction = extract(dialect, RECORDS.c[column], [f.path for f in mine], column[:1])
+        extraction = extract(dialect, RECORDS.c[column], [f.path for f in mine], column[:1], separate=True)
         statement = sa.select(*extraction.columns).select_from(extraction.select_from(RECORDS)) \
             .where(*scope.conditions(dialect))
         data = frame(engine, statement, extraction.names)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -163,18 +163,23 @@ def seconds_between(dialect: str, earlier: Any, later: Any) -> Any:
 
 
 def extract(dialect: str, column: Any, paths: Sequence[tuple[str, ...]], label: str,
-            objects: Sequence[str] = ()) -> Extraction:
+            objects: Sequence[str] = (), *, separate: bool = False) -> Extraction:
     """Select the fields at `paths` of a JSON column with one JSON parse per row: a JSON array of
     their values (SQLite: json_extract of every path; PostgreSQL: json_to_record of the
     top-level names, then json_build_array). One field alone is its JSON text. The top-level
     names in `objects` are read whole (one value instead of one per component) and their
-    components picked out in Python. On SQLite a name with a double quote is read on its own."""
+    components picked out in Python. On SQLite a name with a double quote is read on its own.
+
+    `separate=True` gives one text column per field instead of the array: for reads of every
+    record (drift), where the combinations are as many as the records, each column's few
+    distinct texts are then parsed once each; SQLite's JSON parse cache keeps that to one parse
+    per row, and PostgreSQL still parses once, in json_to_record."""
     if dialect not in ("sqlite", "postgresql"):
         raise QueryError("engine", f"the audit analytics run on SQLite and PostgreSQL, not {dialect}")
     read = list(dict.fromkeys(path[:1] if path[0] in objects else tuple(path) for path in paths))
     alone = [p for p in read if dialect == "sqlite" and any('"' in name for name in p)]
     packed = [p for p in read if p not in alone]
-    if len(packed) == 1 and not objects:
+    if (len(packed) == 1 and not objects) or (separate and dialect == "sqlite"):
         alone, packed = [*alone, *packed], []
     columns: list[Any] = []
     joins: list[Any] = []
@@ -200,8 +205,18 @@ def extract(dialect: str, column: Any, paths: Sequence[tuple[str, ...]], label: 
                     item = item.op("->", return_type=sa.JSON)(sa.cast(sa.literal(part, sa.String), sa.Text))
                 items.append(item)
             array = sa.cast(sa.func.json_build_array(*items), sa.Text)
+            if separate:  # one text column per field, from the one parse of json_to_record
+                for i, (path, item) in enumerate(zip(packed, items, strict=True)):
+                    columns.append(sa.cast(item, sa.Text).label(f"{name}_{i}"))
+                    where[path] = (f"{name}_{i}", None)
+                return _extraction(paths, where, columns, joins)
         columns.append(array.label(name))
         where.update({path: (name, i) for i, path in enumerate(packed)})
+    return _extraction(paths, where, columns, joins)
+
+
+def _extraction(paths: Sequence[tuple[str, ...]], where: Mapping[tuple[str, ...], tuple[str, int | None]],
+                columns: list[Any], joins: list[Any]) -> Extraction:
     sources = []
     for path in paths:
         path = tuple(path)
@@ -425,3 +440,31 @@ def find_field(fields: Sequence[Field], name: str, parameter: str, kinds: Sequen
                 return field
     known = ", ".join(sorted({f.name for f in fields if f.kind in kinds})) or "none: no records in scope"
     raise QueryError(parameter, f"no {' or '.join(kinds)} called {name!r} in the records (known: {known})")
+
+
+# --- the models behind the records ---------------------------------------------------------------
+
+def version_models(engine: Engine, key: str, versions: Sequence[int] | None = None) -> dict[int, Any]:
+    """The compiled model of each version of `key` (or of `versions`), by number; a version that
+    does not load is left out (it has no rule list or decision order to show). registry.NotFound
+    when the registry has no such key."""
+    import decisions
+    from registry import get_model, list_versions, unit_of_work
+
+    with unit_of_work(engine, read_only=True) as session:
+        get_model(session, key)
+        found = [(v.number, v.text) for v in list_versions(session, key)
+                 if versions is None or v.number in versions]
+    models: dict[int, Any] = {}
+    for number, text in found:
+        try:
+            models[number] = decisions.load(text)
+        except Exception:  # noqa: BLE001 - see the docstring
+            continue
+    return models
+
+
+def rule_ids_of(models: Mapping[int, Any]) -> dict[int, dict[str, list[str]]]:
+    """Each version's rule ids in rule order (metrics' `rule_ids`), from `version_models`."""
+    return {number: ids for number, model in models.items() if (ids := getattr(model, "rule_ids", None))}
+
