@@ -133,13 +133,14 @@ def report_from_database(engine: Engine, key: str, *, start: datetime, end: date
     against `reference`, by default the period of the same length just before) and render them.
     `window` defaults to day up to 45 days, week up to a year, month beyond. A key the registry
     does not know raises registry.NotFound."""
-    models = _models(engine, key, versions)  # first: an unknown key raises registry.NotFound
     from audit.drift import population_stability
     from audit.metrics import compute_metrics
     from audit.performance import compute_performance
+    from audit.store import rule_ids_of, version_models
 
+    models = version_models(engine, key, versions)  # first: an unknown key raises registry.NotFound
     window = window or _window_for(start, end)
-    rule_ids = {number: ids for number, model in models.items() if (ids := getattr(model, "rule_ids", None))}
+    rule_ids = rule_ids_of(models)
     metrics = compute_metrics(engine, key, start=start, end=end, window=window, versions=versions, alias=alias,
                               as_of=as_of, rule_ids=rule_ids or None)
     performance = None
@@ -466,16 +467,6 @@ def _weighted(frame: pd.DataFrame, column: str, weight: str) -> float:
 def _window_for(start: datetime, end: datetime) -> str:
     span = end - start
     return "day" if span <= timedelta(days=45) else "week" if span <= timedelta(days=366) else "month"
-
-
-def _models(engine: Engine, key: str, versions: Sequence[int] | None) -> dict[int, Any]:
-    import decisions
-    from registry import list_versions, unit_of_work
-
-    with unit_of_work(engine) as session:
-        found = [(v.number, v.text) for v in list_versions(session, key)
-                 if versions is None or v.number in versions]
-    return {number: decisions.load(text) for number, text in found}
 
 
 def _primary_from_model(model: Any, outputs: Any) -> str | None:

@@ -2,6 +2,7 @@
 
     import audit
     a = audit.connect("data/decisionary.db")            # a SQLite file, or any database URL
+    a = audit.connect("https://decisions.example.com", api_key=REVIEWER_KEY)   # or the service
     a.metrics("loan-approval", window="week").outputs.plot()
     a.performance("loan-approval", label="defaulted", score="Credit Score").bad_rate_by_band.plot()
     a.drift("loan-approval", reference=(jan1, feb1), current=(nov1, dec1)).plot()
@@ -12,37 +13,120 @@
 Every answer is a pandas DataFrame (or a small object of them) whose `.plot()` draws the chart a
 reviewer needs (audit/frames.py). Times are UTC; a date means its midnight. Without `start` and
 `end`, a question covers the last 90 days up to now.
+
+The answers are computed where the data is. Given a database, here, by the audit modules
+(`DatabaseSource`); given the service's address, by the service's audit routes with a reviewer's
+API key (audit/remote.py), which run the same functions. Either way the frames are the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from audit.frames import AuditFrame, audit_frame
-from registry import make_engine, unit_of_work
+from registry import make_engine
 
 DEFAULT_DAYS = 90
 
 
-def connect(url_or_path: str | Path) -> Audit:
-    """An `Audit` over a database: a SQLite file's path, or a database URL (sqlite:///...,
-    postgresql://...)."""
+def connect(url_or_path: str | Path, *, api_key: str | None = None, timeout: float = 300.0) -> Audit:
+    """An `Audit` over a database (a SQLite file's path, or a database URL: sqlite:///...,
+    postgresql://...) or over a running service (http:// or https://, with a reviewer's
+    `api_key`, or DECISIONARY_API_KEY)."""
     text = str(url_or_path)
     if text.startswith(("http://", "https://")):
-        raise ValueError("audit.connect reads the database itself: give its path or URL "
-                         "(the service's DECISIONARY_DATABASE_URL), not the service's address")
+        from audit.remote import ServiceSource
+
+        return Audit(ServiceSource(text, api_key, timeout=timeout))
+    if api_key is not None:
+        raise ValueError("api_key is for a service's address (http:// or https://); a database is read directly")
     if "://" not in text:
         path = Path(text).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"no database file at {path}")
         text = f"sqlite:///{path.resolve()}"
-    return Audit(make_engine(text))
+    return Audit(DatabaseSource(make_engine(text)))
+
+
+class Source(Protocol):
+    """Where the answers are computed: the database here, or the service (audit/remote.py)."""
+
+    def records(self, key: str, *, limit: int, filters: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def metrics(self, key: str, *, start: datetime | None, end: datetime | None, window: str,
+                versions: Sequence[int] | None, alias: str | None, as_of: datetime | None) -> Any: ...
+    def performance(self, key: str, *, label: str, decision_output: str | None, positive: Sequence[str] | None,
+                    score: str | None, bands: int, start: datetime | None, end: datetime | None,
+                    as_of: datetime | None, versions: Sequence[int] | None) -> Any: ...
+    def drift(self, key: str, *, reference: tuple[datetime, datetime], current: tuple[datetime, datetime],
+              bins: int, thresholds: tuple[float, float], versions: Sequence[int] | None) -> pd.DataFrame: ...
+    def replay(self, key: str, version: int, *, start: datetime | None, end: datetime | None, alias: str | None,
+               bad_label: str | None) -> dict[str, Any]: ...
+    def report(self, key: str, *, start: datetime, end: datetime, **options: Any) -> str: ...
+    def close(self) -> None: ...
+
+
+class DatabaseSource:
+    """The audit modules on a database engine (the records as audit.log returns them)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def records(self, key: str, *, limit: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        from audit.log import parse_fired, parse_output, query_records
+
+        if isinstance(filters.get("output"), str):
+            filters["output"] = parse_output(filters["output"])
+        if isinstance(filters.get("fired"), str):
+            filters["fired"] = parse_fired(filters["fired"])
+        rows: list[dict[str, Any]] = []
+        cursor = None
+        while len(rows) < limit:
+            page = query_records(self.engine, key=key, limit=min(500, limit - len(rows)), cursor=cursor, **filters)
+            rows += [{"id": r.id, "created_at": r.created_at, "version": r.version, "alias": r.alias, "arm": r.arm,
+                      "caller": r.caller, "business_key": r.business_key, "inputs": r.inputs, "outputs": r.outputs}
+                     for r in page.records]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return rows
+
+    def metrics(self, key: str, **options: Any) -> Any:
+        from audit.metrics import compute_metrics
+        from audit.store import rule_ids_of, version_models
+
+        rule_ids = rule_ids_of(version_models(self.engine, key))
+        return compute_metrics(self.engine, key, rule_ids=rule_ids or None, **options)
+
+    def performance(self, key: str, **options: Any) -> Any:
+        from audit.performance import compute_performance
+
+        return compute_performance(self.engine, key, **options)
+
+    def drift(self, key: str, **options: Any) -> pd.DataFrame:
+        from audit.drift import population_stability
+
+        return population_stability(self.engine, key, **options)
+
+    def replay(self, key: str, version: int, **options: Any) -> dict[str, Any]:
+        from audit.replay import replay_version
+
+        found: dict[str, Any] = replay_version(self.engine, key, version, by="notebook", attach=False, **options)
+        return found
+
+    def report(self, key: str, *, start: datetime, end: datetime, **options: Any) -> str:
+        from audit.report import report_from_database
+
+        return report_from_database(self.engine, key, start=start, end=end, **options)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -84,11 +168,11 @@ class ReplayFrames:
 
 
 class Audit:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, source: Source) -> None:
+        self.source = source
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.source.close()
 
     def __enter__(self) -> Audit:
         return self
@@ -101,40 +185,25 @@ class Audit:
         business key, then a column per input (`input.<name>`) and per output (`<decision>`).
         Filters as `audit.log.query_records` (output="Decision:Reject", fired="Risk Category:7",
         start=, end=, version=, ...), up to `limit` records."""
-        from audit.log import parse_fired, parse_output, query_records
-
-        if isinstance(filters.get("output"), str):
-            filters["output"] = parse_output(filters["output"])
-        if isinstance(filters.get("fired"), str):
-            filters["fired"] = parse_fired(filters["fired"])
         for name in ("start", "end"):
             if name in filters:
                 filters[name] = _time(filters[name])
-        rows: list[dict[str, Any]] = []
-        cursor = None
-        while len(rows) < limit:
-            page = query_records(self.engine, key=key, limit=min(500, limit - len(rows)), cursor=cursor, **filters)
-            for record in page.records:
-                row = {"decision_id": record.id, "created_at": record.created_at, "version": record.version,
-                       "alias": record.alias, "arm": record.arm, "caller": record.caller,
-                       "business_key": record.business_key}
-                row.update({f"input.{k}": v for k, v in (record.inputs or {}).items()})
-                row.update(dict(record.outputs or {}))
-                rows.append(row)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+        rows = []
+        for record in self.source.records(key, limit=limit, filters=filters):
+            row = {"decision_id": record["id"], "created_at": record["created_at"], "version": record["version"],
+                   "alias": record["alias"], "arm": record["arm"], "caller": record["caller"],
+                   "business_key": record["business_key"]}
+            row.update({f"input.{k}": v for k, v in (record["inputs"] or {}).items()})
+            row.update(dict(record["outputs"] or {}))
+            rows.append(row)
         return audit_frame(pd.DataFrame(rows), None)
 
     def metrics(self, key: str, *, start: Any = None, end: Any = None, window: str = "week",
                 versions: list[int] | None = None, alias: str | None = None, as_of: Any = None) -> MetricsFrames:
         """Volume, outcome mix, rule hits, reviews, overrides and workflows by window."""
-        from audit.metrics import compute_metrics
-
         first, last = _period(start, end)
-        found = compute_metrics(self.engine, key, start=first, end=last, window=window, versions=versions,
-                                alias=alias, as_of=_time(as_of) if as_of is not None else None,
-                                rule_ids=self._rule_ids(key) or None)
+        found = self.source.metrics(key, start=first, end=last, window=window, versions=versions, alias=alias,
+                                    as_of=_time(as_of) if as_of is not None else None)
         return MetricsFrames(
             volume=audit_frame(found.volume, "volume"), outputs=audit_frame(found.outputs, "outputs"),
             rules=audit_frame(found.rules, "rules", found.never_fired),
@@ -147,12 +216,10 @@ class Audit:
                     versions: list[int] | None = None) -> PerformanceFrames:
         """Bad rate by outcome and by score band, the confusion matrix, KS/AUC/Gini, calibration,
         against the outcomes known at `as_of` (default now)."""
-        from audit.performance import compute_performance
-
         first, last = _period(start, end, days=None)
-        found = compute_performance(self.engine, key, label=label, decision_output=decision_output,
-                                    positive=positive, score=score, bands=bands, start=first, end=last,
-                                    as_of=_time(as_of) if as_of is not None else None, versions=versions)
+        found = self.source.performance(key, label=label, decision_output=decision_output, positive=positive,
+                                        score=score, bands=bands, start=first, end=last,
+                                        as_of=_time(as_of) if as_of is not None else None, versions=versions)
         return PerformanceFrames(
             bad_rate_by_outcome=audit_frame(found.bad_rate_by_outcome, None),
             bad_rate_by_band=audit_frame(found.bad_rate_by_band, "bad_rate_by_band"),
@@ -164,13 +231,11 @@ class Audit:
               bins: int = 10, thresholds: tuple[float, float] = (0.1, 0.25),
               versions: list[int] | None = None) -> AuditFrame:
         """PSI of every input and output, `current` (default: the last 30 days) against `reference`."""
-        from audit.drift import population_stability
-
         now = datetime.now(UTC)
         current = current or (now - timedelta(days=30), now)
-        found = population_stability(self.engine, key, reference=(_time(reference[0]), _time(reference[1])),
-                                     current=(_time(current[0]), _time(current[1])), bins=bins,
-                                     thresholds=thresholds, versions=versions)
+        found = self.source.drift(key, reference=(_time(reference[0]), _time(reference[1])),
+                                  current=(_time(current[0]), _time(current[1])), bins=bins,
+                                  thresholds=(thresholds[0], thresholds[1]), versions=versions)
         frame = audit_frame(found, "drift")
         frame.attrs.update(found.attrs)  # the per-bin detail
         return frame
@@ -180,11 +245,9 @@ class Audit:
         """Each version (champion, challenger) side by side over the same period: its arm, its
         decisions and share of traffic, the rate of each `decision_output` value, and with
         `label` its bad rate among decisions whose outcome is known."""
-        from audit.metrics import compute_metrics
-        from audit.performance import compute_performance
-
         first, last = _period(start, end, days=None)
-        metrics = compute_metrics(self.engine, key, start=first, end=last, window="month")
+        metrics = self.source.metrics(key, start=first, end=last, window="month", versions=None, alias=None,
+                                      as_of=None)
         volume = metrics.volume.copy()
         volume["arm"] = volume["arm"].fillna("")
         by_version = volume.groupby("version").agg(
@@ -196,8 +259,9 @@ class Audit:
         for value in counts.columns:
             by_version[f"{value} rate"] = counts[value] / by_version["decisions"]
         if label:
-            found = compute_performance(self.engine, key, label=label, decision_output=decision_output,
-                                        start=first, end=last, as_of=_time(as_of) if as_of is not None else None)
+            found = self.source.performance(key, label=label, decision_output=decision_output, positive=None,
+                                            score=None, bands=10, start=first, end=last,
+                                            as_of=_time(as_of) if as_of is not None else None, versions=None)
             known = found.bad_rate_by_outcome.groupby("version")[["known", "bad"]].sum()
             by_version["known outcomes"] = known["known"]
             by_version["bad rate"] = known["bad"] / known["known"].where(known["known"] > 0)
@@ -208,10 +272,8 @@ class Audit:
         """What version `version` would have decided on the decisions logged through `alias` (in
         [start, end), default all): for `decision`, how many change, the swap set, and the bad
         rate of each value as decided and as the candidate would decide. Nothing is stored."""
-        from audit.replay import replay_version
-
-        found = replay_version(self.engine, key, version, by="notebook", start=_time(start) if start else None,
-                               end=_time(end) if end else None, alias=alias, bad_label=bad_label, attach=False)
+        found = self.source.replay(key, version, start=_time(start) if start else None,
+                                   end=_time(end) if end else None, alias=alias, bad_label=bad_label)
         summary = found["summary"]
         item = summary["decisions"].get(decision)
         if item is None:
@@ -228,29 +290,12 @@ class Audit:
 
     def report(self, key: str, *, out: str | Path, start: Any = None, end: Any = None, **options: Any) -> Path:
         """Write the self-contained HTML report (audit/report.py); its path."""
-        from audit.report import report_from_database
-
         first, last = _period(start, end)
         assert first is not None and last is not None
-        html = report_from_database(self.engine, key, start=first, end=last, **options)
+        html = self.source.report(key, start=first, end=last, **options)
         path = Path(out)
         path.write_text(html, encoding="utf-8")
         return path
-
-    def _rule_ids(self, key: str) -> dict[int, dict[str, list[str]]]:
-        import decisions
-        from registry import list_versions
-
-        found: dict[int, dict[str, list[str]]] = {}
-        with unit_of_work(self.engine, read_only=True) as session:
-            versions = list_versions(session, key)
-        for version in versions:
-            try:
-                model = decisions.load(version.content.decode("utf-8"))
-            except Exception:  # noqa: BLE001 - a version that does not load has no rule list to show
-                continue
-            found[version.number] = model.rule_ids
-        return found
 
 
 def _time(value: Any) -> datetime:

@@ -37,11 +37,13 @@ async def audit_metrics(request: Request, key: ModelKey, _: Reviewer, start: Ann
                         alias: Annotated[str | None, Query(max_length=100)] = None,
                         as_of: When = None) -> JSONResponse:
     from audit.metrics import compute_metrics
+    from audit.store import rule_ids_of, version_models
 
     engine = service_of(request).engine
     first, last = _period(start, end)
-    found = await _run(lambda: _known(engine, key) and compute_metrics(
-        engine, key, start=first, end=last, window=window, versions=version, alias=alias, as_of=_utc(as_of)))
+    found = await _run(lambda: compute_metrics(
+        engine, key, start=first, end=last, window=window, versions=version, alias=alias, as_of=_utc(as_of),
+        rule_ids=rule_ids_of(version_models(engine, key)) or None))  # version_models: NotFound for a key
     return JSONResponse(_frames(found))
 
 
@@ -54,14 +56,15 @@ async def audit_performance(request: Request, key: ModelKey, _: Reviewer,
                             score: Annotated[str | None, Query(max_length=200)] = None,
                             bands: Annotated[int, Query(ge=2, le=50)] = 10,
                             start: Annotated[When, Query(alias="from")] = None,
-                            end: Annotated[When, Query(alias="to")] = None, as_of: When = None) -> JSONResponse:
+                            end: Annotated[When, Query(alias="to")] = None, as_of: When = None,
+                            version: Annotated[list[int] | None, Query()] = None) -> JSONResponse:
     from audit.performance import compute_performance
 
     engine = service_of(request).engine
     first, last = _period(start, end)
     found = await _run(lambda: _known(engine, key) and compute_performance(
         engine, key, label=label, decision_output=decision_output, positive=positive, score=score, bands=bands,
-        start=first, end=last, as_of=_utc(as_of)))
+        start=first, end=last, as_of=_utc(as_of), versions=version))
     return JSONResponse(_frames(found))
 
 
@@ -70,15 +73,22 @@ async def audit_performance(request: Request, key: ModelKey, _: Reviewer,
 async def audit_drift(request: Request, key: ModelKey, _: Reviewer,
                       reference_from: datetime, reference_to: datetime,
                       start: Annotated[When, Query(alias="from")] = None, end: Annotated[When, Query(alias="to")] = None,
-                      bins: Annotated[int, Query(ge=2, le=50)] = 10) -> JSONResponse:
-    from audit.drift import population_stability
+                      bins: Annotated[int, Query(ge=2, le=50)] = 10,
+                      watch: Annotated[float, Query(gt=0, le=10, description="PSI from which a name is watched.")]
+                      = 0.1,
+                      alert: Annotated[float, Query(gt=0, le=10, description="PSI from which a name has drifted.")]
+                      = 0.25,
+                      version: Annotated[list[int] | None, Query()] = None) -> JSONResponse:
+    """`drift`: one row per input and output; `bins`: each one's bins (audit/drift.py)."""
+    from audit.drift import stability
 
     engine = service_of(request).engine
     first, last = _period(start, end, days=30)
-    reference = _period(reference_from, reference_to, parameter="reference_to")
-    found = await _run(lambda: _known(engine, key) and population_stability(
-        engine, key, reference=reference, current=(first, last), bins=bins))
-    return JSONResponse({"drift": _rows(found)})
+    reference = _period(_utc(reference_from), _utc(reference_to), parameter="reference_to")
+    found = await _run(lambda: _known(engine, key) and stability(
+        engine, key, reference=reference, current=(first, last), bins=bins, thresholds=(watch, alert),
+        versions=version))
+    return JSONResponse({"drift": _rows(found.summary), "bins": _rows(found.bins)})
 
 
 @router.get("/v1/audit/{key}/report", response_class=HTMLResponse,
@@ -87,12 +97,19 @@ async def audit_drift(request: Request, key: ModelKey, _: Reviewer,
 async def audit_report(request: Request, key: ModelKey, _: Reviewer,
                        start: Annotated[When, Query(alias="from")] = None, end: Annotated[When, Query(alias="to")] = None,
                        label: Annotated[str | None, Query(max_length=100)] = None,
-                       score: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+                       score: Annotated[str | None, Query(max_length=200)] = None,
+                       window: Literal["day", "week", "month"] | None = None,
+                       decision_output: Annotated[str | None, Query(max_length=200)] = None,
+                       positive: Annotated[list[str] | None, Query()] = None,
+                       version: Annotated[list[int] | None, Query()] = None,
+                       alias: Annotated[str | None, Query(max_length=100)] = None) -> HTMLResponse:
     from audit.report import report_from_database
 
     engine = service_of(request).engine
     first, last = _period(start, end)
-    html = await _run(lambda: report_from_database(engine, key, start=first, end=last, label=label, score=score))
+    html = await _run(lambda: report_from_database(
+        engine, key, start=first, end=last, label=label, score=score, window=window,
+        decision_output=decision_output, positive=positive, versions=version, alias=alias))
     return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                                                   "img-src data:"})
 

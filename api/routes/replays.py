@@ -19,6 +19,8 @@ from registry import Invalid, NotFound
 router = make_router(400, 404, tag="replays")
 
 Replayer = Annotated[Principal, Depends(requires("author", "approver"))]
+# A reviewer may ask what a version would change, without attaching the answer to it.
+WhatIf = Annotated[Principal, Depends(requires("author", "approver", "reviewer"))]
 Reader = Annotated[Principal, Depends(requires(*READERS))]
 
 
@@ -31,6 +33,8 @@ class ReplayIn(RequestBody):
                               description="Decisions answered through this alias (null: any).")
     bad_label: str | None = Field(default=None, max_length=100,
                                   description="The outcome label that means bad (default: defaulted, if known).")
+    attach: bool = Field(default=True, description="Attach the summary to the version for its approver (authors "
+                                                   "and approvers); false only answers it (reviewers too).")
 
 
 class ReplayOut(BaseModel):
@@ -44,19 +48,22 @@ class ReplayOut(BaseModel):
 
 
 @router.post("/v1/models/{key}/versions/{number}/replay", response_model=ReplayOut, status_code=201,
-             summary="Replay a version on logged decisions and attach what would change to it",
+             summary="Replay a version on logged decisions and attach what would change to it (or only answer it)",
              responses=problem_responses(422))
-async def replay_logged(request: Request, key: ModelKey, number: VersionNumber, principal: Replayer,
+async def replay_logged(request: Request, key: ModelKey, number: VersionNumber, principal: WhatIf,
                         body: ReplayIn | None = None) -> ReplayOut:
     from audit.replay import replay_version
 
     body = body or ReplayIn()
+    if body.attach and principal.role == "reviewer":
+        raise ProblemError(403, "a reviewer's replay is not attached to the version: send \"attach\": false",
+                           errors=[{"pointer": "/attach", "message": "authors and approvers attach replays"}])
     if body.start and body.end and body.start >= body.end:
         raise ProblemError(422, "`to` must be after `from`", errors=[{"pointer": "/to", "message": "before from"}])
     engine = service_of(request).engine
     return ReplayOut(**await _run(lambda: replay_version(
         engine, key, number, by=principal.name, start=body.start, end=body.end, alias=body.alias,
-        bad_label=body.bad_label)))
+        bad_label=body.bad_label, attach=body.attach)))
 
 
 @router.post("/v1/models/{key}/versions/{number}/replay-file", response_model=ReplayOut, status_code=201,

@@ -74,8 +74,6 @@ def test_the_log_and_the_report(history: Path, tmp_path: Path) -> None:
 
 
 def test_what_it_cannot_connect_to_is_refused_clearly(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="not the service's address"):
-        audit.connect("http://127.0.0.1:8000")
     with pytest.raises(FileNotFoundError, match="no database file"):
         audit.connect(tmp_path / "missing.db")
     with audit.connect(f"sqlite:///{tmp_path / 'empty.db'}") as reviewer:

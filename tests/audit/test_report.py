@@ -28,6 +28,7 @@ from api.devserver import publish_examples
 from audit import charts
 from audit import report as report_module
 from audit.report import render_report
+from audit.store import rule_ids_of, version_models
 from registry import NotFound
 from tests.audit.browser import SCREENSHOTS_ENV, open_offline
 
@@ -452,9 +453,10 @@ def test_the_models_behind_a_report_come_from_the_registry(engine: Engine, tmp_p
     (folder / "loan-approval.yaml").write_bytes((EXAMPLES / "loan-approval.yaml").read_bytes())
     publish_examples(engine, folder, receiver_url=None, say=lambda _: None)
 
-    models = report_module._models(engine, "loan-approval", None)
+    models = version_models(engine, "loan-approval")
     assert list(models) == [1] and "Credit Limit" in models[1].decisions
-    assert report_module._models(engine, "loan-approval", [2]) == {}
+    assert version_models(engine, "loan-approval", [2]) == {}
+    assert rule_ids_of(models)[1]["Decision"] == models[1].rule_ids["Decision"]
     outputs = pd.DataFrame([
         {"window_start": START, "version": 1, "alias": "production", "decision": d, "value": v, "count": 3,
          "rate": 0.5} for d, v in [("Credit Limit", 15000), ("Credit Limit", 0), ("Decision", "Approve"),
