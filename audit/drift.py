@@ -17,12 +17,22 @@ the reference and the current period's decisions in each bin:
 - numbers are binned at the reference period's quantiles (`bins` equal-count bins, fewer when
   values repeat; bins are right-closed, the outer ones open-ended, so every current value has a
   bin); a number with at most `bins` distinct values in the reference period, and anything
-  else (text, booleans), is binned by value. Null (or missing) is a bin of its own.
+  else (text, booleans), is binned by value: the MAX_CATEGORIES = 50 most frequent values (in the
+  reference period first), the rest together in "(other)". Null (or missing) is a bin of its own.
+  With no decisions in either period there is no index (NaN) and there are no bins.
 - an empty bin would make the logarithm infinite: shares below EPSILON = 0.0001 count as
   EPSILON (the usual convention; it caps one empty bin's part at about 0.0009 + share * 9.2).
 - status by `thresholds` (watch, alert), by default (0.1, 0.25): psi below watch "stable", below
   alert "watch", else "drift"; "no data" when either period has no decisions (psi NaN).
 Shadow versions' records never count; `versions` narrows both periods to those versions.
+
+A period with more than `sample` (default SAMPLE = 50,000) decisions is read as a deterministic
+sample of about that many: the records whose hash falls below a threshold (`_sampled`), so the
+same records every time, spread evenly over the period.
+The PSI of two samples that size from one population is about (bins - 1) * 2 / 50,000 = 0.0004,
+far below any threshold, and reading a sample keeps a check over millions of decisions to a
+second. `reference_n` and `current_n` count every decision of the period; `reference_read` and
+`current_read` the ones the shares were computed on (the bins' counts are of those).
 
 `check_drift` writes an audit_alerts row for every name whose PSI reaches the alert threshold
 and calls `start_workflow(finding)` (the execution layer's monitor runs; it returns their run
@@ -56,15 +66,20 @@ from audit.store import (
     frame,
     is_number,
     make_scope,
+    reader,
     sample_fields,
 )
 from registry.ids import new_ulid
 
 EPSILON = 1e-4
-SUMMARY = ["kind", "name", "psi", "status", "reference_n", "current_n"]
+SAMPLE = 50_000  # decisions read per period at most (see the module docstring)
+BUCKETS = 1024  # of the deterministic sample
+SUMMARY = ["kind", "name", "psi", "status", "reference_n", "current_n", "reference_read", "current_read"]
 BINS = ["kind", "name", "bin", "lower", "upper", "reference_count", "reference_share", "current_count",
         "current_share", "psi"]
 NULL_BIN = "null"
+OTHER_BIN = "(other)"
+MAX_CATEGORIES = 50  # values binned by value, most frequent first; the rest share OTHER_BIN
 
 Period = tuple[datetime, datetime]
 
@@ -106,12 +121,12 @@ class DriftFinding:
 def population_stability(engine: Engine, key: str, *, reference: Period, current: Period,
                          names: Sequence[str] | None = None, bins: int = 10,
                          thresholds: tuple[float, float] = (0.1, 0.25),
-                         versions: Sequence[int] | None = None) -> pd.DataFrame:
+                         versions: Sequence[int] | None = None, sample: int = SAMPLE) -> pd.DataFrame:
     """The PSI summary frame (see the module docstring); its attrs["bins"] holds the detail frame's
     rows as plain records (a DataFrame there would break pd.concat of summaries, which compares
     attrs)."""
     result = stability(engine, key, reference=reference, current=current, names=names, bins=bins,
-                       thresholds=thresholds, versions=versions)
+                       thresholds=thresholds, versions=versions, sample=sample)
     summary = result.summary
     summary.attrs["bins"] = result.bins.to_dict("records")
     return summary
@@ -119,7 +134,7 @@ def population_stability(engine: Engine, key: str, *, reference: Period, current
 
 def stability(engine: Engine, key: str, *, reference: Period, current: Period, names: Sequence[str] | None = None,
               bins: int = 10, thresholds: tuple[float, float] = (0.1, 0.25),
-              versions: Sequence[int] | None = None) -> Stability:
+              versions: Sequence[int] | None = None, sample: int = SAMPLE) -> Stability:
     """The PSI summary and per-bin detail of every input and output (or of `names`)."""
     reference = _period(reference, "reference")
     current = _period(current, "current")
@@ -130,14 +145,18 @@ def stability(engine: Engine, key: str, *, reference: Period, current: Period, n
     fields = _fields(engine, scopes, names)
     if not fields:
         return Stability(pd.DataFrame(columns=SUMMARY), pd.DataFrame(columns=BINS))
-    reference_values, current_values = (_values(engine, scope, fields) for scope in scopes)
+    if isinstance(sample, bool) or not isinstance(sample, int) or sample < 100:
+        raise QueryError("sample", f"must be a whole number of at least 100, got {sample!r}")
+    counts = [_count(engine, scope) for scope in scopes]
+    reference_values, current_values = (_values(engine, scope, fields, _sampled(engine.dialect.name, n, sample))
+                                        for scope, n in zip(scopes, counts, strict=True))
     summary_rows, bin_rows = [], []
     for chosen in fields:
         before, after = reference_values[chosen.name], current_values[chosen.name]
         detail = _bins(before, after, bins)
         psi = float(detail["psi"].sum()) if len(before[0]) and len(after[0]) else math.nan
         status = "no data" if math.isnan(psi) else "stable" if psi < watch else "watch" if psi < alert else "drift"
-        summary_rows.append((chosen.kind, chosen.name, psi, status, len(before[0]), len(after[0])))
+        summary_rows.append((chosen.kind, chosen.name, psi, status, *counts, len(before[0]), len(after[0])))
         bin_rows.append(detail.assign(kind=chosen.kind, name=chosen.name))
     summary = pd.DataFrame(summary_rows, columns=SUMMARY)
     detail_frame = pd.concat(bin_rows, ignore_index=True)[BINS] if bin_rows else pd.DataFrame(columns=BINS)
@@ -225,18 +244,45 @@ def _fields(engine: Engine, scopes: Sequence[Scope], names: Sequence[str] | None
 
 # --- values and bins -----------------------------------------------------------------------------
 
-def _values(engine: Engine, scope: Scope, fields: Sequence[Field]) -> dict[str, tuple[pd.Series, pd.Series]]:
-    """Per field name: (values, canonical keys) of every decision in scope (one row each)."""
+def _count(engine: Engine, scope: Scope) -> int:
+    with reader(engine) as connection:
+        return int(connection.execute(sa.select(sa.func.count()).select_from(RECORDS)
+                                      .where(*scope.conditions(engine.dialect.name))).scalar_one())
+
+
+def _sampled(dialect: str, count: int, sample: int) -> Any:
+    """The condition that keeps about `sample` of `count` records (None: keep them all): a hash of
+    the record into 1024 equally likely buckets, below a threshold. PostgreSQL hashes the id
+    (hashtext); SQLite its rowid, by Knuth's multiplicative hash (the top 10 of 32 bits), which
+    needs no table read for the records it leaves out. Ids alone would not do: bulk-written
+    records can have consecutive ids, and a slice of those is a slice of time."""
+    kept = math.ceil(BUCKETS * sample / count) if count else BUCKETS
+    if kept >= BUCKETS:
+        return None
+    if dialect == "postgresql":
+        return sa.func.hashtext(RECORDS.c.id).op("&")(BUCKETS - 1) < kept
+    bucket: Any = sa.literal_column("(decision_records.rowid * 2654435761 % 4294967296) / 4194304")
+    return bucket < kept
+
+
+def _values(engine: Engine, scope: Scope, fields: Sequence[Field],
+            sampled: Any = None) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Per field name: (values, canonical keys) of every decision in scope (one row each), or of
+    those `sampled` keeps."""
     dialect = engine.dialect.name
+    conditions = scope.conditions(dialect) + ([sampled] if sampled is not None else [])
+    # One statement for the inputs and the outputs: one pass over the records.
+    parts = [(mine, extract(dialect, RECORDS.c[column], [f.path for f in mine], column[:1], separate=True))
+             for column in ("inputs", "outputs") if (mine := [f for f in fields if f.column == column])]
+    if not parts:
+        return {}
+    source: Any = RECORDS
+    for _, extraction in parts:
+        source = extraction.select_from(source)
+    columns = [c for _, extraction in parts for c in extraction.columns]
+    data = frame(engine, sa.select(*columns).select_from(source).where(*conditions), [c.key for c in columns])
     found: dict[str, tuple[pd.Series, pd.Series]] = {}
-    for column in ("inputs", "outputs"):
-        mine = [f for f in fields if f.column == column]
-        if not mine:
-            continue
-        extraction = extract(dialect, RECORDS.c[column], [f.path for f in mine], column[:1], separate=True)
-        statement = sa.select(*extraction.columns).select_from(extraction.select_from(RECORDS)) \
-            .where(*scope.conditions(dialect))
-        data = frame(engine, statement, extraction.names)
+    for mine, extraction in parts:
         for chosen, pair in zip(mine, extraction.decode(data), strict=True):
             found[chosen.name] = pair
     return found
@@ -244,6 +290,8 @@ def _values(engine: Engine, scope: Scope, fields: Sequence[Field]) -> dict[str, 
 
 def _bins(before: tuple[pd.Series, pd.Series], after: tuple[pd.Series, pd.Series], bins: int) -> pd.DataFrame:
     (before_values, before_keys), (after_values, after_keys) = before, after
+    if before_keys.empty or after_keys.empty:  # no index without both periods: no bins either
+        return _psi_frame([], len(before_keys), len(after_keys))
     numeric = _all_numbers(before_values) and _all_numbers(after_values)
     reference_numbers = pd.to_numeric(before_values[before_keys != "null"], errors="coerce").astype(float) \
         if numeric else pd.Series(dtype=float)
@@ -284,7 +332,11 @@ def _category_bins(before_values: pd.Series, before_keys: pd.Series, after_value
     order = sorted(set(before_counts.index) | set(after_counts.index),
                    key=lambda k: (-int(before_counts.get(k, 0)), -int(after_counts.get(k, 0)), k))
     rows = [(NULL_BIN if k == "null" else str(names.get(k)), math.nan, math.nan, int(before_counts.get(k, 0)),
-             int(after_counts.get(k, 0))) for k in order]
+             int(after_counts.get(k, 0))) for k in order[:MAX_CATEGORIES]]
+    if len(order) > MAX_CATEGORIES:  # the rest (ids, free text) together: bounded, and comparable
+        rest = order[MAX_CATEGORIES:]
+        rows.append((OTHER_BIN, math.nan, math.nan, int(before_counts.reindex(rest).fillna(0).sum()),
+                     int(after_counts.reindex(rest).fillna(0).sum())))
     return _psi_frame(rows, len(before_keys), len(after_keys))
 
 

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from audit.drift import population_stability  # noqa: E402
 from audit.metrics import compute_metrics  # noqa: E402
 from audit.performance import compute_performance  # noqa: E402
+from audit.report import report_from_database  # noqa: E402
 from registry import make_engine, upgrade  # noqa: E402
 
 KEY = "loan-approval"
@@ -291,6 +292,12 @@ def run_backend(url: str, rounds: int) -> dict[str, tuple[float, list[float]]]:
             "population_stability (last 30 days vs 30 before, all fields)": median_seconds(
                 lambda: population_stability(engine, KEY, reference=(end - timedelta(days=60), end - timedelta(days=30)),
                                              current=(end - timedelta(days=30), end)), rounds),
+            "population_stability (last 90 days vs 90 before, all fields)": median_seconds(
+                lambda: population_stability(engine, KEY, reference=(start, end - timedelta(days=90)),
+                                             current=(end - timedelta(days=90), end)), rounds),
+            "report_from_database (180 days; defaulted, Credit Score)": median_seconds(
+                lambda: report_from_database(engine, KEY, start=start, end=end, label="defaulted",
+                                             score="Credit Score"), rounds),
         }
     finally:
         engine.dispose()

@@ -152,3 +152,49 @@ def test_bad_arguments_are_named(engine: Engine, arguments: dict[str, Any], para
     with pytest.raises(QueryError) as raised:
         population_stability(engine, KEY, **{"reference": REFERENCE, "current": CURRENT, **arguments})
     assert raised.value.parameter == parameter
+
+
+def test_a_large_period_is_read_as_a_deterministic_sample(engine: Engine) -> None:
+    """Over `sample` decisions, the shares come from a stable subset of about that many, the
+    counts still say how many there were, and the index stays close to the one over everything."""
+    rng = np.random.default_rng(3)
+    n = 4000  # one a minute: under 3 days of each period
+
+    def period(start: Any, scores: Any, channels: list[str]) -> list[dict[str, Any]]:
+        return [{"at": start + timedelta(minutes=k), "version": 1, "inputs": {"Score": int(score), "Channel": channel},
+                 "outputs": {"Decision": "Approve"}} for k, (score, channel) in enumerate(zip(scores, channels,
+                                                                                             strict=True))]
+
+    write_records(engine, period(REFERENCE[0], rng.normal(650, 50, n), ["web"] * n)
+                  + period(CURRENT[0], rng.normal(630, 50, n), ["web"] * (n // 2) + ["branch"] * (n - n // 2)))
+    everything = population_stability(engine, KEY, reference=REFERENCE, current=CURRENT, sample=n)
+    sampled = population_stability(engine, KEY, reference=REFERENCE, current=CURRENT, sample=1500)
+    again = population_stability(engine, KEY, reference=REFERENCE, current=CURRENT, sample=1500)
+    assert set(everything["reference_read"]) == {n} and set(everything["current_read"]) == {n}
+    assert set(sampled["reference_n"]) == {n} and set(sampled["current_n"]) == {n}
+    for column in ("reference_read", "current_read"):
+        assert 1200 <= int(sampled[column].iloc[0]) <= 1800  # about 1500 of 4000
+    pd.testing.assert_frame_equal(sampled, again)
+    full = dict(zip(everything["name"], everything["psi"], strict=True))
+    part = dict(zip(sampled["name"], sampled["psi"], strict=True))
+    assert full["Channel"] > 1 and part["Channel"] == pytest.approx(full["Channel"], rel=0.1)
+    assert full["Score"] > 0.1 and abs(part["Score"] - full["Score"]) < 0.05
+    with pytest.raises(QueryError, match="sample"):
+        population_stability(engine, KEY, reference=REFERENCE, current=CURRENT, sample=99)
+
+
+def test_many_distinct_texts_share_one_bin_and_an_empty_period_has_none(engine: Engine) -> None:
+    """An id-like input gets its 50 most frequent values and "(other)", not a bin per record; a
+    period without decisions gives no index and no bins, however many the other period has."""
+    channels = [f"agent-{k}" for k in range(100)]  # 100 distinct values in each period
+    _write(engine, REFERENCE[0], SCORES, channels, ["Approve"] * 100)
+    _write(engine, CURRENT[0], SCORES, channels[::-1], ["Approve"] * 100)
+    result = stability(engine, KEY, reference=REFERENCE, current=CURRENT)
+    channel_bins = result.bins[result.bins["name"] == "Channel"]
+    assert len(channel_bins) == 51 and channel_bins["bin"].iloc[-1] == "(other)"
+    assert channel_bins["reference_count"].sum() == 100 and channel_bins["current_count"].sum() == 100
+    assert result.summary.set_index("name").loc["Channel", "psi"] == pytest.approx(0, abs=1e-12)
+
+    empty = stability(engine, KEY, reference=(REFERENCE[0] - timedelta(days=30), REFERENCE[0]), current=CURRENT)
+    assert set(empty.summary["status"]) == {"no data"} and empty.bins.empty
+    assert set(empty.summary["current_n"]) == {100} and set(empty.summary["reference_n"]) == {0}
