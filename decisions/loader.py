@@ -1,6 +1,7 @@
 """`load`: text or file in any supported format -> parsed model -> compiled `Model`.
 
-The format is told by the file's suffix, else sniffed from the text (XML starts with `<`).
+The format is told by the file's suffix, else sniffed from the content (XML starts with `<`,
+an xlsx workbook is a zip package: `PK\x03\x04`).
 Imported models are found by namespace among the `.dmn` files beside the importing file
 (and in `search_paths`), read and compiled first, and handed to the compiler by import name.
 """
@@ -17,9 +18,10 @@ from decisions.dmn.imports import find_model_file
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import Definitions
 
-Format = Literal["auto", "dmn", "yaml"]
+Format = Literal["auto", "dmn", "yaml", "xlsx"]
 MAX_MODEL_BYTES = 50 * 1024 * 1024
-_SUFFIXES = {".dmn": "dmn", ".xml": "dmn", ".yaml": "yaml", ".yml": "yaml"}
+_SUFFIXES = {".dmn": "dmn", ".xml": "dmn", ".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx"}
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def _looks_like_path(text: str) -> bool:
@@ -30,6 +32,7 @@ def read_definitions(source: str | Path | bytes, *, format: Format = "auto",
                      search_paths: Sequence[str | Path] = ()) -> Definitions:
     """Read a model without compiling it."""
     from decisions.dmn import read_dmn
+    from decisions.xlsx_format import read_xlsx
     from decisions.yaml_format import read_yaml
 
     file: str | None = None
@@ -56,7 +59,13 @@ def read_definitions(source: str | Path | bytes, *, format: Format = "auto",
                                      code="too-large"))
     if format == "auto":
         head = data[:64].lstrip() if isinstance(data, bytes) else data[:64].lstrip().encode()
-        format = "dmn" if head.startswith((b"<", b"\xef\xbb\xbf<")) else "yaml"
+        format = "xlsx" if head.startswith(_ZIP_MAGIC) else \
+            "dmn" if head.startswith((b"<", b"\xef\xbb\xbf<")) else "yaml"
+    if format == "xlsx":
+        if isinstance(data, str):
+            raise ModelError(Problem("an xlsx workbook must be given as bytes or a file path, not text",
+                                     Location(file=file), code="xlsx"))
+        return read_xlsx(data, file=file)
     if format == "dmn":
         return read_dmn(data, file=file, search_paths=search_paths)
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
@@ -65,7 +74,7 @@ def read_definitions(source: str | Path | bytes, *, format: Format = "auto",
 
 def load(source: str | Path | bytes, *, format: Format = "auto",
          search_paths: Sequence[str | Path] = (), _loading: frozenset[str] = frozenset()) -> Model:
-    """Load and compile a model from a file path or from its text (DMN XML or YAML)."""
+    """Load and compile a model from a file path or from its content (DMN XML, YAML, or xlsx bytes)."""
     defs = read_definitions(source, format=format, search_paths=search_paths)
     imported: dict[str, Model] = {}
     if defs.imports:
