@@ -151,7 +151,7 @@ def format_result(outputs: Mapping[str, Any], fired: Mapping[str, Sequence[int]]
 @app.command("eval")
 @reports_errors
 def eval_command(
-    model: Annotated[Path, typer.Argument(help="Model file: .dmn, .xml, .yaml or .yml.")],
+    model: Annotated[Path, typer.Argument(help="Model file: .dmn, .xml, .yaml, .yml or .xlsx.")],
     input: Annotated[
         str, typer.Option("--input", "-i", help="Inputs as a JSON object, or @file.json.")
     ] = "{}",
@@ -183,7 +183,7 @@ def eval_command(
 @app.command("check")
 @reports_errors
 def check_command(
-    model: Annotated[Path, typer.Argument(help="Model file to check.")],
+    model: Annotated[Path, typer.Argument(help="Model file to check (.dmn, .yaml or .xlsx).")],
 ) -> None:
     """Load a model and report every problem found, with its location."""
     from decisions.errors import ModelError
@@ -244,33 +244,42 @@ def tck_command(
 @app.command("convert")
 @reports_errors
 def convert_command(
-    model: Annotated[Path, typer.Argument(help="Model file (DMN or YAML).")],
-    to: Annotated[str, typer.Option("--to", help="Target format: yaml, or dmn (DMN 1.5), dmn1.3, ...")],
-    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of standard output.")] = None,
+    model: Annotated[Path, typer.Argument(help="Model file (DMN, YAML or xlsx).")],
+    to: Annotated[str, typer.Option("--to", help="Target format: yaml, xlsx, or dmn (DMN 1.5), dmn1.3, ...")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")] = None,
 ) -> None:
-    """Convert a model between DMN XML and the YAML form."""
+    """Convert a model between DMN XML, the YAML form and an Excel workbook (xlsx needs --out)."""
     from decisions import read_definitions
     from decisions.dmn.writer import write_dmn
+    from decisions.xlsx_format import write_xlsx
     from decisions.yaml_format import write_yaml
 
-    defs = read_definitions(existing_file(model, "model"))
     target = to.lower()
+    if target == "xlsx" and out is None:
+        fail("an xlsx workbook is binary: give the file to write with --out (-o)")
+    defs = read_definitions(existing_file(model, "model"))
+    content: str | bytes
     if target == "yaml":
-        text = write_yaml(defs, ids=False)
+        content = write_yaml(defs, ids=False)
+    elif target == "xlsx":
+        content = write_xlsx(defs)
     elif target.startswith("dmn"):
         version = target[3:] or "1.5"
         if version not in ("1.1", "1.2", "1.3", "1.4", "1.5"):
             fail(f"unknown DMN version {version!r}; use dmn1.1 to dmn1.5")
-        text = write_dmn(defs, version=version)
+        content = write_dmn(defs, version=version)
     else:
-        fail(f"unknown target format {to!r}; use yaml or dmn")
+        fail(f"unknown target format {to!r}; use yaml, xlsx or dmn")
     if out is None:
-        typer.echo(text, nl=False)
-    else:
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {out}: {exc}")
+        typer.echo(content, nl=False)
+        return
+    try:
+        if isinstance(content, bytes):
+            out.write_bytes(content)
+        else:
+            out.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc}")
 
 
 from api.cli_service import register as register_service_commands  # noqa: E402

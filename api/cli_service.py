@@ -243,7 +243,7 @@ alias_app = typer.Typer(help="Aliases (environments) on a running service.", no_
 
 @reports_errors
 def publish_command(
-    model: Annotated[Path, typer.Argument(help="The model file (.dmn or .yaml).")],
+    model: Annotated[Path, typer.Argument(help="The model file (.dmn, .yaml or .xlsx).")],
     key: Annotated[str, typer.Option("--key", help="The model's registry key.")],
     url: Url,
     api_key: ApiKey = None,

@@ -64,8 +64,8 @@ Approver = Annotated[Principal, Depends(requires("approver"))]
 
 MEDIA_TYPES = {"dmn": "application/xml", "yaml": "application/yaml",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-# Formats the decision engine can read; an xlsx workbook is stored only once a reader exists.
-READABLE_FORMATS = ("dmn", "yaml")
+# Formats the decision engine can read (an xlsx workbook is stored as its bytes).
+READABLE_FORMATS = ("dmn", "yaml", "xlsx")
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -136,11 +136,11 @@ def _read_upload(upload: UploadFile, fmt: str | None, what: str = "file") -> tup
     data = upload.file.read()
     format_: Format = fmt if fmt in ("dmn", "yaml", "xlsx") else detect_format(data, upload.filename)  # type: ignore[assignment]
     if format_ not in READABLE_FORMATS:
-        raise ProblemError(415, f"{format_} models are not supported yet: upload DMN (XML) or YAML",
+        raise ProblemError(415, f"{format_} models are not supported: upload DMN (XML), YAML or xlsx",
                            slug="unsupported-model-format",
                            errors=[{"pointer": f"/{what}", "message": f"{format_} is not supported yet"}])
     data = as_bytes(data, format_)  # empty or non-UTF-8 content: registry.Invalid -> 400
-    decisions.read_definitions(data, format=format_)  # type: ignore[arg-type]  # unreadable: ModelError -> 422 with locations
+    decisions.read_definitions(data, format=format_)  # unreadable: ModelError -> 422 with locations
     return data, format_
 
 
@@ -164,7 +164,7 @@ def upload_version(
     request: Request,
     key: ModelKey,
     principal: Author,
-    file: Annotated[UploadFile, File(description="The model: DMN XML (.dmn) or YAML (.yaml).")],
+    file: Annotated[UploadFile, File(description="The model: DMN XML (.dmn), YAML (.yaml) or an Excel workbook (.xlsx).")],
     comment: Annotated[str | None, Form(max_length=5000)] = None,
     test_cases: Annotated[UploadFile | None, File(description="YAML list of {inputs, expect} test cases.")] = None,
     format: FormatField = None,

@@ -90,8 +90,8 @@ def test_bad_uploads(live: Live) -> None:
     body = problem(live.upload("junk", "decisions: [1, 2\n", "junk.yaml"), 422)
     assert body["errors"][0]["location"]
     problem(live.upload("junk", b"", "empty.dmn"), 400)
-    body = problem(live.upload("sheet", b"PK\x03\x04 a workbook", "model.xlsx"), 415)
-    assert "not supported yet" in body["detail"]
+    body = problem(live.upload("sheet", b"PK\x03\x04 a workbook", "model.xlsx"), 422)
+    assert "not an xlsx workbook" in body["errors"][0]["message"]
 
 
 def test_xml_bombs_are_refused_with_a_location(live: Live) -> None:
