@@ -134,3 +134,21 @@ def test_rule_index_agrees_with_scanning_every_rule(data: st.DataObject) -> None
         result = model.evaluate(row)
         env = feel.Env(dict(model._bind_inputs(row, [])), [])
         assert result.fired["Result"] == table.rule_matches_naively(env), row
+
+
+@pytest.mark.parametrize("hit_policy", ["UNIQUE", "FIRST", "ANY", "PRIORITY", "RULE ORDER", "OUTPUT ORDER", "COLLECT"])
+def test_no_rule_matched_is_null_with_information_naming_the_table(hit_policy: str) -> None:
+    result = _model(RULES, hit_policy).evaluate({"Age": 20, "Risk": "Medium"})
+    assert result.outputs["Decide"] is None and result.fired["Decide"] == []
+    [problem] = result.problems
+    assert (problem.severity, problem.code, problem.location.element) == ("info", "no-rule-matched", "Decide")
+    assert result.ok  # information, not an error
+    assert _model(RULES, hit_policy).evaluate({"Age": 20, "Risk": "Low"}).problems == []
+
+
+def test_no_rule_matched_with_a_default_or_a_count_is_an_answer() -> None:
+    outs = [OutputClause(name="Decision", default_output='"Refer"')]
+    result = _model(RULES, "UNIQUE", outputs=outs).evaluate({"Age": 20, "Risk": "Medium"})
+    assert result.outputs["Decide"] == "Refer" and result.problems == []
+    counted = _model(RULES, "COLLECT", aggregation="COUNT").evaluate({"Age": 20, "Risk": "Medium"})
+    assert counted.outputs["Decide"] == 0 and counted.problems == []

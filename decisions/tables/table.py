@@ -109,6 +109,13 @@ class CompiledTable:
         # Each rule's result when its outputs are constants: what FIRST and UNIQUE return as is.
         self.constant_results: list[Any] = [
             self._shape(c) if c is not None else _NOT_CONSTANT for c in constant_outputs]
+        # A call that matches no rule of a table without default outputs gets null, and says so
+        # (COLLECT COUNT's 0 is its answer, not a gap).
+        no_default = not any(o.default is not None for o in outputs) \
+            and not (table.hit_policy == "COLLECT" and table.aggregation == "COUNT")
+        self.no_match: Problem | None = Problem(
+            "no rule matched, and the table has no default output: the result is null", where,
+            severity="info", code="no-rule-matched") if no_default else None
 
     # --- evaluation -------------------------------------------------------------------
 
@@ -215,6 +222,8 @@ class CompiledTable:
         if mask and values is not None:
             mask = self._check_pending(mask, values, env)
         if not mask:
+            if self.no_match is not None:
+                env.problems.append(self.no_match)
             return self._default(env), []
         problems = env.problems
         if self.hit_policy == "FIRST":
