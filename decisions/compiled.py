@@ -20,11 +20,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import isfinite
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from decisions import feel
 from decisions.boxed import Logic
 from decisions.errors import InputError, Location, Problem
+from decisions.explain import RuleExplanation, explain, explain_rules
 from decisions.feel.values import from_python
 from decisions.graph import required_closure
 from decisions.itemtypes import Binder, Invalid
@@ -240,11 +241,14 @@ class Model:
             values[name] = namespace
 
     def evaluate(self, inputs: Mapping[str, Any], *, decisions: Sequence[str] | None = None,
-                 trace: bool = False) -> EvaluationResult:
+                 trace: bool | Literal["explain"] = False) -> EvaluationResult:
+        """Evaluate `decisions` (default all) and what they require. `trace=True` records each
+        decision's reads, result and fired rules; `trace="explain"` also each table rule's cells
+        with the values they saw (decisions/explain.py)."""
         if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise InputError(f"inputs must be a mapping of names to values, not {type(inputs).__name__}")
         problems: list[Problem] = []
-        values = self._bind_inputs(inputs, problems, feel_values=trace)
+        values = self._bind_inputs(inputs, problems, feel_values=bool(trace))
         env = feel.Env.over(values, problems)
         outputs: dict[str, Any] = {}
         fired: dict[str, list[int]] = {}
@@ -270,7 +274,11 @@ class Model:
                                             decision.where, "error", "output-type"))
             values[name] = outputs[name] = value
             if steps is not None:
-                steps.append(self._trace_step(decision, values, value, rules, started))
+                step = self._trace_step(decision, values, value, rules, started)
+                if trace == "explain" and table is not None:
+                    step.explanations = [e.to_json() for e in explain_rules(
+                        name, table, env, rules, self._rule_ids[name], range(table.rule_count))]
+                steps.append(step)
         if decisions:
             outputs = {n: outputs[n] for n in decisions}
         return EvaluationResult(outputs, fired, problems, steps)
@@ -288,6 +296,11 @@ class Model:
         read = {n: values.get(n) for n in decision.requires}
         return TraceStep(decision.name, kind, read, value, list(rules), annotations,
                          (time.perf_counter() - started) * 1e6)
+
+    def explain(self, inputs: Mapping[str, Any], decision: str, rule: int | str | None = None) -> list[RuleExplanation]:
+        """Why `rule` (number or id; default every rule) of `decision` fired or did not, for
+        these inputs: each cell with the value it saw (decisions/explain.py)."""
+        return explain(self, inputs, decision, rule)
 
     def invoke_service(self, name: str, inputs: Mapping[str, Any]) -> EvaluationResult:
         service = self.services.get(name)

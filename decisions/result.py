@@ -20,6 +20,7 @@ class TraceStep:
     fired: list[int] = field(default_factory=list)
     annotations: dict[int, list[str]] = field(default_factory=dict)
     elapsed_us: float = 0.0
+    explanations: list[dict[str, Any]] | None = None  # trace="explain": every rule's cells (decisions/explain.py)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -33,6 +34,8 @@ class TraceStep:
             data["fired"] = self.fired
         if self.annotations:
             data["annotations"] = {str(k): v for k, v in self.annotations.items()}
+        if self.explanations is not None:
+            data["rules"] = self.explanations
         return data
 
 
