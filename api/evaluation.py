@@ -57,7 +57,7 @@ from api.problems import ProblemError, pydantic_errors
 from api.record_writer import PendingRecord
 from api.service import Service
 from api.typed import InputsInvalid
-from decisions.errors import ModelError
+from decisions.errors import InputError, ModelError
 from decisions.result import EvaluationResult
 from registry import (
     Conflict,
@@ -111,7 +111,7 @@ class Evaluation:
 
     inputs: Mapping[str, Any]
     decisions: Sequence[str] | None = None
-    trace: bool = False
+    trace: bool | str = False  # True, or "explain": with each table rule's cells
     callback_url: str | None = None  # for the decision's workflows (approve/reject callbacks)
 
 
@@ -315,14 +315,7 @@ def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
     """Check the inputs against the model's types and evaluate; returns (result, latency in µs,
     the checked inputs)."""
     schemas = loaded.schemas
-    if not isinstance(call.inputs, Mapping):
-        raise ProblemError(422, "the inputs must be an object of input names to values",
-                           errors=[{"pointer": "/" + "/".join(map(str, pointer)), "message": "expected an object"}])
-    try:
-        values = schemas.check_inputs(dict(call.inputs))
-    except InputsInvalid as exc:
-        raise ProblemError(422, "the inputs do not fit the model's types",
-                           errors=pydantic_errors(exc.errors, prefix=pointer)) from None
+    values = checked_inputs(loaded, call.inputs, pointer=pointer)
     if call.decisions:
         unknown = [(i, name) for i, name in enumerate(call.decisions) if name not in schemas.decision_names]
         if unknown:
@@ -333,9 +326,39 @@ def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
                 for i, name in unknown])
     started = time.perf_counter()
     result = loaded.model.evaluate(values, decisions=list(call.decisions) if call.decisions else None,
-                                   trace=call.trace)
+                                   trace="explain" if call.trace == "explain" else bool(call.trace))
     latency_us = int((time.perf_counter() - started) * 1_000_000)
     return result, latency_us, values
+
+
+def checked_inputs(loaded: LoadedModel, inputs: Any, *, pointer: tuple[object, ...]) -> dict[str, Any]:
+    """The inputs converted to the model's types; a 422 problem pointing at each misfit."""
+    if not isinstance(inputs, Mapping):
+        raise ProblemError(422, "the inputs must be an object of input names to values",
+                           errors=[{"pointer": "/" + "/".join(map(str, pointer)), "message": "expected an object"}])
+    try:
+        values: dict[str, Any] = loaded.schemas.check_inputs(dict(inputs))
+    except InputsInvalid as exc:
+        raise ProblemError(422, "the inputs do not fit the model's types",
+                           errors=pydantic_errors(exc.errors, prefix=pointer)) from None
+    return values
+
+
+def explain_call(service: Service, selector: Selector, call: Evaluation, decision: str,
+                 rule: int | str | None) -> dict[str, Any]:
+    """Why the rules of `decision` fired or did not for `call`, on the version (and arm) that
+    would answer it; nothing is recorded (decisions/explain.py)."""
+    resolved, loaded, _ = route_call(service, *resolve_version(service, selector), call)
+    values = checked_inputs(loaded, call.inputs, pointer=("inputs",))
+    try:
+        explanations = loaded.model.explain(values, decision, rule)
+    except InputError as exc:
+        pointer = "/decision" if decision not in loaded.model.decisions or \
+            loaded.model.decisions[decision].logic.table is None else "/rule"
+        raise ProblemError(422, str(exc), errors=[{"pointer": pointer, "message": str(exc)}]) from None
+    version = resolved.version
+    return {"key": version.key, "version": version.number, "hash": version.content_hash, "alias": resolved.alias,
+            "arm": resolved.arm, "decision": decision, "rules": [e.to_json() for e in explanations]}
 
 
 def _write(service: Service, done: Sequence[Done], caller: Principal, *, idempotency_key: str | None,

@@ -54,7 +54,9 @@ class EvaluateRequest(BaseModel):
                                    "decision values that stand in for a decision's logic).")
     decisions: list[str] | None = Field(default=None, min_length=1, max_length=1000,
                                         description="Evaluate only these decisions (and what they need).")
-    trace: StrictBool = Field(default=False, description="Include the evaluation trace (not kept for replays).")
+    trace: StrictBool | Literal["explain"] = Field(
+        default=False, description="Include the evaluation trace (not kept for replays); \"explain\" adds each "
+                                   "table rule's cells with the values they saw.")
     callback_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$",
                                      description="Where the decision's approve/reject workflow steps call back "
                                      "(its host must be in the allow-list).")
@@ -65,6 +67,51 @@ class BatchRequest(BaseModel):
 
     rows: list[dict[str, Any]] = Field(min_length=1, description="One object of inputs per row.")
     decisions: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class ExplainRequest(RequestBody):
+    model_config = _STRICT
+
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Input data by name, as for evaluate.")
+    decision: str = Field(min_length=1, max_length=200, description="The decision table to explain.")
+    rule: Annotated[int | str | None, WithJsonSchema({"anyOf": [
+        {"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1, "maxLength": 200}, {"type": "null"}]})] \
+        = Field(default=None, description="A rule number (1, 2, ...) or rule id; default every rule.")
+
+    @field_validator("rule", mode="before")
+    @classmethod
+    def _a_rule(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1) \
+                or (isinstance(value, str) and 1 <= len(value) <= 200):
+            return value
+        raise ValueError("a rule is a number from 1 or a rule id (1 to 200 characters)")
+
+
+class CellCheckOut(BaseModel):
+    column: str
+    cell: str
+    value: Any
+    satisfied: bool
+
+
+class RuleExplanationOut(BaseModel):
+    decision: str
+    rule: int
+    rule_id: str
+    matched: bool = Field(description="Every cell of the rule is satisfied.")
+    fired: bool = Field(description="The hit policy counted the rule.")
+    cells: list[CellCheckOut]
+    failed: list[CellCheckOut] = Field(description="The cells that are not satisfied: why the rule did not match.")
+
+
+class ExplainResponse(BaseModel):
+    key: str
+    version: int
+    hash: str
+    alias: str | None
+    arm: str | None = None
+    decision: str
+    rules: list[RuleExplanationOut]
 
 
 class ModelProblem(BaseModel):

@@ -14,7 +14,15 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import READERS, Principal, requires
 from api.csv_rows import read_rows, write_rows
-from api.evaluation import Answer, Evaluation, Selector, evaluate_async, evaluate_rows, resolve_version
+from api.evaluation import (
+    Answer,
+    Evaluation,
+    Selector,
+    evaluate_async,
+    evaluate_rows,
+    explain_call,
+    resolve_version,
+)
 from api.problems import ProblemError, problem_responses
 from api.routes.common import make_router, selector, service_of
 from api.schemas import (
@@ -24,6 +32,8 @@ from api.schemas import (
     DescribedElement,
     EvaluateRequest,
     EvaluateResponse,
+    ExplainRequest,
+    ExplainResponse,
 )
 from registry.resolve import Resolved
 
@@ -31,6 +41,7 @@ router = make_router(400, 404, 406, 409, tag="decisions")
 
 Caller = Annotated[Principal, Depends(requires("caller"))]
 Describer = Annotated[Principal, Depends(requires("caller", *READERS))]
+Explainer = Annotated[Principal, Depends(requires("caller", "author", "approver", "reviewer"))]
 Chosen = Annotated[Selector, Depends(selector)]
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=200,
@@ -65,6 +76,16 @@ async def evaluate_decision(request: Request, body: EvaluateRequest, chosen: Cho
     call = Evaluation(body.inputs, body.decisions, body.trace, body.callback_url)
     answer = await evaluate_async(service_of(request), chosen, call, principal, idempotency_key=idempotency_key)
     return answer_response(answer)
+
+
+@router.post("/v1/decisions/{key}/explain", response_model=ExplainResponse, responses=problem_responses(422),
+             summary="Why each rule of a decision table fired or did not for these inputs (nothing is recorded)")
+def explain_decision(request: Request, body: ExplainRequest, chosen: Chosen, _: Explainer) -> ExplainResponse:
+    """Each rule (or the one named by number or id) with its cells: the column, the cell's text,
+    the value the column saw, and whether the cell is satisfied; `failed` lists the cells that
+    kept the rule from matching. Chosen like evaluate (alias, version, the split's arm)."""
+    call = Evaluation(body.inputs)
+    return ExplainResponse(**explain_call(service_of(request), chosen, call, body.decision, body.rule))
 
 
 @router.post("/v1/decisions/{key}/evaluate-batch", response_model=BatchResponse,
