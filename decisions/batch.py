@@ -38,6 +38,7 @@ from decisions.tables.table import CompiledTable
 
 if TYPE_CHECKING:
     from decisions.compiled import CompiledDecision, Model
+    from decisions.scoring import CompiledScoring
 
 _EXACT_FLOAT_DIGITS = 15
 _MAX_EXACT_INT = 2**53
@@ -272,6 +273,10 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
     Returns one column per decision (for a decision table with several outputs, one column per
     output, named `<decision>.<output>`) and a `problems` column (None, or the row's problems).
 
+    A scoring decision with baselines adds its reason codes, ranked: `<decision>.reason <k>` (the
+    input) and `<decision>.reason <k> contribution`, for k from 1 to its number of reasons
+    (decisions/scoring/); None where a row has fewer.
+
     `fired=True` adds, per decision table decision that `evaluate` would report in
     `EvaluationResult.fired` (those evaluated for `decisions`, requirements included), a column
     `fired.<decision>`: each row's list of fired rule positions, 1-based in rule order, exactly
@@ -281,6 +286,7 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
     plan = model._plan(decisions)
     visible = list(model.inputs)
     fired_rules: dict[str, list[Any]] = {}  # per table decision, each row's fired rules
+    reason_columns: dict[str, dict[str, np.ndarray]] = {}  # per scoring decision with baselines
     for decision in plan:
         name = decision.name
         table = decision.logic.table
@@ -294,12 +300,16 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
                 fired_rules[name] = _rule_lists(np.zeros(cols.n, dtype=np.int64))
             continue
         vector = _vectorised_table(decision, table, cols, frame) if table is not None else None
+        scoring = decision.logic.scoring
+        scored = _vectorised_scoring(decision, scoring, cols) if scoring is not None else None
         rules_of_rows: list[Any] | None = None
         if vector is not None:
             per_output, first_rule, slow = vector
             rows = np.flatnonzero(slow)
             if fired:
                 rules_of_rows = _rule_lists(first_rule)
+        elif scored is not None:
+            per_output, rows = [scored.values], np.flatnonzero(scored.slow)
         else:
             per_output = [np.empty(cols.n, dtype=object) for _ in (table.outputs if multi and table else [0])]
             rows = np.arange(cols.n)
@@ -322,6 +332,8 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
             cols.parts[name] = (table.output_names, per_output)
         else:
             cols.arrays[name] = per_output[0]
+        if scoring is not None and scoring.baseline:
+            reason_columns[name] = _reason_columns(model, scoring, cols, visible, scored)
         visible.append(name)
     result: dict[str, Any] = {}
     wanted = list(decisions) if decisions else [d.name for d in plan]
@@ -332,6 +344,7 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
                 result[f"{name}.{out}"] = array
         else:
             result[name] = cols.arrays[name]
+        result.update(reason_columns.get(name, {}))
     for name, rules_of_rows in fired_rules.items():
         result[f"fired.{name}"] = rules_of_rows
     result["problems"] = cols.problems
@@ -376,3 +389,107 @@ def _evaluate_rows(model: Model, decision: CompiledDecision, cols: _Columns, vis
         values[i] = value
         for p in problems:
             cols.add_problem(i, p)
+
+
+# --- scoring decisions (decisions/scoring/) ----------------------------------------------------
+
+
+class _Scored:
+    """A scoring decision over the frame: FEEL values, rows left to the exact path, float columns."""
+
+    def __init__(self, values: np.ndarray, slow: np.ndarray, columns: dict[str, np.ndarray],
+                 scores: np.ndarray) -> None:
+        self.values = values
+        self.slow = slow
+        self.columns = columns
+        self.scores = scores
+
+
+def _float_column(cols: _Columns, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Column `name` as float64 and the rows whose value is not a plain number; None: not numeric."""
+    if name in cols.arrays:
+        values = cols.arrays[name].tolist()
+    elif name in cols.frame.columns and name not in cols.parts and name not in cols.whole:
+        spec = cols.model.inputs.get(name)
+        if spec is not None and spec.type_ref is not None and builtin_type(spec.type_ref) != "number":
+            return None  # a constrained or non-number type: the row path checks each value
+        series = cols.frame[name]
+        if series.dtype.kind in "iuf":
+            x = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            slow = np.isnan(x)
+            if series.dtype.kind in "iu":
+                slow |= np.abs(series.to_numpy().astype(np.float64)) >= _MAX_EXACT_INT
+            return x, slow
+        values = [from_python(v) for v in series.tolist()]
+    else:
+        return None
+    x = np.array([float(v) if type(v) is Decimal else np.nan for v in values], dtype=np.float64)
+    return x, ~np.isfinite(x)
+
+
+def _vectorised_scoring(decision: CompiledDecision, scoring: CompiledScoring, cols: _Columns) -> _Scored | None:
+    """The score of every row the float function answers as FEEL would; the others are marked slow."""
+    if not scoring.variables or cols.n == 0:
+        return None
+    if decision.type_ref is not None and builtin_type(decision.type_ref) != "number":
+        return None
+    columns: dict[str, np.ndarray] = {}
+    slow = np.zeros(cols.n, dtype=bool)
+    for name in scoring.variables:
+        found = _float_column(cols, name)
+        if found is None:
+            return None
+        columns[name], bad = found
+        slow |= bad
+        if name in scoring.domain:
+            low, high = scoring.domain[name]
+            slow |= (columns[name] < float(low)) | (columns[name] > float(high))
+            # the float bounds round: values next to an end are left to the exact comparison
+            slow |= np.isclose(columns[name], float(low), rtol=1e-15, atol=0) | \
+                np.isclose(columns[name], float(high), rtol=1e-15, atol=0)
+    scores = np.array(scoring.vectorised(columns), dtype=np.float64)
+    slow |= ~np.isfinite(scores)
+    values = np.empty(cols.n, dtype=object)
+    fast = np.flatnonzero(~slow)
+    values[fast] = [from_python(v) for v in scores[fast].tolist()]
+    return _Scored(values, slow, columns, scores)
+
+
+def _reason_columns(model: Model, scoring: CompiledScoring, cols: _Columns, visible: list[str],
+                    scored: _Scored | None) -> dict[str, np.ndarray]:
+    """The ranked reason codes of each row: by the float function where the score came from it,
+    else exactly, as `evaluate` gives them."""
+    n = cols.n
+    names = np.empty((n, scoring.top), dtype=object)
+    amounts = np.empty((n, scoring.top), dtype=object)
+    exact_rows = np.arange(n) if scored is None else np.flatnonzero(scored.slow)
+    if scored is not None:
+        fast = ~scored.slow
+        order = list(scoring.baseline)
+        moved = np.zeros((n, len(order)), dtype=np.float64)
+        for j, name in enumerate(order):
+            shifted = dict(scored.columns)
+            shifted[name] = np.full(n, float(scoring.baseline[name]))
+            moved[:, j] = scored.scores - np.asarray(scoring.vectorised(shifted), dtype=np.float64)
+        unfit = fast & ~np.all(np.isfinite(moved), axis=1)  # a baseline the float path cannot score
+        exact_rows = np.flatnonzero(~fast | unfit)
+        fast &= ~unfit
+        ranked = np.argsort(-np.abs(moved), axis=1, kind="stable")
+        for row in np.flatnonzero(fast).tolist():
+            k = 0
+            for j in ranked[row].tolist():
+                if k == scoring.top or moved[row, j] == 0:
+                    break
+                names[row, k], amounts[row, k] = order[j], from_python(float(moved[row, j]))
+                k += 1
+    values = cols.arrays[scoring.name]
+    for row in exact_rows.tolist():
+        env = feel.Env(model.knowledge, [])
+        env.vars.update(_row_values(cols, visible, row))
+        for k, reason in enumerate(scoring.reasons(env, values[row])):
+            names[row, k], amounts[row, k] = reason.input, reason.contribution
+    out: dict[str, np.ndarray] = {}
+    for k in range(scoring.top):
+        out[f"{scoring.name}.reason {k + 1}"] = names[:, k]
+        out[f"{scoring.name}.reason {k + 1} contribution"] = amounts[:, k]
+    return out

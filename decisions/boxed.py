@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from decisions import feel
 from decisions.errors import Location, ModelError, Problem
@@ -30,8 +30,12 @@ from decisions.model import (
     ListExpression,
     LiteralExpression,
     Relation,
+    Scoring,
 )
 from decisions.tables.table import CompiledTable, compile_table
+
+if TYPE_CHECKING:
+    from decisions.scoring import CompiledScoring
 
 Closure = Callable[[feel.Env], Any]
 
@@ -41,6 +45,7 @@ class Logic:
     fn: Closure
     table: CompiledTable | None = None
     expression: feel.CompiledExpression | None = None
+    scoring: CompiledScoring | None = None  # a scoring expression: reason codes, vectorised batch, checks
 
 
 def _feel(text: str, scope: feel.Scope, where: Location) -> feel.CompiledExpression:
@@ -56,6 +61,11 @@ def compile_logic(expr: Expression | None, scope: feel.Scope, where: Location,
                   types: TypeSystem | None = None) -> Logic:
     if expr is None:
         return Logic(lambda env: None)
+    if isinstance(expr, Scoring):
+        from decisions.scoring import compile_scoring  # sympy is imported only for models that score
+
+        scoring = compile_scoring(expr, scope, where)
+        return Logic(scoring.evaluate, expression=scoring.exact, scoring=scoring)
     if isinstance(expr, LiteralExpression):
         compiled = _feel(expr.text if expr.text.strip() else "null", scope, where)
         return Logic(compiled.fn, expression=compiled)

@@ -30,7 +30,7 @@ from decisions.feel.values import from_python
 from decisions.graph import required_closure
 from decisions.itemtypes import Binder, Invalid
 from decisions.model import Definitions
-from decisions.result import EvaluationResult, TraceStep
+from decisions.result import EvaluationResult, Reason, TraceStep
 from decisions.tables.index import names_used
 from decisions.tables.rule_ids import rule_ids
 
@@ -252,6 +252,7 @@ class Model:
         env = feel.Env.over(values, problems)
         outputs: dict[str, Any] = {}
         fired: dict[str, list[int]] = {}
+        reasons: dict[str, list[Reason]] = {}
         steps: list[TraceStep] | None = [] if trace else None
         for decision in self._plan(decisions) if decisions else self._full_plan:
             name = decision.name
@@ -273,6 +274,9 @@ class Model:
                     problems.append(Problem(f"result of decision '{name}': {message}; it is taken as null",
                                             decision.where, "error", "output-type"))
             values[name] = outputs[name] = value
+            scoring = decision.logic.scoring
+            if scoring is not None and scoring.baseline:
+                reasons[name] = scoring.reasons(env, value)
             if steps is not None:
                 step = self._trace_step(decision, values, value, rules, started)
                 if trace == "explain" and table is not None:
@@ -281,7 +285,7 @@ class Model:
                 steps.append(step)
         if decisions:
             outputs = {n: outputs[n] for n in decisions}
-        return EvaluationResult(outputs, fired, problems, steps)
+        return EvaluationResult(outputs, fired, problems, steps, reasons)
 
     def _trace_step(self, decision: CompiledDecision, values: dict[str, Any], value: Any,
                     rules: list[int], started: float) -> TraceStep:

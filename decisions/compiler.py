@@ -140,6 +140,8 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
         where = Location(file=file, element=name, line=decision.source.line)
         logic: Logic = compile_with_implicit(
             lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where)
+        if logic.scoring is not None:
+            warnings.extend(logic.scoring.problems)  # what its symbolic checks found
         _check_type_ref(types, decision.type_ref, where)
         compiled[name] = CompiledDecision(
             name, logic, decision.type_ref, types.coercer(decision.type_ref),

@@ -43,6 +43,23 @@ class LiteralExpression:
     source: Source = field(default_factory=Source)
 
 
+Direction = Literal["increasing", "decreasing"]
+
+
+@dataclass
+class Scoring(LiteralExpression):
+    """A scoring expression (`decisions.scoring`): a literal expression kept to arithmetic over
+    numbers, with its named constants, the baseline value of inputs for reason codes, declared
+    monotonicity and input domains. Numbers are kept as written, as text. In DMN it is a
+    literal expression carrying these in an extension element."""
+
+    constants: dict[str, str] = field(default_factory=dict)  # name -> number
+    baseline: dict[str, str] = field(default_factory=dict)  # variable -> number
+    monotonic: dict[str, Direction] = field(default_factory=dict)  # variable -> direction
+    domain: dict[str, tuple[str, str]] = field(default_factory=dict)  # variable -> (low, high)
+    reasons: int = 3  # how many reason codes a result lists
+
+
 @dataclass
 class InputClause:
     expression: str  # FEEL text of the input expression

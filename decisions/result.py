@@ -39,6 +39,23 @@ class TraceStep:
         return data
 
 
+@dataclass(frozen=True)
+class Reason:
+    """One reason code of a scoring decision: how much `input` moved the score from its baseline.
+
+    `contribution` is the score with the input's actual value minus the score with that input
+    alone set to its baseline, every other input at its actual value (decisions/scoring/)."""
+
+    input: str
+    value: Any
+    baseline: Any
+    contribution: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"input": self.input, "value": to_json(self.value), "baseline": to_json(self.baseline),
+                "contribution": to_json(self.contribution)}
+
+
 @dataclass(slots=True)
 class EvaluationResult:
     outputs: dict[str, Any]
@@ -48,6 +65,8 @@ class EvaluationResult:
     fired: dict[str, list[int]]
     problems: list[Problem]
     trace: list[TraceStep] | None = None
+    # Per scoring decision with baselines: its reason codes, the inputs that moved it most first.
+    reasons: dict[str, list[Reason]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -65,4 +84,6 @@ class EvaluationResult:
         }
         if self.trace is not None:
             data["trace"] = [step.to_json() for step in self.trace]
+        if self.reasons:
+            data["reasons"] = {name: [r.to_json() for r in reasons] for name, reasons in self.reasons.items()}
         return data

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Literal, cast
 
+from decisions.dmn.scoring import read_scoring
 from decisions.dmn.xml_scope import NON_SEMANTIC, XmlScope, attribute_name, local_name
 from decisions.model import (
     AGGREGATIONS,
@@ -93,12 +94,13 @@ def read_expression(scope: XmlScope, element: ET.Element, path: str) -> Expressi
 
 
 def _literal(scope: XmlScope, element: ET.Element, path: str) -> LiteralExpression:
-    return LiteralExpression(
+    literal = LiteralExpression(
         text=scope.text_of(element) or "",
         type_ref=scope.type_ref(element),
         id=element.get("id"),
         source=scope.source(element),
     )
+    return read_scoring(scope, element, path, literal)  # a scoring expression, if it says so
 
 
 def _unary_tests(scope: XmlScope, parent: ET.Element, name: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
+from decisions.dmn.scoring import write_scoring
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
     Conditional,
@@ -23,6 +24,7 @@ from decisions.model import (
     ListExpression,
     LiteralExpression,
     Relation,
+    Scoring,
 )
 
 _VERSION_ORDER = ("1.1", "1.2", "1.3", "1.4", "1.5")
@@ -63,6 +65,8 @@ class ExpressionWriter:
             element = sub(parent, tag or "literalExpression", id=expression.id,
                           typeRef=self.type_ref(expression.type_ref))
             sub(element, "text").text = expression.text
+            if isinstance(expression, Scoring):
+                write_scoring(element, expression)
         elif isinstance(expression, DecisionTable):
             element = self._decision_table(parent, expression)
         elif isinstance(expression, Context):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Literal, cast
 
 from decisions.model import (
@@ -13,6 +14,7 @@ from decisions.model import (
     Context,
     ContextEntry,
     DecisionTable,
+    Direction,
     Expression,
     Filter,
     FunctionDefinition,
@@ -25,6 +27,7 @@ from decisions.model import (
     OutputClause,
     Relation,
     Rule,
+    Scoring,
 )
 from decisions.yaml_format.read_values import YamlValues
 from decisions.yaml_format.tree import YMap, YNode, YScalar, YSeq, describe, is_null
@@ -68,6 +71,8 @@ class ExpressionReader(YamlValues):
         node, step = spec.entries[kind], f"{path}.{kind}"
         if kind == "expression":
             return LiteralExpression(self.feel(node, step), type_ref, identifier, self.source(node))
+        if kind == "scoring":
+            return self.scoring(spec, path, type_ref, identifier)
         if kind == "table":
             return self.table(node, step, type_ref, identifier)
         if kind == "context":
@@ -93,6 +98,41 @@ class ExpressionReader(YamlValues):
         body_key = "return" if kind == "for" else "satisfies"
         return Iterator(cast(Literal["for", "some", "every"], kind), self.text(node, step, "the variable name"),
                         self.part(spec, path, "in"), self.part(spec, path, body_key), type_ref, identifier)
+
+    def scoring(self, spec: YMap, path: str, type_ref: str | None, identifier: str | None) -> Scoring:
+        """`scoring:` with its `constants`, `baseline`, `monotonic`, `domain` and `reasons`."""
+        node = spec.entries["scoring"]
+        scoring = Scoring(self.feel(node, f"{path}.scoring"), type_ref, identifier, self.source(node))
+        for key, into in (("constants", scoring.constants), ("baseline", scoring.baseline)):
+            for name, value in self.section(spec.entries.get(key), f"{path}.{key}").items():
+                into[name] = self.number(value, f"{path}.{key}.{name}")
+        for name, value in self.section(spec.entries.get("monotonic"), f"{path}.monotonic").items():
+            direction = self.text(value, f"{path}.monotonic.{name}", "a direction").strip()
+            if direction not in ("increasing", "decreasing"):
+                raise self.fail(f"expected increasing or decreasing, not '{direction}'", value,
+                                f"{path}.monotonic.{name}")
+            scoring.monotonic[name] = cast(Direction, direction)
+        for name, value in self.section(spec.entries.get("domain"), f"{path}.domain").items():
+            step = f"{path}.domain.{name}"
+            if not isinstance(value, YSeq) or len(value.items) != 2:
+                raise self.fail(f"a domain is a list of two numbers, [low, high], not {describe(value)}", value, step)
+            scoring.domain[name] = (self.number(value.items[0], f"{step}[1]"), self.number(value.items[1], f"{step}[2]"))
+        if "reasons" in spec.entries:
+            count = self.text(spec.entries["reasons"], f"{path}.reasons", "the number of reasons").strip()
+            if not count.isdigit() or int(count) < 1:
+                raise self.fail(f"reasons must be a whole number of at least 1, not '{count}'",
+                                spec.entries["reasons"], f"{path}.reasons")
+            scoring.reasons = int(count)
+        return scoring
+
+    def number(self, node: YNode, path: str) -> str:
+        text = self.text(node, path, "a number").strip()
+        try:
+            if Decimal(text).is_finite():
+                return text
+        except InvalidOperation:
+            pass
+        raise self.fail(f"expected a number, not '{text}'", node, path)
 
     def part(self, spec: YMap, path: str, key: str) -> Expression:
         if key not in spec.entries:

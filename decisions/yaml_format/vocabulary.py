@@ -23,6 +23,7 @@ KINDS: dict[str, frozenset[str]] = {
     "for": frozenset({"in", "return"}),
     "some": frozenset({"in", "satisfies"}),
     "every": frozenset({"in", "satisfies"}),
+    "scoring": frozenset({"constants", "baseline", "monotonic", "domain", "reasons"}),
 }
 COMPANIONS: frozenset[str] = frozenset().union(*KINDS.values())
 EXPRESSION_KEYS = frozenset(KINDS) | COMPANIONS

@@ -33,6 +33,7 @@ from decisions.model import (
     Parameter,
     Relation,
     Rule,
+    Scoring,
 )
 
 T = TypeVar("T")
@@ -44,6 +45,10 @@ class _FlowList(list[Any]):
 
 class _FlowMap(dict[str, Any]):
     """A mapping written on one line: `{type: number, description: ...}`."""
+
+
+class _Number(str):
+    """A number kept as text, written plain (`600`, not `'600'`) where YAML reads it as a number."""
 
 
 class _Dumper(yaml.SafeDumper):
@@ -74,7 +79,15 @@ def _represent_flow_map(dumper: yaml.SafeDumper, data: _FlowMap) -> yaml.Mapping
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
 
 
+def _represent_number(dumper: yaml.SafeDumper, text: _Number) -> yaml.ScalarNode:
+    tag = dumper.resolve(yaml.ScalarNode, str(text), (True, False))  # type: ignore[no-untyped-call]
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        return dumper.represent_scalar(tag, str(text))
+    return _represent_text(dumper, str(text))
+
+
 _Dumper.add_representer(str, _represent_text)
+_Dumper.add_representer(_Number, _represent_number)
 _Dumper.add_representer(_FlowList, _represent_flow_list)
 _Dumper.add_representer(_FlowMap, _represent_flow_map)
 
@@ -287,7 +300,9 @@ class _YamlWriter:
         out: dict[str, Any] = {}
         self.put(out, type_key, expression.type_ref)
         self.put(out, id_key, expression.id)
-        if isinstance(expression, LiteralExpression):
+        if isinstance(expression, Scoring):
+            self.scoring(expression, out)
+        elif isinstance(expression, LiteralExpression):
             out["expression"] = expression.text
         elif isinstance(expression, DecisionTable):
             out["table"] = self.table(expression)
@@ -323,6 +338,19 @@ class _YamlWriter:
             out.update({expression.kind: expression.variable, "in": self.expression(expression.source),
                         body_key: self.expression(expression.body)})
         return out
+
+    def scoring(self, scoring: Scoring, out: dict[str, Any]) -> None:
+        out["scoring"] = scoring.text
+        for key, values in (("constants", scoring.constants), ("baseline", scoring.baseline)):
+            if values:
+                out[key] = _FlowMap({name: _Number(value) for name, value in values.items()})
+        if scoring.monotonic:
+            out["monotonic"] = _FlowMap(dict(scoring.monotonic))
+        if scoring.domain:
+            out["domain"] = _FlowMap({name: _FlowList([_Number(low), _Number(high)])
+                                      for name, (low, high) in scoring.domain.items()})
+        if scoring.reasons != 3:
+            out["reasons"] = _Number(str(scoring.reasons))
 
     def context(self, context: Context, out: dict[str, Any]) -> None:
         named = [entry for entry in context.entries if entry.name is not None]
