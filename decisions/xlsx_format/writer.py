@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from decisions.errors import Location, ModelError, Problem
-from decisions.model import Decision, DecisionTable, Definitions, ItemDefinition, LiteralExpression
+from decisions.model import Decision, DecisionTable, Definitions, ItemDefinition, LiteralExpression, Scoring
 from decisions.xlsx_format.layout import (
     COLUMNS_ROW,
     DECISION_MARK,
@@ -65,7 +65,8 @@ def _check_fits(defs: Definitions) -> None:
     if defs.imports:
         problems.append(f"imports ({', '.join(i.name for i in defs.imports)})")
     for decision in defs.decisions:
-        if decision.logic is not None and not isinstance(decision.logic, LiteralExpression | DecisionTable):
+        if decision.logic is not None and (not isinstance(decision.logic, LiteralExpression | DecisionTable)
+                                           or isinstance(decision.logic, Scoring)):  # a workbook has no place for its metadata
             problems.append(f"decision '{decision.name}', whose logic is a {type(decision.logic).__name__}")
         if decision.required_knowledge:
             problems.append(f"decision '{decision.name}', which requires knowledge")

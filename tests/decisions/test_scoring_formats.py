@@ -91,3 +91,11 @@ def test_dmn_mistakes_are_located() -> None:
     [problem] = raised.value.problems
     assert "direction must be increasing or decreasing, not 'up'" in problem.message
     assert problem.location.element == "Score" and problem.location.line is not None
+
+
+def test_a_workbook_refuses_a_scoring_decision_rather_than_drop_its_metadata() -> None:
+    from decisions.xlsx_format import write_xlsx
+
+    with pytest.raises(ModelError) as raised:
+        write_xlsx(read_yaml(SCORE_YAML))
+    assert "decision 'Score', whose logic is a Scoring" in str(raised.value)
