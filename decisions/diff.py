@@ -28,6 +28,7 @@ from decisions.model import (
     Expression,
     LiteralExpression,
     Rule,
+    Scoring,
 )
 
 MatchBy = Literal["id", "position"]
@@ -235,9 +236,14 @@ def _diff_logic(name: str, element: ElementKind, old: Expression | None, new: Ex
         if not table.changed and not notes:
             return None
         return ElementChange(name, element, old_kind, new_kind, table=table, notes=notes)
-    if isinstance(old, LiteralExpression) and isinstance(new, LiteralExpression):
+    if isinstance(old, LiteralExpression) and isinstance(new, LiteralExpression) and old_kind == new_kind:
         if old.type_ref != new.type_ref:
             notes.append(f"expression type {old.type_ref} -> {new.type_ref}")
+        if isinstance(old, Scoring) and isinstance(new, Scoring):
+            for part in ("constants", "baseline", "monotonic", "domain", "reasons"):
+                before, after = getattr(old, part), getattr(new, part)
+                if before != after:
+                    notes.append(f"scoring {part} {before} -> {after}")
         if old.text.strip() == new.text.strip() and not notes:
             return None
         texts = (old.text, new.text) if old.text.strip() != new.text.strip() else (None, None)

@@ -99,3 +99,17 @@ def test_a_workbook_refuses_a_scoring_decision_rather_than_drop_its_metadata() -
     with pytest.raises(ModelError) as raised:
         write_xlsx(read_yaml(SCORE_YAML))
     assert "decision 'Score', whose logic is a Scoring" in str(raised.value)
+
+
+def test_a_reviewer_sees_changed_scoring_declarations() -> None:
+    from decisions.diff import diff_definitions
+
+    old = read_yaml(SCORE_YAML)
+    assert diff_definitions(old, read_yaml(SCORE_YAML)).identical
+    changed = diff_definitions(old, read_yaml(SCORE_YAML.replace("Debt: decreasing", "Debt: increasing")))
+    [change] = changed.changed
+    assert change.notes == ["scoring monotonic {'Income': 'increasing', 'Debt': 'decreasing'} -> "
+                            "{'Income': 'increasing', 'Debt': 'increasing'}"]
+    plain = SCORE_YAML.replace("    scoring: ", "    expression: ").split("    constants:")[0]
+    [kind] = diff_definitions(read_yaml(plain), old).changed
+    assert kind.notes[0] == "logic changed from literal expression to scoring"
