@@ -35,6 +35,7 @@ import sympy
 from sympy.calculus.accumulationbounds import AccumBounds
 
 from decisions.errors import Location, Problem
+from decisions.feel.values import DECIMAL_CONTEXT
 
 SAMPLE_POINTS = 256
 GRID = 65
@@ -94,6 +95,13 @@ def _at_least(value: Any, floor: int, strict: bool) -> bool:
         return bool(result == sympy.true)
     except TypeError:
         return False
+
+
+def _decimal(value: Any) -> Decimal:
+    """A sympy number (exact rational where it is one) as a FEEL number."""
+    if isinstance(value, sympy.Rational):
+        return DECIMAL_CONTEXT.divide(Decimal(int(value.p)), Decimal(int(value.q)))
+    return Decimal(repr(float(value)))
 
 
 def _point_text(point: Mapping[str, Any]) -> str:
@@ -239,7 +247,8 @@ class Checker:
                 if point is not None:
                     values = {n: self._middle(n) for n in self.box.names}
                     values[names[0]] = point
-                    return values
+                    if self.exact({n: _decimal(v) for n, v in values.items()}) is None:  # not behind an `if`
+                        return values
         points = self.box.samples(seed=7)
         scores = self.score(points)
         bad = np.flatnonzero(~np.isfinite(scores))

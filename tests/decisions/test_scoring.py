@@ -193,3 +193,10 @@ def test_declarations_that_do_not_fit_are_errors(declarations: dict[str, object]
     [problem] = raised.value.problems
     assert message in problem.message
     assert problem.location.element == "S" and problem.location.path == path
+
+
+def test_an_operand_guarded_by_an_if_is_not_reported() -> None:
+    # log(a) is undefined at a = 0, but there the `else` branch answers
+    assert scoring_model("if a > 0 then log(a) else 0", domain={"a": [0, 10]}).problems == []
+    assert scoring_model("if a > 0 then log(a) else 0", domain={"a": [0, 10]}).evaluate(
+        {"a": 0, "b": 1}).outputs["S"] == 0
