@@ -12,8 +12,12 @@ from decisions.compiled import InputSpec, Model
 from decisions.errors import DecisionsError, InputError, Location, ModelError, Problem
 from decisions.loader import load, read_definitions
 from decisions.result import EvaluationResult, TraceStep
+from decisions.verify import Finding, Verification, verify
 
 __all__ = [
+    "Finding",
+    "Verification",
+    "verify",
     "DecisionsError",
     "EvaluationResult",
     "InputError",

@@ -33,6 +33,7 @@ from decisions.model import Definitions
 from decisions.result import EvaluationResult, Reason, TraceStep
 from decisions.tables.index import names_used
 from decisions.tables.rule_ids import rule_ids
+from decisions.verify import Verification, verify
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -305,6 +306,11 @@ class Model:
         """Why `rule` (number or id; default every rule) of `decision` fired or did not, for
         these inputs: each cell with the value it saw (decisions/explain.py)."""
         return explain(self, inputs, decision, rule)
+
+    def verify(self) -> Verification:
+        """Every decision table's overlaps, gaps, rules that never fire and subsumed rules
+        (decisions/verify.py)."""
+        return verify(self)
 
     def invoke_service(self, name: str, inputs: Mapping[str, Any]) -> EvaluationResult:
         service = self.services.get(name)
