@@ -204,6 +204,37 @@ def check_command(
     typer.echo(f"ok: {len(loaded.decision_names)} decisions, {len(loaded.input_names)} inputs")
 
 
+@app.command("verify")
+@reports_errors
+def verify_command(
+    model: Annotated[Path, typer.Argument(help="Model file to verify (.dmn, .yaml or .xlsx).")],
+    as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON, with rule ids.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Errors and warnings only.")] = False,
+) -> None:
+    """Overlapping rules, gaps, rules that never fire and subsumed rules, per decision table.
+    Exits 1 when a finding is an error (an overlap under UNIQUE, or under ANY with other outputs)."""
+    from decisions.errors import ModelError
+
+    try:
+        loaded = load_model(model)
+    except ModelError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem))
+        typer.echo(f"{model} does not load, so it cannot be verified")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    report = loaded.verify()
+    if as_json:
+        typer.echo(to_json_text(report.to_json()))
+    else:
+        shown = [f for f in report.findings if not quiet or f.severity != "info"]
+        for finding in shown:
+            typer.echo(str(finding))
+        counts = {level: sum(1 for f in report.findings if f.severity == level) for level in ("error", "warning", "info")}
+        typer.echo(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s) in {model}")
+    if not report.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
 @app.command("tck")
 @reports_errors
 def tck_command(

@@ -4,8 +4,9 @@
    checks report no error problems, and any key it declares is the key it is registered under.
 2. "tests": every test case attached to the version gives the expected value for each decision
    it names (FEEL equality).
-3. "verify": table verification (e.g. overlapping rules in UNIQUE tables). It runs only when the
-   engine offers `decisions.verify(model)`; otherwise it is reported as skipped.
+3. "verify": table verification (`decisions.verify`): its errors fail the gate, i.e. rules that
+   overlap under UNIQUE, or under ANY with different outputs. Gaps, rules that never fire and
+   subsumed rules are warnings and notes, shown by `decisionary verify`, and do not block.
 
 All gates run (after "load", which the others need), so one failed publish lists every reason.
 """

@@ -1,4 +1,4 @@
-"""Publish gates: the model loads, its own test cases pass, verification (when the engine has it)."""
+"""Publish gates: the model loads, its own test cases pass, its tables verify."""
 
 from __future__ import annotations
 
@@ -45,8 +45,7 @@ def test_a_sound_model_with_passing_cases_publishes(engine: Engine) -> None:
     number = _approved(engine, loan_dmn(), LOAN_CASES)
     with unit_of_work(engine) as session:
         report = check_gates(session, KEY, number)
-        assert report.ok and report.passed == ["load", "tests"]
-        assert report.skipped == ["verify: the engine has no decisions.verify"]
+        assert report.ok and report.passed == ["load", "tests", "verify"] and report.skipped == []
         assert publish(session, KEY, number, by=APPROVER).state == "published"
 
 
@@ -143,3 +142,33 @@ def test_every_failed_gate_is_listed(engine: Engine, monkeypatch: pytest.MonkeyP
     failure = _publish_failure(engine, number)
     assert [f.gate for f in failure.failures] == ["tests", "verify"]
     assert "gate(s) tests, verify failed" in str(failure)
+
+
+PAYMENT = """\
+model: loan-approval
+namespace: https://decisionary.dev/tests/payment
+inputs:
+  Amount: number
+decisions:
+  Method:
+    requires: [Amount]
+    table:
+      hit policy: UNIQUE
+      inputs: [{expression: Amount, type: number}]
+      outputs: [{name: Method, type: string}]
+      rules:
+        - ['<= 0', '"none"']
+        - ['[0..50)', '"card"']
+        - ['> 50', '"invoice"']
+"""
+
+
+def test_rules_that_overlap_under_unique_fail_the_verify_gate_and_gaps_do_not(engine: Engine) -> None:
+    number = _approved(engine, PAYMENT, fmt="yaml")
+    failure = _publish_failure(engine, number)
+    assert [f.gate for f in failure.failures] == ["verify"]
+    assert failure.failures[0].reasons == [
+        "error: Method: overlap: Amount = 0: rules 1 and 2 both match (a UNIQUE table must not overlap)"]
+    fixed = _approved(engine, PAYMENT.replace("'<= 0'", "'< 0'"), fmt="yaml")  # still a gap at 50: a warning
+    with unit_of_work(engine) as session:
+        assert publish(session, KEY, fixed, by=APPROVER).state == "published"
