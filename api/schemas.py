@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 Role = Literal["viewer", "author", "approver", "caller", "reviewer", "admin"]  # = registry.tables.ROLES
 
@@ -54,9 +54,16 @@ class EvaluateRequest(BaseModel):
                                    "decision values that stand in for a decision's logic).")
     decisions: list[str] | None = Field(default=None, min_length=1, max_length=1000,
                                         description="Evaluate only these decisions (and what they need).")
-    trace: StrictBool | Literal["explain"] = Field(
+    trace: Annotated[bool | str, WithJsonSchema({"anyOf": [{"type": "boolean"}, {"const": "explain"}]})] = Field(
         default=False, description="Include the evaluation trace (not kept for replays); \"explain\" adds each "
                                    "table rule's cells with the values they saw.")
+
+    @field_validator("trace", mode="before")
+    @classmethod
+    def _a_trace(cls, value: Any) -> Any:
+        if isinstance(value, bool) or value == "explain":
+            return value
+        raise ValueError('trace is true, false or "explain"')
     callback_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$",
                                      description="Where the decision's approve/reject workflow steps call back "
                                      "(its host must be in the allow-list).")
