@@ -3,7 +3,8 @@
 1. "load": the model loads and compiles with the decision engine (`decisions.load`), its
    checks report no error problems, and any key it declares is the key it is registered under.
 2. "tests": every test case attached to the version gives the expected value for each decision
-   it names (FEEL equality).
+   it names (FEEL equality) and fires the rules it names, if any; the cases' format and runner
+   are `decisions.testing`, shared with `decisionary test`.
 3. "verify": table verification (`decisions.verify`): its errors fail the gate, i.e. rules that
    overlap under UNIQUE, or under ANY with different outputs. Gaps, rules that never fire and
    subsumed rules are warnings and notes, shown by `decisionary verify`, and do not block.
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.cases import Case, parse_cases
+from registry.cases import parse_cases
 from registry.content import Format, load_model
 from registry.errors import GateFailure, Invalid
 
@@ -56,7 +57,7 @@ def run_gates(content: bytes, fmt: Format, test_cases: str | None, *, key: str |
         report.failures.append(GateFailure("tests", [str(err)]))
         cases = None
     if cases is not None:
-        reasons = [reason for case in cases for reason in _run_case(model, case)]
+        reasons = _run_cases(model, cases)
         if reasons:
             report.failures.append(GateFailure("tests", reasons))
         else:
@@ -108,23 +109,15 @@ def _errors_of(problems: Any) -> list[str]:
     return reasons
 
 
-def _run_case(model: Any, case: Case) -> list[str]:
-    from decisions.feel.values import feel_equal, from_python, to_json
+def _run_cases(model: Any, cases: list[Any]) -> list[str]:
+    """Why the cases fail: what a case names that the model lacks, else its failures."""
+    from decisions.testing import check_cases, run_case
 
-    unknown = [name for name in case.expect if name not in model.decision_names]
-    if unknown:
-        return [f"{case.title}: no decision named {', '.join(map(repr, unknown))} in the model"]
-    try:
-        result = model.evaluate(case.inputs, decisions=list(case.expect))
-    except Exception as err:  # noqa: BLE001 - bad inputs are the case's failure, not a crash
-        return [f"{case.title}: evaluation failed: {type(err).__name__}: {err}"]
     reasons: list[str] = []
-    for name, expected in case.expect.items():
-        actual = result.outputs.get(name)
-        if feel_equal(from_python(expected), actual) is not True:
-            reasons.append(f"{case.title}: decision {name!r} expected {expected!r}, got {to_json(actual)!r}")
-    if reasons:
-        errors = _errors_of(result.problems)
-        if errors:
-            reasons.append(f"{case.title}: problems during evaluation: {'; '.join(errors)}")
+    for case in cases:
+        issues = check_cases(model, [case])
+        if issues:
+            reasons.extend(str(issue) for issue in issues)
+        else:
+            reasons.extend(str(failure) for failure in run_case(model, case).failures)
     return reasons
