@@ -322,6 +322,9 @@ register_execution_commands(app)
 from api.cli_audit import register as register_audit_commands  # noqa: E402
 
 register_audit_commands(app)
+from api.cli_modeltests import register as register_model_tests  # noqa: E402
+
+register_model_tests(app)
 
 
 def main() -> None:

@@ -179,7 +179,7 @@ def read_cases(path: str | Path) -> list[Case]:
     return parse_cases(text, source=str(path))
 
 
-def tests_file_for(model_path: str | Path) -> Path | None:
+def cases_file_for(model_path: str | Path) -> Path | None:
     """The test file beside a model (`<stem>.tests.yaml`, `.tests.yml` or `.tests.xml`), if any."""
     model_path = Path(model_path)
     for suffix in TEST_SUFFIXES:
@@ -199,7 +199,7 @@ def models_in(folder: str | Path) -> list[tuple[Path, Path]]:
     for path in sorted(Path(folder).iterdir()):
         if not path.is_file() or is_tests_file(path) or path.suffix.lower() not in MODEL_SUFFIXES:
             continue
-        tests = tests_file_for(path)
+        tests = cases_file_for(path)
         if tests is not None:
             pairs.append((path, tests))
     return pairs
@@ -406,7 +406,7 @@ def run_model_file(model_path: str | Path, tests_path: str | Path | None = None)
     from decisions.loader import load
 
     model_path = Path(model_path)
-    tests = Path(tests_path) if tests_path is not None else tests_file_for(model_path)
+    tests = Path(tests_path) if tests_path is not None else cases_file_for(model_path)
     if tests is None:
         names = ", ".join(model_path.stem + suffix for suffix in TEST_SUFFIXES)
         return ModelRun(str(model_path), "", error=f"{model_path}: no test file beside it (looked for {names})")
