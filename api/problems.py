@@ -235,7 +235,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(GateFailed)
     async def _gates(request: Request, exc: GateFailed) -> JSONResponse:
         errors = [{"gate": f.gate, "message": reason} for f in exc.failures for reason in f.reasons or [f.gate]]
-        detail = f"cannot publish {exc.key} version {exc.number}: gate(s) {', '.join(f.gate for f in exc.failures)} failed"
+        detail = f"cannot {exc.step} {exc.key} version {exc.number}: gate(s) {', '.join(f.gate for f in exc.failures)} failed"
         return problem_response(422, detail, instance=request.url.path, slug="gate-failed",
                                 title="Publish gate failed", errors=errors)
 

@@ -201,6 +201,9 @@ class VersionOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     has_test_cases: bool
+    gates: dict[str, Any] | None = Field(
+        default=None, description="The gates' report from submit (then publish): ok, passed, skipped and failures "
+                                  "with reasons, so an approver sees them before approving.")
 
 
 class AliasOut(BaseModel):

@@ -58,12 +58,14 @@ class GateFailure:
 
 
 class GateFailed(RegistryError):
-    """Publishing was refused: one or more gates failed. `failures` lists them in order."""
+    """Publishing (or, when the model does not load, submitting) was refused: one or more gates
+    failed. `failures` lists them in order; `step` is "publish" or "submit"."""
 
-    def __init__(self, key: str, number: int, failures: list[GateFailure]) -> None:
+    def __init__(self, key: str, number: int, failures: list[GateFailure], step: str = "publish") -> None:
         self.key = key
         self.number = number
         self.failures = failures
+        self.step = step
         names = ", ".join(f.gate for f in failures)
         body = "\n".join(str(f) for f in failures)
-        super().__init__(f"cannot publish {key} version {number}: gate(s) {names} failed\n{body}")
+        super().__init__(f"cannot {step} {key} version {number}: gate(s) {names} failed\n{body}")

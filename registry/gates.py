@@ -33,6 +33,10 @@ class GateReport:
     def ok(self) -> bool:
         return not self.failures
 
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "passed": list(self.passed), "skipped": list(self.skipped),
+                "failures": [{"gate": f.gate, "reasons": list(f.reasons)} for f in self.failures]}
+
 
 def run_gates(content: bytes, fmt: Format, test_cases: str | None, *, key: str | None = None) -> GateReport:
     """Run every gate on a version's content and test cases; never raises for a bad model.

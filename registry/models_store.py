@@ -180,10 +180,21 @@ def attach_test_cases(session: Session, key: str, number: int, test_cases: str, 
 
 
 def submit(session: Session, key: str, number: int, *, by: str, comment: str | None = None) -> Version:
-    """Submit a draft for review; from now on its content is immutable. Author only."""
+    """Submit a draft for review; from now on its content is immutable. Author only.
+
+    The gates run first and their report is kept on the version for its approver. A model with
+    errors cannot be submitted: when it does not load or check ("load") or its tables have
+    verification errors ("verify"), GateFailed and nothing changes. Failing test cases are
+    shown to the approver, and publishing refuses them."""
     row = version_row(session, key, number, lock=True)
     if row.state == "draft" and by != row.author:
         raise Forbidden(f"{key} version {number} is {row.author}'s draft: only its author may submit it")
+    _require_move(key, row, "submitted")
+    report = run_gates(row.content, check_format(row.format), row.test_cases, key=key)
+    model_errors = [f for f in report.failures if f.gate in ("load", "verify")]
+    if model_errors:
+        raise GateFailed(key, number, model_errors, step="submit")
+    row.gates = {**report.to_json(), "step": "submit", "at": utcnow().isoformat()}
     return _move(session, key, row, "submitted", by, comment)
 
 
@@ -215,6 +226,7 @@ def publish(session: Session, key: str, number: int, *, by: str, comment: str | 
     report = run_gates(row.content, check_format(row.format), row.test_cases, key=key)
     if not report.ok:
         raise GateFailed(key, number, report.failures)
+    row.gates = {**report.to_json(), "step": "publish", "at": utcnow().isoformat()}
     return _move(session, key, row, "published", by, comment)
 
 

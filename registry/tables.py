@@ -92,6 +92,8 @@ class VersionRow(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The gates' last report (registry/gates.py), from submit or publish; None before submit.
+    gates: Any = Field(default=None, sa_type=_json(none_as_null=True), nullable=True)
 
 
 

@@ -56,11 +56,12 @@ class Version:
     comment: str | None
     created_at: datetime
     updated_at: datetime
+    gates: Any = None  # the gates' last report (submit or publish), JSON data; None before submit
 
     @classmethod
     def of(cls, key: str, row: VersionRow) -> Version:
         return cls(key, row.number, row.state, row.format, row.content, row.content_hash, row.hash_method,
-                   row.test_cases, row.author, row.comment, row.created_at, row.updated_at)
+                   row.test_cases, row.author, row.comment, row.created_at, row.updated_at, row.gates)
 
     @property
     def ref(self) -> str:

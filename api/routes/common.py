@@ -67,7 +67,8 @@ def version_out(version: Version) -> VersionOut:
     return VersionOut(key=version.key, number=version.number, state=version.state, format=version.format,
                       content_hash=version.content_hash, hash_method=version.hash_method, author=version.author,
                       comment=version.comment, created_at=_at(version.created_at),
-                      updated_at=_at(version.updated_at), has_test_cases=version.test_cases is not None)
+                      updated_at=_at(version.updated_at), has_test_cases=version.test_cases is not None,
+                      gates=version.gates)
 
 
 def alias_out(target: AliasTarget) -> AliasOut:

@@ -31,6 +31,21 @@ def _approved(engine: Engine, content: str, test_cases: str | None = None, fmt: 
     return number
 
 
+def _submit_failure(engine: Engine, content: str, fmt: str | None = None) -> GateFailed:
+    """A draft whose model has errors cannot be submitted: the failed gates, and the version is
+    still a draft with no gates report."""
+    with unit_of_work(engine) as session:
+        number = create_draft(session, KEY, content, author=AUTHOR, format=fmt).number
+    with pytest.raises(GateFailed) as caught:
+        with unit_of_work(engine) as session:
+            submit(session, KEY, number, by=AUTHOR)
+    with unit_of_work(engine) as session:
+        version = get_version(session, KEY, number)
+        assert version.state == "draft" and version.gates is None
+    assert caught.value.step == "submit" and str(caught.value).startswith("cannot submit")
+    return caught.value
+
+
 def _publish_failure(engine: Engine, number: int) -> GateFailed:
     with pytest.raises(GateFailed) as caught:
         with unit_of_work(engine) as session:
@@ -46,6 +61,8 @@ def test_a_sound_model_with_passing_cases_publishes(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         report = check_gates(session, KEY, number)
         assert report.ok and report.passed == ["load", "tests", "verify"] and report.skipped == []
+        shown = get_version(session, KEY, number).gates  # kept from submit, for the approver
+        assert shown["step"] == "submit" and shown["ok"] and shown["passed"] == ["load", "tests", "verify"]
         assert publish(session, KEY, number, by=APPROVER).state == "published"
 
 
@@ -55,7 +72,11 @@ def test_a_failing_case_blocks_publishing_and_says_why(engine: Engine) -> None:
   inputs: {Applicant Age: 40, Credit Score: 750}
   expect: {Risk Category: Medium}
 """
-    number = _approved(engine, loan_dmn(), cases)
+    number = _approved(engine, loan_dmn(), cases)  # a failing case does not stop submitting...
+    with unit_of_work(engine) as session:  # ...its approver sees it
+        shown = get_version(session, KEY, number).gates
+    assert not shown["ok"] and [f["gate"] for f in shown["failures"]] == ["tests"]
+    assert "borderline score" in shown["failures"][0]["reasons"][0]
     failure = _publish_failure(engine, number)
     assert [f.gate for f in failure.failures] == ["tests"]
     assert failure.failures[0].reasons == [
@@ -95,16 +116,14 @@ def test_a_case_naming_an_unknown_decision_fails(engine: Engine) -> None:
 
 
 def test_a_model_that_does_not_load_fails_the_load_gate_with_located_problems(engine: Engine) -> None:
-    number = _approved(engine, loan_dmn(limit="if Risk Category = then 1"), LOAN_CASES)
-    failure = _publish_failure(engine, number)
+    failure = _submit_failure(engine, loan_dmn(limit="if Risk Category = then 1"))
     assert [f.gate for f in failure.failures] == ["load"]
     assert any("Credit Limit" in reason for reason in failure.failures[0].reasons), failure.failures
     assert "gate 'load' failed" in str(failure)
 
 
 def test_a_model_that_is_not_a_model_fails_the_load_gate(engine: Engine) -> None:
-    number = _approved(engine, "just: some yaml\n", fmt="yaml")
-    failure = _publish_failure(engine, number)
+    failure = _submit_failure(engine, "just: some yaml\n", fmt="yaml")
     assert [f.gate for f in failure.failures] == ["load"]
     assert failure.failures[0].reasons
 
@@ -114,8 +133,7 @@ def test_a_model_declaring_another_key_fails_the_load_gate(engine: Engine) -> No
 
     definitions = decisions.load(loan_dmn().encode(), format="dmn").definitions
     definitions.key = "someone-elses-model"
-    number = _approved(engine, write_yaml(definitions), fmt="yaml")
-    reasons = _publish_failure(engine, number).failures[0].reasons
+    reasons = _submit_failure(engine, write_yaml(definitions), fmt="yaml").failures[0].reasons
     assert reasons == ["the model declares the key 'someone-elses-model' but is registered under 'loan-approval'"]
 
 
@@ -128,8 +146,8 @@ def test_the_verify_gate_runs_when_the_engine_offers_it(engine: Engine, monkeypa
         seen.append(model)
         return [overlap, unreachable]
 
-    monkeypatch.setattr(decisions, "verify", verify, raising=False)
     number = _approved(engine, loan_dmn(), LOAN_CASES)
+    monkeypatch.setattr(decisions, "verify", verify, raising=False)  # publishing re-checks
     failure = _publish_failure(engine, number)
     assert [f.gate for f in failure.failures] == ["verify"]
     assert failure.failures[0].reasons == [str(overlap)]  # warnings do not block publishing
@@ -137,8 +155,8 @@ def test_the_verify_gate_runs_when_the_engine_offers_it(engine: Engine, monkeypa
 
 
 def test_every_failed_gate_is_listed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decisions, "verify", lambda model: ["overlap in Risk Category"], raising=False)
     number = _approved(engine, loan_dmn(), "- inputs: {Applicant Age: 1, Credit Score: 1}\n  expect: {Credit Limit: 1}\n")
+    monkeypatch.setattr(decisions, "verify", lambda model: ["overlap in Risk Category"], raising=False)
     failure = _publish_failure(engine, number)
     assert [f.gate for f in failure.failures] == ["tests", "verify"]
     assert "gate(s) tests, verify failed" in str(failure)
@@ -163,12 +181,14 @@ decisions:
 """
 
 
-def test_rules_that_overlap_under_unique_fail_the_verify_gate_and_gaps_do_not(engine: Engine) -> None:
-    number = _approved(engine, PAYMENT, fmt="yaml")
-    failure = _publish_failure(engine, number)
+def test_rules_that_overlap_under_unique_cannot_be_submitted_and_gaps_can(engine: Engine) -> None:
+    failure = _submit_failure(engine, PAYMENT, fmt="yaml")
     assert [f.gate for f in failure.failures] == ["verify"]
     assert failure.failures[0].reasons == [
         "error: Method: overlap: Amount = 0: rules 1 and 2 both match (a UNIQUE table must not overlap)"]
     fixed = _approved(engine, PAYMENT.replace("'<= 0'", "'< 0'"), fmt="yaml")  # still a gap at 50: a warning
     with unit_of_work(engine) as session:
+        shown = get_version(session, KEY, fixed).gates
+        assert shown["ok"] and shown["passed"] == ["load", "tests", "verify"]
         assert publish(session, KEY, fixed, by=APPROVER).state == "published"
+        assert get_version(session, KEY, fixed).gates["step"] == "publish"
