@@ -30,8 +30,10 @@ from decisions.model import (
     ListExpression,
     LiteralExpression,
     Relation,
+    Scorecard,
     Scoring,
 )
+from decisions.scorecard import CompiledScorecard, compile_scorecard
 from decisions.tables.table import CompiledTable, compile_table
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ class Logic:
     table: CompiledTable | None = None
     expression: feel.CompiledExpression | None = None
     scoring: CompiledScoring | None = None  # a scoring expression: reason codes, vectorised batch, checks
+    scorecard: CompiledScorecard | None = None  # a points scorecard: its characteristics' tables, reason codes
 
 
 def _feel(text: str, scope: feel.Scope, where: Location) -> feel.CompiledExpression:
@@ -66,6 +69,9 @@ def compile_logic(expr: Expression | None, scope: feel.Scope, where: Location,
 
         scoring = compile_scoring(expr, scope, where)
         return Logic(scoring.evaluate, expression=scoring.exact, scoring=scoring)
+    if isinstance(expr, Scorecard):
+        scorecard = compile_scorecard(expr, scope, where)
+        return Logic(scorecard.evaluate, scorecard=scorecard)
     if isinstance(expr, LiteralExpression):
         compiled = _feel(expr.text if expr.text.strip() else "null", scope, where)
         return Logic(compiled.fn, expression=compiled)

@@ -33,6 +33,7 @@ from decisions.model import Definitions
 from decisions.result import EvaluationResult, Reason, TraceStep
 from decisions.tables.index import names_used
 from decisions.tables.rule_ids import rule_ids
+from decisions.tables.table import CompiledTable
 from decisions.verify import Verification, verify
 
 if TYPE_CHECKING:
@@ -93,8 +94,19 @@ class Model:
         raw = self._inputs_only_table_columns_read()
         self._binders = [(s.name, s.bind, s.implicit, (*s.unconverted, int, float) if s.name in raw else s.unconverted)
                          for s in self.inputs.values()]
-        self._rule_ids = {name: rule_ids(d.logic.table.table) for name, d in self.decisions.items()
-                          if d.logic.table is not None}
+        self._rule_ids = {name: rule_ids(table.table) for name, table in self.tables().items()}
+
+    def tables(self) -> dict[str, CompiledTable]:
+        """Every decision table the model reports fired rules of, in evaluation order: each table
+        decision by its name, and each characteristic of a points scorecard as
+        `<decision>.<characteristic>` (decisions/scorecard.py)."""
+        found: dict[str, CompiledTable] = {}
+        for name, decision in self.decisions.items():
+            if decision.logic.table is not None:
+                found[name] = decision.logic.table
+            elif decision.logic.scorecard is not None:
+                found.update((c.key, c.table) for c in decision.logic.scorecard.characteristics)
+        return found
 
     def _inputs_only_table_columns_read(self) -> set[str]:
         """The inputs that can keep a plain float or int: those no expression of the model reads
@@ -103,9 +115,13 @@ class Model:
         for decision in self.decisions.values():
             if not names:
                 break
-            table, expression = decision.logic.table, decision.logic.expression
+            table, expression, scorecard = decision.logic.table, decision.logic.expression, decision.logic.scorecard
             if table is not None and table.other_reads is not None:
                 names -= table.other_reads
+            elif scorecard is not None:  # its tables read them, and its reason codes convert them
+                for characteristic in scorecard.characteristics:
+                    reads = characteristic.table.other_reads
+                    names = set() if reads is None else names - reads
             elif expression is not None:
                 names -= names_used(expression.ast)
             else:
@@ -262,10 +278,16 @@ class Model:
                 values[name] = outputs[name] = value
                 continue
             started = time.perf_counter() if steps is not None else 0.0
-            table = decision.logic.table
+            table, scorecard = decision.logic.table, decision.logic.scorecard
             if table is not None:
                 value, rules = table.evaluate(env)
                 fired[name] = rules
+            elif scorecard is not None:
+                run = scorecard.run(env)
+                value, rules = run.score, []
+                for characteristic, bins in zip(scorecard.characteristics, run.fired, strict=True):
+                    fired[characteristic.key] = bins
+                reasons[name] = scorecard.reasons(env, run.points)
             else:
                 value = decision.logic.fn(env)
                 rules = []
@@ -283,6 +305,9 @@ class Model:
                 if trace == "explain" and table is not None:
                     step.explanations = [e.to_json() for e in explain_rules(
                         name, table, env, rules, self._rule_ids[name], range(table.rule_count))]
+                elif trace == "explain" and scorecard is not None:
+                    step.explanations = [e.to_json() for c in scorecard.characteristics for e in explain_rules(
+                        c.key, c.table, env, fired[c.key], self._rule_ids[c.key], range(c.table.rule_count))]
                 steps.append(step)
         if decisions:
             outputs = {n: outputs[n] for n in decisions}
@@ -291,7 +316,7 @@ class Model:
     def _trace_step(self, decision: CompiledDecision, values: dict[str, Any], value: Any,
                     rules: list[int], started: float) -> TraceStep:
         table = decision.logic.table
-        kind = "decision table" if table is not None else "expression"
+        kind = "decision table" if table is not None else "scorecard" if decision.logic.scorecard else "expression"
         annotations: dict[int, list[str]] = {}
         if table is not None:
             for r in rules:

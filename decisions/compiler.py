@@ -23,6 +23,7 @@ from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
 from decisions.itemtypes import TypeSystem, feel_type_definitions
 from decisions.model import Definitions, ItemDefinition
+from decisions.scorecard import CompiledCharacteristic
 
 MAX_IMPLICIT_INPUTS = 500
 
@@ -142,6 +143,8 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
             lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where)
         if logic.scoring is not None:
             warnings.extend(logic.scoring.problems)  # what its symbolic checks found
+        if logic.scorecard is not None:
+            _check_characteristic_keys(logic.scorecard.characteristics, by_name, where)
         _check_type_ref(types, decision.type_ref, where)
         compiled[name] = CompiledDecision(
             name, logic, decision.type_ref, types.coercer(decision.type_ref),
@@ -169,6 +172,16 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                                                              Location(file=file, element=service.name),
                                                              knowledge_env)
     return model
+
+
+def _check_characteristic_keys(characteristics: list[CompiledCharacteristic], decisions: Mapping[str, Any],
+                               where: Location) -> None:
+    """A scorecard's characteristic tables are known as `<decision>.<characteristic>`: not a decision's name."""
+    for characteristic in characteristics:
+        if characteristic.key in decisions:
+            raise ModelError(Problem(f"the characteristic '{characteristic.name}' is known as '{characteristic.key}', "
+                                     "which is also the name of a decision; rename one of them",
+                                     characteristic.where, code="scorecard"))
 
 
 def _check_business_key(business_key: str | None, inputs: list[str], file: str | None) -> None:

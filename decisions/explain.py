@@ -2,6 +2,7 @@
 
     model.explain({"Credit Score": 640, ...}, "Risk Category", 7)    # one rule (number or id)
     model.explain(inputs, "Risk Category")                           # every rule of the table
+    model.explain(inputs, "Points.Age")                              # the bins of a scorecard characteristic
 
 A rule matches when every one of its input cells is satisfied. For each cell the explanation
 gives the column, the cell's text, the value the column's input expression gave for this call
@@ -75,17 +76,26 @@ def explain(model: Model, inputs: Mapping[str, Any], decision: str,
     """The explanation of `rule` (a 1-based number or a rule id) of `decision`'s table for these
     inputs, or of every rule when `rule` is None. InputError names an unknown decision or rule,
     or a decision that is not a table."""
+    tables = model.tables()
     compiled = model.decisions.get(decision)
+    owner = decision  # the decision to evaluate: a scorecard characteristic's is its scorecard
     if compiled is None:
-        known = ", ".join(model.decisions) or "none"
-        raise InputError(f"unknown decision {decision!r}; the model's decisions are {known}")
-    table = compiled.logic.table
+        owner = next((name for name, d in model.decisions.items() if d.logic.scorecard is not None
+                      and any(c.key == decision for c in d.logic.scorecard.characteristics)), "")
+        if not owner:
+            known = ", ".join(model.decisions) or "none"
+            raise InputError(f"unknown decision {decision!r}; the model's decisions are {known}")
+    table = tables.get(decision)
     if table is None:
+        assert compiled is not None
+        if compiled.logic.scorecard is not None:
+            keys = ", ".join(c.key for c in compiled.logic.scorecard.characteristics)
+            raise InputError(f"decision {decision!r} is a scorecard: explain one of its characteristics ({keys})")
         raise InputError(f"decision {decision!r} is not a decision table, so it has no rules to explain")
     ids = model.rule_ids[decision]
     wanted = _rules(decision, rule, ids)
 
-    result = model.evaluate(inputs, decisions=[decision], trace=True)
+    result = model.evaluate(inputs, decisions=[owner], trace=True)
     problems: list[Problem] = []
     values = model._bind_inputs(inputs, problems, feel_values=True)  # noqa: SLF001 - the same variables
     for step in result.trace or ():

@@ -61,6 +61,41 @@ class Scoring(LiteralExpression):
 
 
 @dataclass
+class Bin:
+    """One bin of a scorecard characteristic: unary tests (as in a table's input cell) and its points."""
+
+    test: str  # unary tests text: `< 25`, `[25..40)`, `"Employed", "Self-employed"`, `null`, `-`
+    points: str  # a number, kept as written
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class Characteristic:
+    """One characteristic of a scorecard: an input expression cut into bins, each giving points."""
+
+    name: str
+    input: str  # FEEL text over the decision's requirements, usually an input's name
+    bins: list[Bin]
+    code: str | None = None  # the reason code reported when it loses points, e.g. "AGE"
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class Scorecard:
+    """A points scorecard (`decisions.scorecard`): base points plus, per characteristic, the points
+    of the bin its value falls in; reason codes from the points each characteristic lost against
+    its best bin. In DMN it is a context of one COLLECT SUM table per characteristic and a final
+    `base + ...` entry, carrying `base`, `reasons` and the codes in an extension element."""
+
+    base: str  # a number, kept as written
+    characteristics: list[Characteristic]
+    reasons: int = 3  # how many reason codes a result lists
+    type_ref: str | None = None
+    id: str | None = None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
 class InputClause:
     expression: str  # FEEL text of the input expression
     label: str | None = None
@@ -207,6 +242,7 @@ Expression = (
     | Conditional
     | Filter
     | Iterator
+    | Scorecard
 )
 
 

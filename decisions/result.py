@@ -44,16 +44,25 @@ class Reason:
     """One reason code of a scoring decision: how much `input` moved the score from its baseline.
 
     `contribution` is the score with the input's actual value minus the score with that input
-    alone set to its baseline, every other input at its actual value (decisions/scoring/)."""
+    alone set to its baseline, every other input at its actual value (decisions/scoring/).
+
+    For a points scorecard (decisions/scorecard.py) `input` is a characteristic's name, `value`
+    the value of its input, `baseline` the highest points any of its bins gives (the points, not
+    the bin), `contribution` the points it gave minus those (minus the points lost, so never
+    positive), and `code` its reason code, when the scorecard gives one."""
 
     input: str
     value: Any
     baseline: Any
     contribution: Any
+    code: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"input": self.input, "value": to_json(self.value), "baseline": to_json(self.baseline),
+        data = {"input": self.input, "value": to_json(self.value), "baseline": to_json(self.baseline),
                 "contribution": to_json(self.contribution)}
+        if self.code is not None:
+            data["code"] = self.code
+        return data
 
 
 @dataclass(slots=True)

@@ -98,11 +98,17 @@ class Verification:
 
 
 def verify(model: Model) -> Verification:
-    """Every decision table of `model`, verified (see the module docstring)."""
+    """Every decision table of `model`, verified (see the module docstring), and each
+    characteristic of a points scorecard as the table it is (`<decision>.<characteristic>`)."""
     report = Verification()
+    ids = model.rule_ids
     for name, decision in model.decisions.items():
         if decision.logic.table is not None:
-            report.findings += verify_table(name, decision.logic.table, model.rule_ids[name])
+            report.findings += verify_table(name, decision.logic.table, ids[name])
+        elif decision.logic.scorecard is not None:
+            for characteristic in decision.logic.scorecard.characteristics:
+                report.findings += verify_table(characteristic.key, characteristic.table, ids[characteristic.key],
+                                                bins=True)
     return report
 
 
@@ -126,7 +132,10 @@ class _Column:
         return sum(1 << k for k, mask in enumerate(self.masks) if mask & bit)
 
 
-def verify_table(decision: str, table: CompiledTable, ids: Sequence[str]) -> list[Finding]:
+def verify_table(decision: str, table: CompiledTable, ids: Sequence[str], *, bins: bool = False) -> list[Finding]:
+    """The findings of one table. `bins`: the table is a scorecard characteristic (decisions/scorecard.py),
+    whose rules are bins: a value in two bins is an error (their points would add up under its
+    COLLECT SUM), as under UNIQUE, and findings speak of bins."""
     unverifiable = [(table.inputs[c].title, r + 1) for c, index in enumerate(table.columns)
                     for r in range(table.rule_count) if index.pending >> r & 1]
     columns = [_column(inp, index, table) for inp, index in zip(table.inputs, table.columns, strict=True)]
@@ -139,9 +148,10 @@ def verify_table(decision: str, table: CompiledTable, ids: Sequence[str]) -> lis
     boxes = [tuple(col.regions_of(r) for col in cols) for r in range(table.rule_count)]
     outputs = [_outputs_key(table, r) for r in range(table.rule_count)]
     found: list[Finding] = []
-    found += _overlaps(decision, table, ids, cols, boxes, outputs)
-    found += _gaps(decision, table, cols, boxes)
-    found += _never_firing(decision, table, ids, cols, boxes)
+    noun = "bin" if bins else "rule"
+    found += _overlaps(decision, table, ids, cols, boxes, outputs, bins)
+    found += _gaps(decision, table, cols, boxes, noun)
+    found += _never_firing(decision, table, ids, cols, boxes, noun)
     found += _subsumed(decision, table, ids, cols, boxes, outputs)
     return found
 
@@ -286,9 +296,9 @@ def _outputs_key(table: CompiledTable, r: int) -> tuple[Any, ...]:
     return ("text", *table.table.rules[r].output_entries)
 
 
-def _rules_text(rules: Sequence[int]) -> str:
+def _rules_text(rules: Sequence[int], noun: str = "rule") -> str:
     numbers = [str(r) for r in rules]
-    return f"rule {numbers[0]}" if len(numbers) == 1 else f"rules {', '.join(numbers[:-1])} and {numbers[-1]}"
+    return f"{noun} {numbers[0]}" if len(numbers) == 1 else f"{noun}s {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def _intersect(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
@@ -297,7 +307,8 @@ def _intersect(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
 
 
 def _overlaps(decision: str, table: CompiledTable, ids: Sequence[str], cols: Sequence[_Column],
-              boxes: Sequence[tuple[int, ...]], outputs: Sequence[tuple[Any, ...]]) -> list[Finding]:
+              boxes: Sequence[tuple[int, ...]], outputs: Sequence[tuple[Any, ...]], bins: bool = False
+              ) -> list[Finding]:
     found = []
     policy = table.hit_policy
     for r in range(len(boxes)):
@@ -306,13 +317,16 @@ def _overlaps(decision: str, table: CompiledTable, ids: Sequence[str], cols: Seq
             if common is None:
                 continue
             differ = outputs[r] != outputs[s]
-            severity: Severity = "error" if policy == "UNIQUE" or (policy == "ANY" and differ) else "info"
+            severity: Severity = "error" if bins or policy == "UNIQUE" or (policy == "ANY" and differ) else "info"
             why = {"UNIQUE": "a UNIQUE table must not overlap",
                    "ANY": "their outputs differ, which ANY forbids" if differ else "ANY allows it: the outputs agree",
                    }.get(policy, f"{policy} decides between them")
+            if bins:
+                why = "a scorecard's bins must not overlap: their points would add up"
             found.append(Finding(decision, "overlap", severity, (r + 1, s + 1), (ids[r], ids[s]),
                                  _describe(cols, common),
-                                 f"{_region_text(cols, common)}: {_rules_text([r + 1, s + 1])} both match ({why})"))
+                                 f"{_region_text(cols, common)}: {_rules_text([r + 1, s + 1], 'bin' if bins else 'rule')}"
+                                 f" both match ({why})"))
     return found
 
 
@@ -366,7 +380,7 @@ def _uncovered(cols: Sequence[_Column], boxes: Sequence[tuple[int, ...]], rules:
 
 
 def _gaps(decision: str, table: CompiledTable, cols: Sequence[_Column],
-          boxes: Sequence[tuple[int, ...]]) -> list[Finding]:
+          boxes: Sequence[tuple[int, ...]], noun: str = "rule") -> list[Finding]:
     """Gaps in real values first (no input null), then, per column, the gaps when that input
     alone is missing; combinations of missing inputs are not listed one by one."""
     nulls = [sum(1 << k for k, kind in enumerate(col.kinds) if kind == "null") for col in cols]
@@ -374,11 +388,13 @@ def _gaps(decision: str, table: CompiledTable, cols: Sequence[_Column],
     every = (1 << len(boxes)) - 1
     has_default = any(o.default is not None for o in table.outputs)
     then = "the default output answers" if has_default else "the result is null"
+    if noun == "bin":
+        then = "the points and the score are null"
     found: list[Finding] = []
     holes = _uncovered(cols, boxes, every, values, MAX_GAPS + 1) if all(values) else []
     for hole in holes[:MAX_GAPS]:
         found.append(Finding(decision, "gap", "info" if has_default else "warning", (), (), _describe(cols, hole),
-                             f"{_region_text(cols, hole)}: no rule matches ({then})"))
+                             f"{_region_text(cols, hole)}: no {noun} matches ({then})"))
     if len(holes) > MAX_GAPS:
         found.append(Finding(decision, "gap", "info", (), (), (), f"more than {MAX_GAPS} gaps; the first are listed"))
     null_holes: list[tuple[int, ...]] = []
@@ -388,7 +404,7 @@ def _gaps(decision: str, table: CompiledTable, cols: Sequence[_Column],
             null_holes += _uncovered(cols, boxes, every, missing, MAX_GAPS + 1)
     for hole in null_holes[:MAX_GAPS]:
         found.append(Finding(decision, "gap", "info", (), (), _describe(cols, hole),
-                             f"{_region_text(cols, hole)}: no rule matches ({then})"))
+                             f"{_region_text(cols, hole)}: no {noun} matches ({then})"))
     if len(null_holes) > MAX_GAPS:
         found.append(Finding(decision, "gap", "info", (), (), (),
                              f"more than {MAX_GAPS} gaps with a missing input; the first are listed"))
@@ -396,7 +412,7 @@ def _gaps(decision: str, table: CompiledTable, cols: Sequence[_Column],
 
 
 def _never_firing(decision: str, table: CompiledTable, ids: Sequence[str], cols: Sequence[_Column],
-                  boxes: Sequence[tuple[int, ...]]) -> list[Finding]:
+                  boxes: Sequence[tuple[int, ...]], noun: str = "rule") -> list[Finding]:
     found = []
     priorities = None
     if table.hit_policy == "PRIORITY" and all(c is not None for c in table.constant_outputs):
@@ -404,7 +420,7 @@ def _never_firing(decision: str, table: CompiledTable, ids: Sequence[str], cols:
     for r, box in enumerate(boxes):
         if any(regions == 0 for regions in box):
             found.append(Finding(decision, "never-fires", "warning", (r + 1,), (ids[r],), (),
-                                 f"{_rules_text([r + 1])} can never match: a cell allows nothing within the "
+                                 f"{_rules_text([r + 1], noun)} can never match: a cell allows nothing within the "
                                  "column's allowed values"))
             continue
         if table.hit_policy == "FIRST":
