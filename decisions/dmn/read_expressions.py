@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Literal, cast
 
+from decisions.dmn.scorecard import read_scorecard
 from decisions.dmn.scoring import read_scoring
 from decisions.dmn.xml_scope import NON_SEMANTIC, XmlScope, attribute_name, local_name
 from decisions.model import (
@@ -35,6 +36,7 @@ from decisions.model import (
     Parameter,
     Relation,
     Rule,
+    Scorecard,
 )
 
 EXPRESSION_ELEMENTS = frozenset(
@@ -190,7 +192,7 @@ def _rule(scope: XmlScope, element: ET.Element, path: str, number: int, n_inputs
     )
 
 
-def _context(scope: XmlScope, element: ET.Element, path: str) -> Context:
+def _context(scope: XmlScope, element: ET.Element, path: str) -> Context | Scorecard:
     entries: list[ContextEntry] = []
     for number, child in enumerate(scope.all(element, "contextEntry"), start=1):
         variable = scope.child(child, "variable")
@@ -200,7 +202,8 @@ def _context(scope: XmlScope, element: ET.Element, path: str) -> Context:
         value = required_expression(scope, child, step, what, also_allowed=frozenset({"variable"}))
         type_ref = scope.type_ref(variable) if variable is not None else None
         entries.append(ContextEntry(name=name, value=value, type_ref=type_ref))
-    return Context(entries=entries, type_ref=scope.type_ref(element), id=element.get("id"))
+    context = Context(entries=entries, type_ref=scope.type_ref(element), id=element.get("id"))
+    return read_scorecard(scope, element, path, context)  # a points scorecard, if it says so
 
 
 def _items(scope: XmlScope, element: ET.Element, path: str) -> list[Expression]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
+from decisions.dmn.scorecard import scorecard_context, write_scorecard
 from decisions.dmn.scoring import write_scoring
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
@@ -24,6 +25,7 @@ from decisions.model import (
     ListExpression,
     LiteralExpression,
     Relation,
+    Scorecard,
     Scoring,
 )
 
@@ -71,6 +73,9 @@ class ExpressionWriter:
             element = self._decision_table(parent, expression)
         elif isinstance(expression, Context):
             element = self._context(parent, expression)
+        elif isinstance(expression, Scorecard):
+            element = self._context(parent, scorecard_context(expression))
+            write_scorecard(element, expression)
         elif isinstance(expression, ListExpression):
             element = sub(parent, "list", id=expression.id, typeRef=self.type_ref(expression.type_ref))
             for item in expression.items:

@@ -9,7 +9,9 @@ from decisions.model import (
     AGGREGATIONS,
     HIT_POLICIES,
     Aggregation,
+    Bin,
     Binding,
+    Characteristic,
     Conditional,
     Context,
     ContextEntry,
@@ -27,11 +29,21 @@ from decisions.model import (
     OutputClause,
     Relation,
     Rule,
+    Scorecard,
     Scoring,
+    Source,
 )
+from decisions.scorecard import is_points
 from decisions.yaml_format.read_values import YamlValues
 from decisions.yaml_format.tree import YMap, YNode, YScalar, YSeq, describe, is_null
-from decisions.yaml_format.vocabulary import COMPANIONS, EXPRESSION_KEYS, HIT_POLICY_ABBREVIATIONS, KINDS
+from decisions.yaml_format.vocabulary import (
+    CHARACTERISTIC_KEYS,
+    COMPANIONS,
+    EXPRESSION_KEYS,
+    HIT_POLICY_ABBREVIATIONS,
+    KINDS,
+    SCORECARD_KEYS,
+)
 
 
 class ExpressionReader(YamlValues):
@@ -75,6 +87,8 @@ class ExpressionReader(YamlValues):
             return self.scoring(spec, path, type_ref, identifier)
         if kind == "table":
             return self.table(node, step, type_ref, identifier)
+        if kind == "scorecard":
+            return self.scorecard(node, step, type_ref, identifier)
         if kind == "context":
             return self.context(spec, path, type_ref, identifier)
         if kind == "list":
@@ -124,6 +138,58 @@ class ExpressionReader(YamlValues):
                                 spec.entries["reasons"], f"{path}.reasons")
             scoring.reasons = int(count)
         return scoring
+
+    def scorecard(self, node: YNode, path: str, type_ref: str | None, identifier: str | None) -> Scorecard:
+        """`scorecard:` with `base`, `reasons` and `characteristics` (decisions/scorecard.py)."""
+        spec = self.mapping(node, path, "a scorecard", SCORECARD_KEYS)
+        if "base" not in spec.entries:
+            raise self.fail("a scorecard needs 'base' (its base points)", node, path)
+        base = self.points(spec.entries["base"], f"{path}.base", "the base")
+        card = Scorecard(base, [], type_ref=type_ref, id=identifier, source=self.source(node))
+        if "reasons" in spec.entries:
+            card.reasons = self.reasons(spec.entries["reasons"], f"{path}.reasons")
+        step = f"{path}.characteristics"
+        section = self.named_section(spec.entries.get("characteristics"), step)
+        if not section.entries:
+            raise self.fail("a scorecard needs at least one characteristic under 'characteristics'",
+                            spec.entries.get("characteristics", node), step)
+        for name, item in section.entries.items():
+            card.characteristics.append(self.characteristic(name, item, f"{step}.{name}",
+                                                            section.key_lines.get(name, item.line)))
+        return card
+
+    def characteristic(self, name: str, node: YNode, path: str, line: int) -> Characteristic:
+        spec = self.mapping(node, path, f"characteristic '{name}'", CHARACTERISTIC_KEYS)
+        if "input" not in spec.entries:
+            raise self.fail(f"characteristic '{name}' needs 'input' (the expression it cuts into bins)", node, path)
+        characteristic = Characteristic(name, self.feel(spec.entries["input"], f"{path}.input"), [],
+                                        self.optional(spec, "code", path), Source(self.file, line))
+        bins = spec.entries.get("bins")
+        if is_null(bins) or (isinstance(bins, YSeq) and not bins.items):
+            raise self.fail(f"characteristic '{name}' has no bins", bins or node, f"{path}.bins")
+        if not isinstance(bins, YSeq):
+            raise self.fail(f"'bins' must be a list of [tests, points], not {describe(bins)}", bins, f"{path}.bins")
+        for number, item in enumerate(bins.items, 1):
+            step = f"{path}.bins[{number}]"
+            if not isinstance(item, YSeq) or len(item.items) != 2:
+                raise self.fail(f"bin {number} must be a list of two, [tests, points], not {describe(item)}"
+                                + (f" of {len(item.items)}" if isinstance(item, YSeq) else ""), item, step)
+            test = self.feel(item.items[0], f"{step}[1]", "a bin's tests")
+            points = self.points(item.items[1], step, f"the points of bin {number}")
+            characteristic.bins.append(Bin(test, points, self.source(item)))
+        return characteristic
+
+    def points(self, node: YNode, path: str, what: str) -> str:
+        text = self.text(node, path, what).strip()
+        if not is_points(text):
+            raise self.fail(f"{what} must be a number, not '{text}'", node, path)
+        return text
+
+    def reasons(self, node: YNode, path: str) -> int:
+        count = self.text(node, path, "the number of reasons").strip()
+        if not count.isdigit() or int(count) < 1:
+            raise self.fail(f"reasons must be a whole number of at least 1, not '{count}'", node, path)
+        return int(count)
 
     def number(self, node: YNode, path: str) -> str:
         text = self.text(node, path, "a number").strip()

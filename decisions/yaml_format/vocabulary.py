@@ -24,7 +24,10 @@ KINDS: dict[str, frozenset[str]] = {
     "some": frozenset({"in", "satisfies"}),
     "every": frozenset({"in", "satisfies"}),
     "scoring": frozenset({"constants", "baseline", "monotonic", "domain", "reasons"}),
+    "scorecard": frozenset(),
 }
+SCORECARD_KEYS = ("base", "reasons", "characteristics")
+CHARACTERISTIC_KEYS = ("input", "code", "bins")
 COMPANIONS: frozenset[str] = frozenset().union(*KINDS.values())
 EXPRESSION_KEYS = frozenset(KINDS) | COMPANIONS
 HIT_POLICY_ABBREVIATIONS = {

@@ -33,6 +33,7 @@ from decisions.model import (
     Parameter,
     Relation,
     Rule,
+    Scorecard,
     Scoring,
 )
 
@@ -306,6 +307,8 @@ class _YamlWriter:
             out["expression"] = expression.text
         elif isinstance(expression, DecisionTable):
             out["table"] = self.table(expression)
+        elif isinstance(expression, Scorecard):
+            out["scorecard"] = self.scorecard(expression)
         elif isinstance(expression, Context):
             self.context(expression, out)
         elif isinstance(expression, ListExpression):
@@ -351,6 +354,20 @@ class _YamlWriter:
                                       for name, (low, high) in scoring.domain.items()})
         if scoring.reasons != 3:
             out["reasons"] = _Number(str(scoring.reasons))
+
+    def scorecard(self, card: Scorecard) -> dict[str, Any]:
+        out: dict[str, Any] = {"base": _Number(card.base)}
+        if card.reasons != 3:
+            out["reasons"] = _Number(str(card.reasons))
+        self.named(card.characteristics, lambda characteristic: characteristic.name, "scorecard characteristics")
+        characteristics: dict[str, Any] = {}
+        for characteristic in card.characteristics:
+            spec: dict[str, Any] = {"input": characteristic.input}
+            self.put(spec, "code", characteristic.code)
+            spec["bins"] = [_FlowList([b.test, _Number(b.points)]) for b in characteristic.bins]
+            characteristics[characteristic.name] = spec
+        out["characteristics"] = characteristics
+        return out
 
     def context(self, context: Context, out: dict[str, Any]) -> None:
         named = [entry for entry in context.entries if entry.name is not None]
