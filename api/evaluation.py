@@ -396,11 +396,13 @@ def loaded_model(service: Service, resolved: Resolved) -> Any:
 
 def audit_fields(model: Any, call: Evaluation, result: EvaluationResult,
                  values: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What the audit layer reads besides the answer: the fired rules' stable ids (always a dict:
-    registry/bulk.py writes a batch in one statement only when no JSON column holds None), and the
-    checked value (`values`, else the value sent) of the input the model names as its business key."""
+    """What the record keeps besides the answer: the fired rules' stable ids (always a dict:
+    registry/bulk.py writes a batch in one statement only when no JSON column holds None), the
+    scoring decisions' reason codes, and the checked value (`values`, else the value sent) of the
+    input the model names as its business key."""
     fired_ids = getattr(model, "fired_ids", None)
-    fields: dict[str, Any] = {"fired_ids": fired_ids(result.fired) if fired_ids is not None else {}}
+    fields: dict[str, Any] = {"fired_ids": fired_ids(result.fired) if fired_ids is not None else {},
+                              "reasons": result.reasons}
     name = getattr(model, "business_key", None)
     source = values if values is not None else call.inputs
     if name is not None and isinstance(source, Mapping) and source.get(name) is not None:
@@ -496,7 +498,7 @@ def _shadow_record(resolved: Resolved, version: Version, loaded: LoadedModel, sh
         key=version.key, version=version.number, content_hash=version.content_hash, alias=resolved.alias,
         inputs=live.inputs, outputs=to_api_json(result.outputs), fired={k: list(v) for k, v in result.fired.items()},
         problems=problems, latency_us=latency_us, caller=caller.key_id, business_key=live.business_key,
-        fired_ids=model.fired_ids(result.fired), arm=SHADOW_ARM, shadow_of=live.id)
+        fired_ids=model.fired_ids(result.fired), arm=SHADOW_ARM, shadow_of=live.id, reasons=result.reasons)
     return PendingRecord(record, result, None)
 
 
@@ -528,6 +530,8 @@ def answer_body(record: DecisionRecord) -> dict[str, Any]:
         "decision_id": record.id, "key": record.key, "version": record.version, "hash": record.content_hash,
         "alias": record.alias, "outputs": record.outputs, "fired": record.fired, "problems": record.problems,
     }
+    if record.reasons:
+        body["reasons"] = record.reasons
     if record.arm is not None:
         body["arm"] = record.arm
     return body
@@ -536,6 +540,8 @@ def answer_body(record: DecisionRecord) -> dict[str, Any]:
 def row_body(record: DecisionRecord) -> dict[str, Any]:
     body: dict[str, Any] = {"decision_id": record.id, "outputs": record.outputs, "fired": record.fired,
                             "problems": record.problems}
+    if record.reasons:
+        body["reasons"] = record.reasons
     if record.arm is not None:  # under a split, rows of one batch may be answered by different versions
         body["version"] = record.version
         body["arm"] = record.arm

@@ -37,7 +37,7 @@ from api.model_cache import LoadedModel
 from api.problems import ProblemDetail, problem_responses
 from api.routes.common import ALIAS_PATTERN, COMMON_PROBLEMS
 from api.routes.decisions import IdempotencyKey, answer_response
-from api.schemas import EvaluateRequest, ModelProblem
+from api.schemas import REASONS_DESCRIPTION, EvaluateRequest, ModelProblem, ReasonOut
 from api.service import Service
 from api.typed import ModelSchemas, camel, plain_fields
 from registry import NotFound, list_models, resolve, unit_of_work
@@ -106,7 +106,10 @@ def _response_model(schemas: ModelSchemas, prefix: str) -> type[BaseModel]:
         outputs=(schemas.outputs, ...),
         fired=(dict[str, list[int]], ...),
         problems=(list[ModelProblem], ...),
+        reasons=(Optional[dict[str, list[ReasonOut]]], Field(default=None, description=REASONS_DESCRIPTION)),  # noqa: UP045
         trace=(Optional[list[dict[str, Any]]], None),  # noqa: UP045
+        arm=(Optional[str], Field(default=None, description="Under a champion/challenger split: the arm that "  # noqa: UP045
+                                                            "answered.")),
     )
 
 

@@ -130,6 +130,20 @@ class ModelProblem(BaseModel):
     location: dict[str, Any]
 
 
+class ReasonOut(BaseModel):
+    """A reason code: how much one input moved a score from its baseline (decisions/scoring/)."""
+
+    input: str = Field(description="The input (or scorecard characteristic) that moved the score.")
+    value: Any = Field(description="Its value in this call.")
+    baseline: Any = Field(description="Its declared baseline.")
+    contribution: Any = Field(description="The score minus the score with this input at its baseline.")
+    code: str | None = Field(default=None, description="The reason code declared for it, if any.")
+
+
+REASONS_DESCRIPTION = ("Per scoring decision with declared baselines: the inputs that moved its score most, "
+                       "largest first. Absent when there are none.")
+
+
 class EvaluateResponse(BaseModel):
     decision_id: str = Field(description="The id of the decision record written for this answer.")
     key: str
@@ -139,6 +153,7 @@ class EvaluateResponse(BaseModel):
     outputs: dict[str, Any]
     fired: dict[str, list[int]] = Field(description="Decision table name -> 1-based numbers of the rules fired.")
     problems: list[ModelProblem]
+    reasons: dict[str, list[ReasonOut]] | None = Field(default=None, description=REASONS_DESCRIPTION)
     trace: list[dict[str, Any]] | None = None
     arm: str | None = Field(default=None, description="Under a champion/challenger split: the arm that answered.")
 
@@ -148,6 +163,7 @@ class RowResult(BaseModel):
     outputs: dict[str, Any]
     fired: dict[str, list[int]]
     problems: list[ModelProblem]
+    reasons: dict[str, list[ReasonOut]] | None = Field(default=None, description=REASONS_DESCRIPTION)
     version: int | None = Field(default=None, description="Under a split: the version that answered the row.")
     arm: str | None = Field(default=None, description="Under a split: the arm that answered the row.")
 
@@ -310,6 +326,7 @@ class RecordOut(BaseModel):
     business_key: str | None = None
     arm: str | None = None
     shadow_of: str | None = None
+    reasons: Any = None
     chain_id: str | None = None
     chain_seq: int | None = None
     record_hash: str | None = None

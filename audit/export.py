@@ -37,7 +37,7 @@ RECORDS = DecisionRecordRow.__table__  # type: ignore[attr-defined]
 
 SCALAR_COLUMNS = ("id", "created_at", "model_key", "version", "alias", "arm", "caller", "business_key",
                   "latency_us", "shadow_of", "chain_id", "chain_seq", "record_hash")
-JSON_COLUMNS = ("inputs", "outputs", "fired", "fired_ids", "problems")
+JSON_COLUMNS = ("inputs", "outputs", "fired", "fired_ids", "problems", "reasons")
 
 SCHEMA = pa.schema([
     ("id", pa.string()),

@@ -334,5 +334,5 @@ def _record(row: Any) -> DecisionRecord:
     return DecisionRecord(row.id, row.model_key, row.version, row.content_hash, row.alias, row.inputs, row.outputs,
                           row.fired, row.problems, row.latency_us, row.caller, row.idempotency_key,
                           row.request_hash, row.created_at, row.fired_ids, row.business_key, row.arm,
-                          row.shadow_of, row.chain_id, row.chain_seq, row.record_hash)
+                          row.shadow_of, row.reasons, row.chain_id, row.chain_seq, row.record_hash)
 

@@ -187,7 +187,7 @@ def process_batch_job(engine: Engine, job: BatchJob, versions: LoadedVersions, c
                         alias=job.alias, inputs=inputs, outputs={k: to_json(v) for k, v in result.outputs.items()},
                         fired={k: list(v) for k, v in result.fired.items()},
                         problems=[p.to_dict() for p in result.problems], latency_us=latency_us,
-                        caller=f"batch:{job.id}")
+                        caller=f"batch:{job.id}", reasons=result.reasons)
                     problems += 0 if result.ok else 1
                     enqueue_runs(session, record, loaded, result.outputs, origin=f"batch:{job.id}", config=config)
                 position += len(chunk)

@@ -73,7 +73,7 @@ def run_decide(engine: Engine, versions: LoadedVersions, step: Step, context: Ma
             session, key=version.key, version=version.number, content_hash=version.content_hash,
             alias=resolved.alias, inputs={k: to_json(v) for k, v in inputs.items()}, outputs=outputs,
             fired={k: list(v) for k, v in result.fired.items()}, problems=problems, latency_us=latency_us,
-            caller=f"workflow:{workflow}"[:200])
+            caller=f"workflow:{workflow}"[:200], reasons=result.reasons)
         values["context"].setdefault("steps", {}).setdefault(step.name, {})["decision_id"] = written.id
 
     return StepOutcome.ok(outcome, effects=[record])

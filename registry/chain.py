@@ -55,7 +55,7 @@ SESSION_CHAIN = "0" * 26  # the shared chain of records written in callers' tran
 # The stored fields a record's hash covers, besides its link (chain_id, chain_seq, prev_hash).
 HASHED = ("id", "model_key", "version", "content_hash", "alias", "inputs", "outputs", "fired", "fired_ids",
           "problems", "latency_us", "caller", "idempotency_key", "request_hash", "created_at", "business_key",
-          "arm", "shadow_of")
+          "arm", "shadow_of")  # and "reasons" when there are any: see record_hash
 _LINKED = (*HASHED, "chain_id", "chain_seq", "prev_hash")
 
 _PENDING = "decisionary.unchained_records"
@@ -82,8 +82,13 @@ def canonical_json(fields: Mapping[str, Any]) -> bytes:
 
 
 def record_hash(row: Mapping[str, Any]) -> str:
-    """SHA-256 of a record's canonical JSON, link included."""
+    """SHA-256 of a record's canonical JSON, link included.
+
+    Reason codes, kept since revision 0005, are covered when a record has some: a record
+    without any (stored as {} or NULL) hashes as records written before that revision did."""
     fields = {name: row.get(name) for name in _LINKED}
+    if row.get("reasons"):
+        fields["reasons"] = row["reasons"]
     created = fields["created_at"]  # the only field that is not JSON data already
     if isinstance(created, datetime):
         fields["created_at"] = created.astimezone(UTC).isoformat()

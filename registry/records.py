@@ -55,6 +55,7 @@ def record_decision(
     business_key: str | None = None,
     arm: str | None = None,
     shadow_of: str | None = None,
+    reasons: Mapping[str, Sequence[Any]] | None = None,
 ) -> DecisionRecord:
     """Write one decision record (and its idempotency entry) in `session`, without committing.
 
@@ -74,6 +75,7 @@ def record_decision(
         request_hash=request_hash,
         fired_ids=None if fired_ids is None else _json("fired_ids", {k: list(v) for k, v in fired_ids.items()}),
         business_key=_business_key(business_key), arm=arm, shadow_of=shadow_of,
+        reasons=_json("reasons", _reasons(reasons)),
     )
     if created_at is not None:
         row.created_at = created_at
@@ -121,6 +123,7 @@ def new_record(
     business_key: str | None = None,
     arm: str | None = None,
     shadow_of: str | None = None,
+    reasons: Mapping[str, Sequence[Any]] | None = None,
 ) -> DecisionRecord:
     """A record (without an idempotency key) to write with `record_rows` and `registry.bulk`.
 
@@ -129,7 +132,7 @@ def new_record(
     check_key(key)
     return DecisionRecord(new_ulid(), key, version, content_hash, alias, inputs, outputs, fired, problems,
                           max(0, int(latency_us)), caller, None, None, utcnow(), fired_ids,
-                          _business_key(business_key), arm, shadow_of)
+                          _business_key(business_key), arm, shadow_of, _reasons(reasons))
 
 
 def record_rows(records: Sequence[DecisionRecord]) -> Rows:
@@ -143,7 +146,7 @@ def record_rows(records: Sequence[DecisionRecord]) -> Rows:
          "inputs": r.inputs, "outputs": r.outputs, "fired": r.fired, "problems": r.problems,
          "latency_us": r.latency_us, "caller": r.caller, "idempotency_key": None, "request_hash": None,
          "created_at": r.created_at, "fired_ids": r.fired_ids, "business_key": r.business_key, "arm": r.arm,
-         "shadow_of": r.shadow_of, "chain_id": None, "chain_seq": None, "prev_hash": None, "record_hash": None}
+         "shadow_of": r.shadow_of, "reasons": r.reasons, "chain_id": None, "chain_seq": None, "prev_hash": None, "record_hash": None}
         for r in records]
 
 
@@ -199,3 +202,16 @@ def _json(field: str, value: Any) -> Any:
         return converted
     except Exception as err:  # noqa: BLE001 - any failure means the value cannot be recorded
         raise Invalid(f"the decision record's {field} cannot be stored as JSON: {err}") from None
+
+
+def _reasons(reasons: Mapping[str, Sequence[Any]] | None) -> dict[str, list[Any]]:
+    """Reason codes as stored: {decision: [reason as JSON]}, {} when there are none (never None:
+    registry/bulk.py writes a batch in one statement only when no JSON column holds None)."""
+    if not reasons:
+        return {}
+    stored: dict[str, list[Any]] = {}
+    for decision, listed in reasons.items():
+        if listed:
+            stored[decision] = [_json("reasons", r.to_json() if callable(getattr(r, "to_json", None)) else r)
+                                for r in listed]
+    return stored

@@ -177,6 +177,8 @@ class DecisionRecordRow(SQLModel, table=True):
     business_key: str | None = Field(default=None, max_length=200)  # the model's named business key
     arm: str | None = Field(default=None, max_length=100)  # which arm of an alias's split answered
     shadow_of: str | None = Field(default=None, max_length=26)  # a shadow version's record of that call
+    # Reason codes of scoring decisions: {decision: [reason, ...]}; {} or NULL when there are none.
+    reasons: Any = Field(default=None, sa_type=_json(none_as_null=True), nullable=True)
     # The hash chain (registry/chain.py): each record carries its predecessor's hash.
     chain_id: str | None = Field(default=None, max_length=26)
     chain_seq: int | None = Field(default=None, sa_type=sa.BigInteger)

@@ -166,6 +166,7 @@ class DecisionRecord:
     business_key: str | None = None
     arm: str | None = None  # the arm of the alias's split that answered
     shadow_of: str | None = None  # set on a shadow version's record: the record of the live answer
+    reasons: Any = None  # {scoring decision: [reason codes]}, when it has any
     # The link is given when the record's transaction commits: a record returned before that
     # has none, and is still the same record.
     chain_id: str | None = field(default=None, compare=False)
@@ -177,7 +178,7 @@ class DecisionRecord:
         return cls(row.id, row.model_key, row.version, row.content_hash, row.alias, row.inputs, row.outputs,
                    row.fired, row.problems, row.latency_us, row.caller, row.idempotency_key,
                    row.request_hash, row.created_at, row.fired_ids, row.business_key, row.arm, row.shadow_of,
-                   row.chain_id, row.chain_seq, row.record_hash)
+                   row.reasons, row.chain_id, row.chain_seq, row.record_hash)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "key": self.key, "version": self.version, "content_hash": self.content_hash,
@@ -185,7 +186,7 @@ class DecisionRecord:
                 "fired_ids": self.fired_ids, "problems": self.problems, "latency_us": self.latency_us,
                 "caller": self.caller, "idempotency_key": self.idempotency_key, "created_at": _iso(self.created_at),
                 "business_key": self.business_key, "arm": self.arm, "shadow_of": self.shadow_of,
-                "chain_id": self.chain_id, "chain_seq": self.chain_seq, "record_hash": self.record_hash}
+                "reasons": self.reasons or None, "chain_id": self.chain_id, "chain_seq": self.chain_seq, "record_hash": self.record_hash}
 
 
 @dataclass(frozen=True)

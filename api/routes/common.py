@@ -91,7 +91,10 @@ def record_out(record: DecisionRecord) -> RecordOut:
     return RecordOut(id=record.id, key=record.key, version=record.version, content_hash=record.content_hash,
                      alias=record.alias, inputs=record.inputs, outputs=record.outputs, fired=record.fired,
                      problems=record.problems, latency_us=record.latency_us, caller=record.caller,
-                     idempotency_key=record.idempotency_key, created_at=_at(record.created_at))
+                     idempotency_key=record.idempotency_key, created_at=_at(record.created_at),
+                     fired_ids=record.fired_ids, business_key=record.business_key, arm=record.arm,
+                     shadow_of=record.shadow_of, reasons=record.reasons or None, chain_id=record.chain_id,
+                     chain_seq=record.chain_seq, record_hash=record.record_hash)
 
 
 def key_out(key: ApiKey) -> dict[str, Any]:

@@ -18,20 +18,12 @@ from api.schemas import BrokenLinkOut, ChainHeadOut, RecordOut, RecordPageOut, V
 from audit.log import QueryError, parse_fired, parse_output, parse_time, query_records
 from registry import get_record, unit_of_work
 from registry.chain import verify
-from registry.views import DecisionRecord
 
 router = make_router(400, 404, tag="records")
 
 Reviewer = Annotated[Principal, Depends(requires("reviewer"))]
 RECORD_ID = r"^[0-9A-Za-z]{1,64}$"
 Text = Annotated[str | None, Query(min_length=1, max_length=200)]
-
-
-def _out(record: DecisionRecord) -> RecordOut:
-    return record_out(record).model_copy(update={
-        "fired_ids": record.fired_ids, "business_key": record.business_key, "arm": record.arm,
-        "shadow_of": record.shadow_of, "chain_id": record.chain_id, "chain_seq": record.chain_seq,
-        "record_hash": record.record_hash})
 
 
 @router.get("/v1/records", response_model=RecordPageOut, summary="The decision log: records, newest first")
@@ -76,13 +68,13 @@ def records_list(
     except QueryError as exc:
         raise ProblemError(422, f"the query parameter {exc.parameter} cannot be used: {exc.message}",
                            errors=[{"parameter": exc.parameter, "in": "query", "message": exc.message}]) from None
-    return RecordPageOut(records=[_out(r) for r in page.records], next_cursor=page.next_cursor)
+    return RecordPageOut(records=[record_out(r) for r in page.records], next_cursor=page.next_cursor)
 
 
 @router.get("/v1/records/{record_id}", response_model=RecordOut, summary="One decision record")
 def record_detail(request: Request, record_id: Annotated[str, Path(pattern=RECORD_ID)], _: Reviewer) -> RecordOut:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
-        return _out(get_record(session, record_id))
+        return record_out(get_record(session, record_id))
 
 
 @router.get("/v1/audit/verify", response_model=VerifyOut, summary="Verify every decision record chain")

@@ -1,4 +1,4 @@
-"""The gates' report on a version: run at submit (a model that does not load cannot be submitted)
+"""The gates' report on a version: run at submit (a model with errors cannot be submitted)
 and again at publish, so an approver sees the results before approving.
 
     versions.gates   {"ok", "passed", "skipped", "failures": [{"gate", "reasons"}], "at", "step"}
