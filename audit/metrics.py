@@ -55,7 +55,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from audit import windows
+from audit import rollups, windows
 from audit.log import QueryError
 from audit.store import (
     OVERRIDES,
@@ -127,9 +127,9 @@ def compute_metrics(engine: Engine, key: str, *, start: datetime | None = None, 
     scopes = [dataclasses.replace(scope, start=low, end=high) for low, high in parts]
     tasks: list[Callable[[], pd.DataFrame]] = []
     extractions = [_extraction(dialect, together, fields), *[_extraction(dialect, [f], fields) for f in alone]]
-    tasks += [_task(_records_query, engine, part, extractions[0], True) for part in scopes]
+    tasks += [_task(_records_query, engine, part, extractions[0], True, bounds) for part in scopes]
     for i in range(len(alone)):
-        tasks += [_task(_records_query, engine, part, extractions[i + 1], False) for part in scopes]
+        tasks += [_task(_records_query, engine, part, extractions[i + 1], False, bounds) for part in scopes]
     tasks += [_task(_reviews_query, engine, part, as_of) for part in scopes]
     tasks += [_task(_runs_query, engine, part, window) for part in scopes]
     tasks += [_task(_overrides_query, engine, scope, as_of)]
@@ -224,10 +224,22 @@ def _extraction(dialect: str, fields: Sequence[Field], every: Sequence[Field]) -
     return extract(dialect, RECORDS.c.outputs, [f.path for f in fields], "v", objects)
 
 
-def _records_query(engine: Engine, scope: Scope, extraction: Extraction | None, with_rules: bool) -> pd.DataFrame:
+def _records_query(engine: Engine, scope: Scope, extraction: Extraction | None, with_rules: bool,
+                   bounds: tuple[datetime, datetime] | None = None) -> pd.DataFrame:
     """Per day, version, alias, arm (and fired rules), the count of each combination of the
-    extracted fields' values."""
+    extracted fields' values; the days that are over come from their kept rows (audit.rollups)."""
     dialect = engine.dialect.name
+    statement, names = _records_statement(dialect, rollups.any_day(scope), extraction, with_rules)
+    query = rollups.digest("metrics.records", dialect, str(statement),
+                           extraction.sources if extraction is not None else None, rollups.scope_parts(scope))
+    return rollups.by_day(engine, scope, query,
+                          lambda part: frame(engine, _records_statement(dialect, part, extraction, with_rules)[0],
+                                             names),
+                          columns=names, bounds=bounds)
+
+
+def _records_statement(dialect: str, scope: Scope, extraction: Extraction | None, with_rules: bool) \
+        -> tuple[Any, list[str]]:
     day = windows.window_sql(dialect, RECORDS.c.created_at, "day").label("day")
     columns: list[Any] = [day, RECORDS.c.version, RECORDS.c.alias, RECORDS.c.arm]
     source: Any = RECORDS
@@ -241,7 +253,7 @@ def _records_query(engine: Engine, scope: Scope, extraction: Extraction | None, 
     names = [c.key for c in columns]
     statement = sa.select(*[inner.c[name] for name in names], sa.func.count().label("n")) \
         .group_by(*[inner.c[name] for name in names])
-    return frame(engine, statement, [*names, "n"])
+    return statement, [*names, "n"]
 
 
 def _volume(main: pd.DataFrame, window: str) -> pd.DataFrame:

@@ -51,7 +51,7 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 from sqlalchemy.engine import Engine
 
-from audit import windows
+from audit import rollups, windows
 from audit.log import QueryError
 from audit.store import (
     RECORDS,
@@ -147,13 +147,28 @@ def _decision_output(fields: Sequence[Field], name: str | None) -> Field | None:
 # --- queries ---------------------------------------------------------------------------------------
 
 def _decisions_query(engine: Engine, scope: Scope, output: Field) -> pd.DataFrame:
+    """Decisions per version and output value; the days that are over come from their kept rows
+    (audit.rollups)."""
     dialect = engine.dialect.name
-    value = json_text(dialect, RECORDS.c.outputs, output.path).label("value")
-    inner = sa.select(RECORDS.c.version, value).where(*scope.conditions(dialect)).subquery("d")
-    statement = sa.select(inner.c.version, inner.c.value, sa.func.count()).group_by(inner.c.version, inner.c.value)
-    data = frame(engine, statement, ["version", "value", "decisions"])
+    names = ["day", "version", "value", "decisions"]
+    query = rollups.digest("performance.decisions", dialect, str(_decisions_statement(dialect, rollups.any_day(scope),
+                                                                                      output)),
+                           output.path, rollups.scope_parts(scope))
+    by_day = rollups.by_day(engine, scope, query,
+                            lambda part: frame(engine, _decisions_statement(dialect, part, output), names),
+                            columns=names)
+    data = by_day.groupby(["version", "value"], dropna=False)["decisions"].sum().reset_index() if not by_day.empty \
+        else pd.DataFrame(columns=names[1:])
     values, keys = parse_texts(data["value"])
     return data.assign(value=values, key=keys)
+
+
+def _decisions_statement(dialect: str, scope: Scope, output: Field) -> Any:
+    day = windows.window_sql(dialect, RECORDS.c.created_at, "day").label("day")
+    value = json_text(dialect, RECORDS.c.outputs, output.path).label("value")
+    inner = sa.select(day, RECORDS.c.version, value).where(*scope.conditions(dialect)).subquery("d")
+    return sa.select(inner.c.day, inner.c.version, inner.c.value, sa.func.count()) \
+        .group_by(inner.c.day, inner.c.version, inner.c.value)
 
 
 def _known_query(engine: Engine, scope: Scope, as_of: datetime, label: str, output: Field | None,

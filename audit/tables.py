@@ -6,6 +6,8 @@ registry/migrations/versions/0003_audit.py; never by `create_all`.
                   figures are computed from the latest outcome known at a chosen time
     replays       a candidate version replayed on logged decisions, optionally attached to it
     audit_alerts  a monitor's threshold crossed (drift), with the workflow runs it started
+    audit_rollups one day's result of a scan of the records, kept once the day is over
+                  (audit/rollups.py; migration 0006)
 """
 
 from __future__ import annotations
@@ -68,3 +70,17 @@ class AuditAlertRow(SQLModel, table=True):
     detail: Any = Field(sa_type=sa.JSON)
     run_ids: Any = Field(sa_type=sa.JSON)  # the workflow runs started for it
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RollupRow(SQLModel, table=True):
+    """What one scan of the records (`query`, a digest of what it reads and how) gave for one
+    closed UTC day of one model, and how many records the model had that day when it ran."""
+
+    __tablename__ = "audit_rollups"
+
+    model_key: str = Field(primary_key=True, max_length=100)
+    query: str = Field(primary_key=True, max_length=64)
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD (UTC)
+    records: int = Field(sa_type=sa.BigInteger)
+    rows: Any = Field(sa_type=sa.JSON)  # the scan's rows for that day, without the day
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -14,7 +14,7 @@ import registry.tables  # noqa: F401
 
 OURS = {"workflow_runs", "step_attempts", "review_tasks", "decision_overrides", "target_slots", "target_rates",
         "batch_jobs", "schedules", "decision_records", "aliases", "alias_moves", "record_chain_heads",
-        "record_checkpoints", "outcomes", "replays", "audit_alerts"}
+        "record_checkpoints", "outcomes", "replays", "audit_alerts", "audit_rollups"}
 
 
 def _table(difference: object) -> str | None:
