@@ -24,7 +24,8 @@ empty frame; a frame that lacks a needed column raises ValueError naming it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +36,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from sqlalchemy.engine import Engine
 
-from audit import charts
+from audit import charts, drawing
 
 METRICS_FRAMES = ("volume", "outputs", "rules", "never_fired", "reviews", "overrides", "workflows")
 PERFORMANCE_FRAMES = ("bad_rate_by_outcome", "bad_rate_by_band", "confusion", "discrimination", "calibration")
@@ -85,42 +86,84 @@ def render_report(*, key: str, start: datetime, end: datetime, metrics: Any, per
     mix the summary shows (default: the first decision in metrics.outputs); `label` and `score`
     name the outcome and the score behind the performance figures, `window` the metrics window,
     for the reader."""
-    if not isinstance(key, str) or not key:
-        raise ValueError("key must be a non-empty string")
-    start_utc, end_utc, generated_utc = _utc(start, "start"), _utc(end, "end"), _utc(generated_at, "generated_at")
-    if start_utc >= end_utc:
-        raise ValueError(f"start ({start_utc:%Y-%m-%d %H:%M}) must be before end ({end_utc:%Y-%m-%d %H:%M})")
-    m = {name: _frame(metrics, name, "metrics") for name in METRICS_FRAMES}
-    p = {name: _frame(performance, name, "performance") for name in PERFORMANCE_FRAMES} if performance is not None \
-        else None
-    d = drift if drift is not None else None
-    primary = _primary(m["outputs"], primary_decision)
-    charts_made = iter(range(1, 10_000))
+    page = _Page(key, start, end, generated_at, primary_decision, label, score, window, thresholds, title)
+    page.add_metrics(metrics)
+    if performance is not None:
+        page.add_performance(performance)
+    if drift is not None:
+        page.add_drift(drift)
+    return page.render()
 
-    def chart(figure: Any) -> Chart:
-        return Chart(Markup(charts.to_svg(figure, id_prefix=f"chart{next(charts_made)}")), figure.get_label())
 
-    sections = [
-        _volume_section(m["volume"], chart),
-        _outcome_section(m["outputs"], primary, chart),
-        _rules_section(m["rules"], m["never_fired"], chart),
-        _review_section(m["reviews"], m["overrides"], chart),
-        _workflow_section(m["workflows"], chart),
-    ]
-    if p is not None:
-        sections.append(_performance_section(p, label, score, chart))
-    if d is not None:
-        sections.append(_drift_section(d, thresholds, chart))
-    context = {
-        "title": title or f"Decision report: {key}",
-        "key": key,
-        "period": f"{start_utc:%Y-%m-%d %H:%M} to {end_utc:%Y-%m-%d %H:%M} UTC",
-        "generated": f"{generated_utc:%Y-%m-%d %H:%M} UTC",
-        "window": window,
-        "cards": _summary(m, p, d, primary, label, thresholds),
-        "sections": sections,
-    }
-    return _environment().get_template("report.html.j2").render(**context)
+class _Page:
+    """One report being put together: each part's sections are drawn as soon as its figures are
+    given (report_from_database draws one part's charts while the others are still computed)."""
+
+    def __init__(self, key: str, start: datetime, end: datetime, generated_at: datetime,
+                 primary_decision: str | None, label: str | None, score: str | None, window: str | None,
+                 thresholds: tuple[float, float], title: str | None) -> None:
+        if not isinstance(key, str) or not key:
+            raise ValueError("key must be a non-empty string")
+        self.start, self.end = _utc(start, "start"), _utc(end, "end")
+        self.generated = _utc(generated_at, "generated_at")
+        if self.start >= self.end:
+            raise ValueError(f"start ({self.start:%Y-%m-%d %H:%M}) must be before end ({self.end:%Y-%m-%d %H:%M})")
+        self.key, self.primary_decision, self.label, self.score = key, primary_decision, label, score
+        self.window, self.thresholds, self.title = window, thresholds, title
+        self.m: dict[str, pd.DataFrame] | None = None
+        self.p: dict[str, pd.DataFrame] | None = None
+        self.d: pd.DataFrame | None = None
+        self.primary: str | None = None
+        self.parts: dict[str, list[Section]] = {}
+        self.drawings: list[tuple[Chart, drawing.Drawing]] = []
+
+    def _chart(self, part: str) -> Callable[..., Chart]:
+        """What the sections call with a chart function of audit.charts and its data: the chart
+        is drawn on a worker process (audit.drawing) and put in place when the page is rendered."""
+        made = iter(range(1, 10_000))  # ids unique in the page whatever order the parts come in
+
+        def chart(function: Callable[..., Any], *args: Any) -> Chart:
+            placed = Chart(Markup(""), "")
+            self.drawings.append((placed, drawing.draw(function, args, id_prefix=f"chart-{part}{next(made)}")))
+            return placed
+        return chart
+
+    def add_metrics(self, metrics: Any) -> None:
+        m = self.m = {name: _frame(metrics, name, "metrics") for name in METRICS_FRAMES}
+        self.primary = _primary(m["outputs"], self.primary_decision)
+        chart = self._chart("m")
+        self.parts["metrics"] = [
+            _volume_section(m["volume"], chart),
+            _outcome_section(m["outputs"], self.primary, chart),
+            _rules_section(m["rules"], m["never_fired"], chart),
+            _review_section(m["reviews"], m["overrides"], chart),
+            _workflow_section(m["workflows"], chart),
+        ]
+
+    def add_performance(self, performance: Any) -> None:
+        self.p = {name: _frame(performance, name, "performance") for name in PERFORMANCE_FRAMES}
+        self.parts["performance"] = [_performance_section(self.p, self.label, self.score, self._chart("p"))]
+
+    def add_drift(self, drift: pd.DataFrame) -> None:
+        self.d = drift
+        self.parts["drift"] = [_drift_section(drift, self.thresholds, self._chart("d"))]
+
+    def render(self) -> str:
+        if self.m is None:
+            raise ValueError("the report needs the metrics")
+        for placed, pending in self.drawings:
+            svg, placed.title = pending.result()
+            placed.svg = Markup(svg)
+        context = {
+            "title": self.title or f"Decision report: {self.key}",
+            "key": self.key,
+            "period": f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC",
+            "generated": f"{self.generated:%Y-%m-%d %H:%M} UTC",
+            "window": self.window,
+            "cards": _summary(self.m, self.p, self.d, self.primary, self.label, self.thresholds),
+            "sections": [s for part in ("metrics", "performance", "drift") for s in self.parts.get(part, [])],
+        }
+        return _environment().get_template("report.html.j2").render(**context)
 
 
 def report_from_database(engine: Engine, key: str, *, start: datetime, end: datetime, window: str | None = None,
@@ -141,21 +184,33 @@ def report_from_database(engine: Engine, key: str, *, start: datetime, end: date
     models = version_models(engine, key, versions)  # first: an unknown key raises registry.NotFound
     window = window or _window_for(start, end)
     rule_ids = rule_ids_of(models)
-    metrics = compute_metrics(engine, key, start=start, end=end, window=window, versions=versions, alias=alias,
-                              as_of=as_of, rule_ids=rule_ids or None)
-    performance = None
-    if label:
-        performance = compute_performance(engine, key, label=label, decision_output=decision_output,
-                                          positive=positive, score=score, bands=bands, start=start, end=end,
-                                          as_of=as_of, versions=versions)
     reference = reference or (start - (end - start), start)
-    drift = population_stability(engine, key, reference=reference, current=(start, end), thresholds=thresholds,
-                                 versions=versions)
     latest = models[max(models)] if models else None
-    return render_report(key=key, start=start, end=end, metrics=metrics, performance=performance, drift=drift,
-                         generated_at=generated_at or datetime.now(UTC),
-                         primary_decision=_primary_from_model(latest, getattr(metrics, "outputs", None)),
-                         label=label, score=score, window=window, thresholds=thresholds)
+    page = _Page(key, start, end, generated_at or datetime.now(UTC), None, label, score, window, thresholds, None)
+    drawing.warm()
+    # The three parts read the database independently, on threads; each part's charts are drawn
+    # as soon as it is ready, while the drivers run the others' queries without the GIL.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="report") as pool:
+        computing: dict[Future[Any], str] = {
+            pool.submit(compute_metrics, engine, key, start=start, end=end, window=window, versions=versions,
+                        alias=alias, as_of=as_of, rule_ids=rule_ids or None): "metrics",
+            pool.submit(population_stability, engine, key, reference=reference, current=(start, end),
+                        thresholds=thresholds, versions=versions): "drift",
+        }
+        if label:
+            computing[pool.submit(compute_performance, engine, key, label=label, decision_output=decision_output,
+                                  positive=positive, score=score, bands=bands, start=start, end=end, as_of=as_of,
+                                  versions=versions)] = "performance"
+        for done in as_completed(computing):
+            part, result = computing[done], done.result()
+            if part == "metrics":
+                page.primary_decision = _primary_from_model(latest, getattr(result, "outputs", None))
+                page.add_metrics(result)
+            elif part == "performance":
+                page.add_performance(result)
+            else:
+                page.add_drift(result)
+    return page.render()
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -163,7 +218,7 @@ def report_from_database(engine: Engine, key: str, *, start: datetime, end: date
 def _volume_section(volume: pd.DataFrame, chart: Any) -> Section:
     section = Section("volume", "Volume", "Decisions made in the period, per version. When traffic is split, "
                       "each version's arm (champion or challenger) is named.")
-    section.charts.append(chart(charts.volume(volume)))
+    section.charts.append(chart(charts.volume, volume))
     if not volume.empty:
         _need(volume, "metrics.volume", "version", "alias", "arm", "decisions")
         total = float(volume["decisions"].sum())
@@ -182,12 +237,12 @@ def _outcome_section(outputs: pd.DataFrame, primary: str | None, chart: Any) -> 
                       "returned a value for that decision, all versions pooled in the charts and per version in "
                       "the table.")
     if outputs.empty:
-        section.charts.append(chart(charts.outcome_mix(outputs)))
+        section.charts.append(chart(charts.outcome_mix, outputs))
         return section
     _need(outputs, "metrics.outputs", "version", "decision", "value", "count")
     names = _ordered_decisions(outputs, primary)
     for name in names[:MAX_OUTCOME_CHARTS]:
-        section.charts.append(chart(charts.outcome_mix(outputs, name)))
+        section.charts.append(chart(charts.outcome_mix, outputs, name))
     versions = sorted(outputs["version"].dropna().unique(), key=charts.sort_key)
     rows = []
     for name in names:
@@ -221,9 +276,9 @@ def _rules_section(rules: pd.DataFrame, never_fired: pd.DataFrame, chart: Any) -
         if not frame.empty:
             names += [str(n) for n in frame["decision"].dropna().unique() if str(n) not in names]
     if not names:
-        section.charts.append(chart(charts.rule_hits(rules, never_fired)))
+        section.charts.append(chart(charts.rule_hits, rules, never_fired))
     for name in names[:MAX_RULE_CHARTS]:
-        section.charts.append(chart(charts.rule_hits(rules, never_fired, name)))
+        section.charts.append(chart(charts.rule_hits, rules, never_fired, name))
     if not never_fired.empty:
         ordered = never_fired.sort_values(["decision", "position", "version"],
                                           key=lambda c: c.map(charts.sort_key))
@@ -237,7 +292,7 @@ def _rules_section(rules: pd.DataFrame, never_fired: pd.DataFrame, chart: Any) -
 def _review_section(reviews: pd.DataFrame, overrides: pd.DataFrame, chart: Any) -> Section:
     section = Section("reviews", "Human review", "Decisions sent to a person, and how often the person overrode "
                       "what the model decided.")
-    section.charts.append(chart(charts.review_rates(reviews)))
+    section.charts.append(chart(charts.review_rates, reviews))
     if not reviews.empty:
         _need(reviews, "metrics.reviews", "version", "decisions", "reviewed", "overridden")
         rows = []
@@ -262,7 +317,7 @@ def _review_section(reviews: pd.DataFrame, overrides: pd.DataFrame, chart: Any) 
 def _workflow_section(workflows: pd.DataFrame, chart: Any) -> Section:
     section = Section("workflows", "Workflows", "The workflow runs the decisions started: how many finished, "
                       "failed for good (dead) or are still waiting, and how long they took.")
-    section.charts.append(chart(charts.workflow_success(workflows)))
+    section.charts.append(chart(charts.workflow_success, workflows))
     if not workflows.empty:
         _need(workflows, "metrics.workflows", "workflow", "runs", "done", "dead", "waiting")
         rows = []
@@ -286,11 +341,11 @@ def _performance_section(p: dict[str, pd.DataFrame], label: str | None, score: s
                       f"How decisions turned out, for the decisions whose outcome is known: {about}{scored}. "
                       "KS and AUC measure how well the score separates good from bad (AUC 0.5 is chance, "
                       "Gini = 2 × AUC − 1).")
-    section.charts.append(chart(charts.bad_rate_by_band(p["bad_rate_by_band"])))
+    section.charts.append(chart(charts.bad_rate_by_band, p["bad_rate_by_band"]))
     calibration = p["calibration"]
     if not calibration.empty and "predicted_rate" in calibration.columns \
             and pd.to_numeric(calibration["predicted_rate"], errors="coerce").notna().any():
-        section.charts.append(chart(charts.calibration(calibration)))
+        section.charts.append(chart(charts.calibration, calibration))
     discrimination = p["discrimination"]
     if not discrimination.empty:
         _need(discrimination, "performance.discrimination", "version", "known", "bad", "ks", "ks_pvalue", "auc",
@@ -327,7 +382,7 @@ def _drift_section(drift: pd.DataFrame, thresholds: tuple[float, float], chart: 
     section = Section("drift", "Drift", f"Population stability index (PSI) of each input and output in the "
                       f"period against the reference period: below {watch:g} stable, {watch:g} to {alert:g} "
                       f"worth watching, above {alert:g} drifted.")
-    section.charts.append(chart(charts.psi(drift, thresholds)))
+    section.charts.append(chart(charts.psi, drift, thresholds))
     if not drift.empty:
         _need(drift, "drift", "kind", "name", "psi", "status")
         ordered = drift.assign(psi=pd.to_numeric(drift["psi"], errors="coerce")).sort_values(
