@@ -22,8 +22,9 @@ FIRST and UNIQUE fire, and the row path keeps what the table's `evaluate` report
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,13 +32,14 @@ import pandas as pd
 
 from decisions import feel
 from decisions.errors import Problem
-from decisions.feel.values import from_python
+from decisions.feel.values import DECIMAL_CONTEXT, from_python
 from decisions.itemtypes import builtin_type
 from decisions.tables.index import ColumnIndex
 from decisions.tables.table import CompiledTable
 
 if TYPE_CHECKING:
     from decisions.compiled import CompiledDecision, Model
+    from decisions.scorecard import CompiledCharacteristic, CompiledScorecard
     from decisions.scoring import CompiledScoring
 
 _EXACT_FLOAT_DIGITS = 15
@@ -175,11 +177,16 @@ def _first_bit(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, first >= 0
 
 
-def _vectorised_table(decision: CompiledDecision, table: CompiledTable, cols: _Columns,
+def _vectorised_table(decision: CompiledDecision | None, table: CompiledTable, cols: _Columns,
                       frame: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray, np.ndarray] | None:
-    """Outputs (one object array per output column), fired rule (1-based, 0 none), slow rows."""
-    if table.hit_policy not in ("FIRST", "UNIQUE") or table.pending_any:
+    """Outputs (one object array per output column), fired rule (1-based, 0 none), slow rows.
+
+    `decision` None: a scorecard characteristic's COLLECT SUM table (decisions/scorecard.py), taken
+    as UNIQUE: where one bin matches, the sum is its points; rows where several do are slow."""
+    bins = decision is None and table.hit_policy == "COLLECT" and table.aggregation == "SUM"
+    if (table.hit_policy not in ("FIRST", "UNIQUE") and not bins) or table.pending_any:
         return None
+    coerce = decision.coerce if decision is not None else None
     if any(c is None for c in table.constant_outputs):
         return None
     words = max(1, (table.rule_count + 63) // 64)
@@ -217,9 +224,13 @@ def _vectorised_table(decision: CompiledDecision, table: CompiledTable, cols: _C
     bad_rules: list[int] = []
     for r, out in enumerate(table.constant_outputs):
         assert out is not None
+        if bins:
+            if type(out[0]) is not Decimal:
+                return None
+            out = (DECIMAL_CONTEXT.add(Decimal(0), out[0]),)  # the sum of one match, as COLLECT SUM gives it
         value = table._shape(out)
-        if decision.coerce is not None and value is not None:
-            coerced, message = decision.coerce(value)
+        if coerce is not None and value is not None:
+            coerced, message = coerce(value)
             if message or coerced != value:
                 bad_rules.append(r)
         outputs.append(out)
@@ -227,7 +238,7 @@ def _vectorised_table(decision: CompiledDecision, table: CompiledTable, cols: _C
     default = table._default(env)
     if env.problems:
         return None
-    if table.hit_policy == "UNIQUE":
+    if table.hit_policy == "UNIQUE" or bins:
         counts = np.zeros(n, dtype=np.int64)
         for w in range(words):
             counts += np.bitwise_count(mask[:, w]).astype(np.int64)
@@ -247,8 +258,8 @@ def _vectorised_table(decision: CompiledDecision, table: CompiledTable, cols: _C
             choices[table.rule_count] = default.get(table.output_names[o]) if isinstance(default, dict) else None
         per_output.append(choices[rule])
     fired = np.where(any_hit, first + 1, 0)
-    if decision.coerce is not None and default is not None:
-        coerced, message = decision.coerce(default)
+    if coerce is not None and default is not None:
+        coerced, message = coerce(default)
         if message or coerced != default:
             slow |= ~any_hit
     return per_output, fired, slow
@@ -275,10 +286,12 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
 
     A scoring decision with baselines adds its reason codes, ranked: `<decision>.reason <k>` (the
     input) and `<decision>.reason <k> contribution`, for k from 1 to its number of reasons
-    (decisions/scoring/); None where a row has fewer.
+    (decisions/scoring/); None where a row has fewer. A points scorecard adds the same columns
+    (the characteristic, minus its points lost) and `<decision>.reason <k> code`, its reason code
+    (decisions/scorecard.py).
 
-    `fired=True` adds, per decision table decision that `evaluate` would report in
-    `EvaluationResult.fired` (those evaluated for `decisions`, requirements included), a column
+    `fired=True` adds, per decision table (a scorecard's characteristics included) that `evaluate`
+    would report in `EvaluationResult.fired` (those evaluated for `decisions`, requirements included), a column
     `fired.<decision>`: each row's list of fired rule positions, 1-based in rule order, exactly
     as `evaluate` gives them for that row; an empty list where it gives none, or no entry (the
     decision's value given in the frame). `Model.fired_ids` turns positions into stable ids."""
@@ -298,6 +311,14 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
             visible.append(name)
             if fired and table is not None:
                 fired_rules[name] = _rule_lists(np.zeros(cols.n, dtype=np.int64))
+            if fired and decision.logic.scorecard is not None:
+                for characteristic in decision.logic.scorecard.characteristics:
+                    fired_rules[characteristic.key] = _rule_lists(np.zeros(cols.n, dtype=np.int64))
+            continue
+        if decision.logic.scorecard is not None:
+            cols.arrays[name], reason_columns[name] = _scorecard(model, decision, decision.logic.scorecard, cols,
+                                                                  frame, visible, fired_rules if fired else None)
+            visible.append(name)
             continue
         vector = _vectorised_table(decision, table, cols, frame) if table is not None else None
         scoring = decision.logic.scoring
@@ -493,3 +514,89 @@ def _reason_columns(model: Model, scoring: CompiledScoring, cols: _Columns, visi
         out[f"{scoring.name}.reason {k + 1}"] = names[:, k]
         out[f"{scoring.name}.reason {k + 1} contribution"] = amounts[:, k]
     return out
+
+
+# --- points scorecards (decisions/scorecard.py) ---------------------------------------------
+
+
+def _scorecard(model: Model, decision: CompiledDecision, scorecard: CompiledScorecard, cols: _Columns,
+               frame: pd.DataFrame, visible: list[str], fired: dict[str, list[Any]] | None
+               ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The scores and reason-code columns of a scorecard over the frame: each characteristic's table
+    vectorised where it can be (else row by row, as `evaluate` runs it), then per row the score and
+    its reason codes, exactly as `evaluate` gives them."""
+    n = cols.n
+    points: list[np.ndarray] = []
+    envs: dict[int, feel.Env] = {}
+
+    def env_of(row: int) -> feel.Env:
+        env = envs.get(row)
+        if env is None:
+            env = envs[row] = feel.Env(model.knowledge, [])
+            env.vars.update(_row_values(cols, visible, row))
+        return env
+
+    def value_of(characteristic: CompiledCharacteristic, row: int) -> Any:
+        name = characteristic.table.inputs[0].name
+        return cols.feel_values(name)[row] if name is not None else characteristic.value(env_of(row))
+
+    for characteristic in scorecard.characteristics:
+        table = characteristic.table
+        vector = _vectorised_table(None, table, cols, frame)
+        rules: list[Any] | None = None
+        if vector is not None:
+            [values], first_rule, slow = vector
+            rows = np.flatnonzero(slow).tolist()
+            if fired is not None:
+                rules = _rule_lists(first_rule)
+        else:
+            values = np.empty(n, dtype=object)
+            rows = list(range(n))
+            if fired is not None:
+                rules = [None] * n
+        slow_rows = set(rows)
+        for i in rows:
+            problems: list[Problem] = []
+            env = feel.Env(model.knowledge, problems)
+            env.vars.update(_row_values(cols, visible, i))
+            values[i], found = table.evaluate(env)
+            if rules is not None:
+                rules[i] = found
+            if values[i] is None:
+                problems.append(scorecard.no_bin(characteristic, characteristic.value(env)))
+            for p in problems:
+                cols.add_problem(i, p)
+        for i, value in enumerate(values.tolist()):
+            if value is None and i not in slow_rows:  # a row the vector answered with no bin
+                cols.add_problem(i, scorecard.no_bin(characteristic, value_of(characteristic, i)))
+        if rules is not None and fired is not None:
+            fired[characteristic.key] = rules
+        points.append(values)
+    scores = np.empty(n, dtype=object)
+    top = scorecard.top
+    names = np.empty((n, top), dtype=object)
+    amounts = np.empty((n, top), dtype=object)
+    codes = np.empty((n, top), dtype=object)
+    numeric = decision.type_ref is not None and builtin_type(decision.type_ref) == "number"
+    for i, row_points in enumerate(zip(*(p.tolist() for p in points), strict=True)):
+        score = scorecard.score(row_points)
+        if decision.coerce is not None and score is not None and not numeric:
+            score, message = decision.coerce(score)
+            if message:
+                cols.add_problem(i, Problem(f"result of decision '{decision.name}': {message}; it is taken as null",
+                                            decision.where, "error", "output-type"))
+        scores[i] = score
+        reasons = scorecard.reasons_with(row_points, partial(_value_at, value_of, i))
+        for k, reason in enumerate(reasons):
+            names[i, k], amounts[i, k], codes[i, k] = reason.input, reason.contribution, reason.code
+    out: dict[str, np.ndarray] = {}
+    for k in range(top):
+        out[f"{decision.name}.reason {k + 1}"] = names[:, k]
+        out[f"{decision.name}.reason {k + 1} contribution"] = amounts[:, k]
+        out[f"{decision.name}.reason {k + 1} code"] = codes[:, k]
+    return scores, out
+
+
+def _value_at(value_of: Callable[[CompiledCharacteristic, int], Any], row: int,
+              characteristic: CompiledCharacteristic) -> Any:
+    return value_of(characteristic, row)

@@ -108,6 +108,17 @@ class Model:
                 found.update((c.key, c.table) for c in decision.logic.scorecard.characteristics)
         return found
 
+    def decision_of(self, table: str) -> str:
+        """The decision that evaluates the table `table` names (see `tables`): itself, or the
+        scorecard a characteristic belongs to; the name itself when it names no table."""
+        if table in self.decisions:
+            return table
+        for name, decision in self.decisions.items():
+            scorecard = decision.logic.scorecard
+            if scorecard is not None and any(c.key == table for c in scorecard.characteristics):
+                return name
+        return table
+
     def _inputs_only_table_columns_read(self) -> set[str]:
         """The inputs that can keep a plain float or int: those no expression of the model reads
         except as the whole input expression of a table column (see the module docstring)."""

@@ -76,16 +76,12 @@ def explain(model: Model, inputs: Mapping[str, Any], decision: str,
     """The explanation of `rule` (a 1-based number or a rule id) of `decision`'s table for these
     inputs, or of every rule when `rule` is None. InputError names an unknown decision or rule,
     or a decision that is not a table."""
-    tables = model.tables()
     compiled = model.decisions.get(decision)
-    owner = decision  # the decision to evaluate: a scorecard characteristic's is its scorecard
-    if compiled is None:
-        owner = next((name for name, d in model.decisions.items() if d.logic.scorecard is not None
-                      and any(c.key == decision for c in d.logic.scorecard.characteristics)), "")
-        if not owner:
-            known = ", ".join(model.decisions) or "none"
-            raise InputError(f"unknown decision {decision!r}; the model's decisions are {known}")
-    table = tables.get(decision)
+    owner = model.decision_of(decision)  # a scorecard characteristic's table: its scorecard
+    if owner not in model.decisions:
+        known = ", ".join(model.decisions) or "none"
+        raise InputError(f"unknown decision {decision!r}; the model's decisions are {known}")
+    table = model.tables().get(decision)
     if table is None:
         assert compiled is not None
         if compiled.logic.scorecard is not None:

@@ -43,7 +43,7 @@ code.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -147,6 +147,11 @@ class CompiledScorecard:
 
     def reasons(self, env: feel.Env, points: Sequence[Any]) -> list[Reason]:
         """The reason codes: the characteristics that lost most points against their best bin."""
+        return self.reasons_with(points, lambda characteristic: characteristic.value(env))
+
+    def reasons_with(self, points: Sequence[Any], value: Callable[[CompiledCharacteristic], Any]) -> list[Reason]:
+        """The reason codes, given each characteristic's points and a way to read its input's value
+        (asked only of the characteristics listed)."""
         found: list[tuple[Decimal, int]] = []
         for order, (characteristic, given) in enumerate(zip(self.characteristics, points, strict=True)):
             if type(given) is not Decimal:
@@ -158,7 +163,7 @@ class CompiledScorecard:
         reasons = []
         for lost, order in found[: self.top]:
             characteristic = self.characteristics[order]
-            reasons.append(Reason(characteristic.name, characteristic.value(env), characteristic.best,
+            reasons.append(Reason(characteristic.name, value(characteristic), characteristic.best,
                                   DECIMAL_CONTEXT.minus(lost), characteristic.code))
         return reasons
 

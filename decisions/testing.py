@@ -16,7 +16,8 @@ A test file is a YAML list of cases:
 booleans, null, dates, lists, mappings); each is compared with FEEL equality. `fired` maps
 decision table decisions to the rules expected to fire, by 1-based rule position (a number) or
 by stable rule id (text, see `decisions.tables.rule_ids`): exactly those rules must fire
-(`[]`: none). A case needs `expect`, `fired` or both. `inputs` may name the model's inputs, and
+(`[]`: none). A points scorecard's characteristics are tables named `<decision>.<characteristic>`
+whose rules are their bins (decisions/scorecard.py): `fired` and the coverage count them. A case needs `expect`, `fired` or both. `inputs` may name the model's inputs, and
 decisions (a given value stands in for the decision).
 
 A DMN TCK test file (`<testCases>` XML, read by `decisions.tck`) works too: each `testCase` is
@@ -297,7 +298,8 @@ def run_case(model: Model, case: Case) -> CaseResult:
     """Evaluate one case (cases are expected to pass `check_cases`); never raises for a bad case."""
     result = CaseResult(case)
     try:
-        evaluation = model.evaluate(case.inputs, decisions=case.targets)
+        targets = list(dict.fromkeys(model.decision_of(name) for name in case.targets))  # a scorecard's tables
+        evaluation = model.evaluate(case.inputs, decisions=targets)
     except Exception as err:  # noqa: BLE001 - bad inputs are the case's failure, not a crash
         result.failures.append(Failure(case, None, "error", detail=f"{type(err).__name__}: {err}"))
         return result
