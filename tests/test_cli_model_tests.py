@@ -20,12 +20,14 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 def test_the_examples_pass_with_full_rule_coverage(tmp_path: Path) -> None:
     done = run("examples/", "--junit", tmp_path / "junit.xml")
     assert done.returncode == 0, done.stdout + done.stderr
-    for model in ("loan-approval.dmn", "loan-approval.yaml", "loan-approval.xlsx", "loan-score.yaml"):
+    for model in ("loan-approval.dmn", "loan-approval.yaml", "loan-approval.xlsx", "loan-score.yaml",
+                  "loan-scorecard.yaml"):
         assert f"examples/{model} (examples/{model.split('.')[0]}.tests.yaml)" in done.stdout
     assert done.stdout.count("coverage: 26/26 rules (100%)") == 3
-    assert "never fired" not in done.stdout and done.stdout.rstrip().endswith("4 model(s), 42 cases, 0 failed")
+    assert "coverage: 27/27 rules (100%)" in done.stdout  # the scorecard's bins
+    assert "never fired" not in done.stdout and done.stdout.rstrip().endswith("5 model(s), 48 cases, 0 failed")
     root = ET.parse(tmp_path / "junit.xml").getroot()
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("42", "0", "0")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("48", "0", "0")
 
 
 def test_a_model_with_its_test_file_beside_it_reports_coverage(tmp_path: Path) -> None:
