@@ -26,6 +26,11 @@ Findings, per table:
   rules of higher (or equal and earlier) priority cover; under any policy, a rule whose cells
   allow nothing within the allowed values. A warning.
 - subsumed: a rule whose region lies within another rule's with the same outputs. A warning.
+
+A points scorecard (decisions/scorecard.py) is verified as the tables it is made of, one per
+characteristic, named `<decision>.<characteristic>`, whose rules are its bins. Under their
+COLLECT SUM two bins that overlap would add their points up, so an overlap there is an error,
+as under UNIQUE; gaps are warnings (information where the input is null), as for any table.
 """
 
 from __future__ import annotations
