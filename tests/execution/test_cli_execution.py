@@ -45,7 +45,7 @@ def start_cli(*args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
 
 
-def wait_for(condition: object, timeout: float = 30) -> None:
+def wait_for(condition: object, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
         time.sleep(0.1)
@@ -135,20 +135,23 @@ def test_example_receiver_prints_what_it_gets() -> None:
     try:
         body = json.dumps({"outcome": "approved"}).encode()
         headers = {"Idempotency-Key": "run:0", "Content-Type": "application/json", **sign_headers(SECRET, body)}
-        deadline = time.monotonic() + 30
+        # Until it listens: on a busy machine starting the process alone can take many seconds,
+        # so the wait ends when it exits (a real failure) or after a generous limit.
+        deadline = time.monotonic() + 300
         while True:
             try:
-                response = httpx.post(f"http://127.0.0.1:{port}/lender", content=body, headers=headers)
+                response = httpx.post(f"http://127.0.0.1:{port}/lender", content=body, headers=headers, timeout=60)
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline
+                assert receiver.poll() is None, f"the receiver exited with {receiver.returncode}"
+                assert time.monotonic() < deadline, "the receiver did not listen within 300 s"
                 time.sleep(0.2)
         assert response.status_code == 200 and response.json() == {"received": "run:0", "duplicate": False}
-        again = httpx.post(f"http://127.0.0.1:{port}/lender", content=body, headers=headers)
+        again = httpx.post(f"http://127.0.0.1:{port}/lender", content=body, headers=headers, timeout=60)
         assert again.json()["duplicate"] is True
-        forged = httpx.post(f"http://127.0.0.1:{port}/lender", content=b"{}", headers=headers)
+        forged = httpx.post(f"http://127.0.0.1:{port}/lender", content=b"{}", headers=headers, timeout=60)
         assert forged.status_code == 401
     finally:
         receiver.send_signal(signal.SIGINT)
-        stdout, _ = receiver.communicate(timeout=30)
+        stdout, _ = receiver.communicate(timeout=120)
     assert "POST /lender  key=run:0  signature ok" in stdout and '"outcome": "approved"' in stdout

@@ -133,7 +133,7 @@ def test_dev_runs_the_service_a_worker_and_the_receiver_and_stops_them_all(tmp_p
             raise
         output.thread.join(10)
     assert dev.returncode == 0, output.text
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in children if _alive(pid)], children

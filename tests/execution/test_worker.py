@@ -192,13 +192,13 @@ def test_graceful_stop_finishes_the_step_in_progress(engine: Engine, receiver: R
     worker = Worker(engine, config, WorkerOptions(threads=2, poll_interval=0.05))
     thread = threading.Thread(target=worker.run)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while count(engine, "SELECT count(*) FROM workflow_runs WHERE lease_owner IS NOT NULL") == 0 \
             and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.2)
     worker.stop()  # as on SIGTERM, while the first call is in flight
-    thread.join(timeout=15)
+    thread.join(timeout=60)
     assert not thread.is_alive()
     run = rows(engine, "SELECT state, step_index, lease_owner, due_at FROM workflow_runs")[0]
     assert (run.state, run.step_index, run.lease_owner) == ("ready", 1, None)  # step 1 done, step 2 left
