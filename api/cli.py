@@ -161,7 +161,8 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     trace: Annotated[bool, typer.Option("--trace", help="Include the evaluation trace.")] = False,
 ) -> None:
-    """Evaluate a model with the given inputs and print the decisions' values and fired rules."""
+    """Evaluate a model with the given inputs and print the decisions' values and fired rules.
+    Exits 1 when the result holds an error (a problem of severity error: its value is null)."""
     inputs = read_json_argument(input)
     if not isinstance(inputs, dict):
         fail(f"input must be a JSON object of input names to values, not {type(inputs).__name__}")
@@ -169,15 +170,17 @@ def eval_command(
     result = loaded.evaluate(inputs, decisions=decision or None, trace=trace)
     if as_json:
         typer.echo(to_json_text(result.to_json()))
-        return
-    typer.echo(format_result(result.outputs, result.fired))
-    if result.problems:
-        typer.echo("\nproblems:")
-        for problem in result.problems:
-            typer.echo(f"  {problem}")
-    if trace and result.trace is not None:
-        typer.echo("\ntrace:")
-        typer.echo(to_json_text([step.to_json() for step in result.trace]))
+    else:
+        typer.echo(format_result(result.outputs, result.fired))
+        if result.problems:
+            typer.echo("\nproblems:")
+            for problem in result.problems:
+                typer.echo(f"  {problem}")
+        if trace and result.trace is not None:
+            typer.echo("\ntrace:")
+            typer.echo(to_json_text([step.to_json() for step in result.trace]))
+    if any(getattr(problem, "severity", "error") == "error" for problem in result.problems):
+        raise typer.Exit(EXIT_PROBLEMS)
 
 
 @app.command("check")

@@ -205,3 +205,16 @@ def test_convert_between_dmn_and_yaml_keeps_the_answers(tmp_path: Path) -> None:
     converted = json.loads(run("eval", str(dmn_file), "--input", inputs, "--json").stdout)
     assert converted["outputs"] == original["outputs"]
     assert_clean_failure(run("convert", str(example), "--to", "xml"), 2)
+
+
+def test_eval_exits_1_when_the_result_holds_an_error(tmp_path: Path) -> None:
+    model = tmp_path / "positions.yaml"
+    model.write_text("model: positions\nnamespace: https://decisionary.dev/tests/positions\ninputs:\n  Start: number\n"
+                     "decisions:\n  Tail:\n    requires: [Start]\n    expression: 'substring(\"abc\", Start)'\n",
+                     encoding="utf-8")
+    fine = run("eval", str(model), "--input", '{"Start": 2}')
+    assert fine.returncode == 0, fine.stderr
+    for extra in ([], ["--json"]):
+        failed = run("eval", str(model), "--input", '{"Start": 0}', *extra)
+        assert failed.returncode == 1, failed.stdout
+        assert "start position must not be 0" in failed.stdout
