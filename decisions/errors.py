@@ -13,6 +13,25 @@ from typing import Literal
 
 Severity = Literal["error", "warning", "info"]  # info: worth knowing, nothing wrong
 
+QUOTED = 200  # at most this many characters of the text at fault are quoted, around its position
+MESSAGE = 500  # a message longer than this is cut (it may quote a value it is about)
+
+
+def excerpt(text: str, position: int | None = None, limit: int = QUOTED) -> str:
+    """At most `limit` characters of `text`, around `position` when given, with "…" where text
+    was left out: a 10 MB expression is never repeated in full by the problem about it."""
+    if len(text) <= limit:
+        return text
+    start = 0 if position is None else max(0, min(position - limit // 2, len(text) - limit))
+    end = start + limit
+    return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def _shortened(message: str) -> str:
+    if len(message) <= MESSAGE:
+        return message
+    return f"{message[:MESSAGE]}… ({len(message) - MESSAGE:,} more characters)"
+
 
 @dataclass(frozen=True)
 class Location:
@@ -46,7 +65,8 @@ class Location:
             parts.append(f"position {self.position}")
         where = ", ".join(parts)
         if self.text is not None:
-            where = f"{where}: {self.text!r}" if where else repr(self.text)
+            quoted = repr(excerpt(self.text, self.position))
+            where = f"{where}: {quoted}" if where else quoted
         return where
 
 
@@ -61,11 +81,16 @@ class Problem:
 
     def __str__(self) -> str:
         where = str(self.location)
-        return f"{self.severity}: {where}: {self.message}" if where else f"{self.severity}: {self.message}"
+        message = _shortened(self.message)
+        return f"{self.severity}: {where}: {message}" if where else f"{self.severity}: {message}"
 
     def to_dict(self) -> dict[str, object]:
-        loc = {k: v for k, v in vars(self.location).items() if v is not None}
-        return {"severity": self.severity, "code": self.code, "message": self.message, "location": loc}
+        """As JSON data. `location.text` is an excerpt of at most QUOTED characters around the
+        position (which still counts in the whole text)."""
+        loc: dict[str, object] = {k: v for k, v in vars(self.location).items() if v is not None}
+        if self.location.text is not None:
+            loc["text"] = excerpt(self.location.text, self.location.position)
+        return {"severity": self.severity, "code": self.code, "message": _shortened(self.message), "location": loc}
 
 
 class DecisionsError(Exception):
