@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from decisions import feel
 from decisions.errors import Location, ModelError, Problem
 from decisions.feel import external
-from decisions.feel.env import MAX_CALL_DEPTH
 from decisions.feel.values import FeelFunction, type_name
 from decisions.itemtypes import TypeSystem
+from decisions.limits import MAX_CALL_DEPTH
 from decisions.model import (
     Conditional,
     Context,

@@ -22,10 +22,9 @@ from decisions.errors import Location, ModelError, Problem
 from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
 from decisions.itemtypes import TypeSystem, feel_type_definitions
+from decisions.limits import MAX_IMPLICIT_INPUTS
 from decisions.model import Definitions, ItemDefinition
 from decisions.scorecard import CompiledCharacteristic
-
-MAX_IMPLICIT_INPUTS = 500
 
 
 def _component_names(items: list[ItemDefinition]) -> list[str]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from decisions.limits import MESSAGE, QUOTED
+
 Severity = Literal["error", "warning", "info"]  # info: worth knowing, nothing wrong
 
-QUOTED = 200  # at most this many characters of the text at fault are quoted, around its position
-MESSAGE = 500  # a message longer than this is cut (it may quote a value it is about)
 
 
 def excerpt(text: str, position: int | None = None, limit: int = QUOTED) -> str:

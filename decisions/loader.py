@@ -16,10 +16,10 @@ from decisions.compiled import Model
 from decisions.compiler import compile_model
 from decisions.dmn.imports import find_model_file
 from decisions.errors import Location, ModelError, Problem
+from decisions.limits import MAX_MODEL_BYTES
 from decisions.model import Definitions
 
 Format = Literal["auto", "dmn", "yaml", "xlsx"]
-MAX_MODEL_BYTES = 50 * 1024 * 1024
 _SUFFIXES = {".dmn": "dmn", ".xml": "dmn", ".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx"}
 _ZIP_MAGIC = b"PK\x03\x04"
 

@@ -13,8 +13,6 @@ from typing import Any
 
 from decisions.errors import Location, Problem, Severity
 
-MAX_CALL_DEPTH = 120  # nested user-defined function calls before recursion is reported
-
 
 class Env:
     __slots__ = ("vars", "problems", "location", "depth")

@@ -7,8 +7,9 @@ from typing import Any
 
 from decisions.feel import external
 from decisions.feel import types as feel_types
-from decisions.feel.env import MAX_CALL_DEPTH, Env
+from decisions.feel.env import Env
 from decisions.feel.values import FeelFunction, type_name
+from decisions.limits import MAX_CALL_DEPTH
 
 Fn = Callable[[Env], Any]
 

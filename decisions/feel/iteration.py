@@ -11,12 +11,12 @@ from typing import Any
 from decisions.feel.builtins.properties import get_property
 from decisions.feel.env import Env
 from decisions.feel.values import Range, feel_compare, type_name
+from decisions.limits import MAX_ITERATIONS
 
 Fn = Callable[[Env], Any]
 Report = Callable[[Env, str], None]
 
 
-MAX_ITERATIONS = 10_000_000  # combinations visited by one for / some / every
 
 
 def product(env: Env, iterations: list[tuple[str, Fn, Fn | None]], k: int,

@@ -21,10 +21,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
 from decisions.feel import ast, temporal
 from decisions.feel.errors import FeelSyntaxError
 from decisions.feel.lexer import NameIndex, tokenize
-
-MAX_NESTING = 64  # brackets and parentheses
-MAX_DEPTH = 160  # syntax tree depth (operators chained in one expression included)
-MAX_LENGTH = 200_000  # characters of one expression
+from decisions.limits import MAX_DEPTH, MAX_LENGTH, MAX_NESTING
 
 _OPEN = {"LPAR", "LSQB", "LBRACE"}
 _CLOSE = {"RPAR", "RSQB", "RBRACE"}

@@ -35,6 +35,3 @@ CLAUSE_ROWS: dict[str, tuple[str, ...]] = {
 RULES_ROW = "rules"  # the rules follow, one per row; column A holds the rule id
 
 # Untrusted workbooks: bounds checked before openpyxl unpacks anything.
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024
-MAX_MEMBERS = 1000
-MAX_CELLS = 2_000_000

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from decisions.errors import Location, ModelError, Problem
+from decisions.limits import MAX_CELLS, MAX_MEMBERS, MAX_UNPACKED_BYTES
 from decisions.model import (
     AGGREGATIONS,
     HIT_POLICIES,
@@ -42,9 +43,6 @@ from decisions.xlsx_format.layout import (
     DECISION_MARK,
     INPUT_FIELDS,
     INPUTS_SECTION,
-    MAX_CELLS,
-    MAX_MEMBERS,
-    MAX_UNPACKED_BYTES,
     MODEL_KEYS,
     MODEL_MARK,
     RULES_ROW,

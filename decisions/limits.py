@@ -1,0 +1,45 @@
+"""Every limit the decision core puts on what it is given, in one place (listed in the README,
+"Limits"). Each exists so that a hostile or mistaken model, expression or input is refused with
+a located problem instead of exhausting memory, the stack or the CPU.
+
+Models and files
+    MAX_MODEL_BYTES      50 MiB    a model file or upload (DMN, YAML or xlsx)
+    MAX_UNPACKED_BYTES   64 MiB    what an xlsx workbook unpacks to, checked before it is read
+    MAX_MEMBERS          1,000     files inside an xlsx workbook
+    MAX_CELLS            2,000,000 cells of an xlsx workbook
+    MAX_IMPLICIT_INPUTS  500       undeclared names (implicit inputs, Camunda style) in one expression
+
+FEEL expressions
+    MAX_LENGTH           200,000   characters of one expression
+    MAX_NESTING          64        brackets and parentheses inside each other
+    MAX_DEPTH            160       depth of the syntax tree (chained operators included)
+
+Evaluation
+    MAX_ITERATIONS       10,000,000  combinations one for / some / every visits (list sizes made
+                                     by iteration are bounded by it)
+    MAX_CALL_DEPTH       120         nested user-defined function calls (recursion)
+
+Problems
+    QUOTED               200       characters of the text at fault quoted, around its position
+    MESSAGE              500       characters of a message before it is cut
+"""
+
+from __future__ import annotations
+
+MIB = 1024 * 1024
+
+MAX_MODEL_BYTES = 50 * MIB
+MAX_UNPACKED_BYTES = 64 * MIB
+MAX_MEMBERS = 1000
+MAX_CELLS = 2_000_000
+MAX_IMPLICIT_INPUTS = 500
+
+MAX_LENGTH = 200_000
+MAX_NESTING = 64
+MAX_DEPTH = 160
+
+MAX_ITERATIONS = 10_000_000
+MAX_CALL_DEPTH = 120
+
+QUOTED = 200
+MESSAGE = 500
