@@ -16,6 +16,7 @@ every input is converted.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -289,6 +290,7 @@ class Model:
                 values[name] = outputs[name] = value
                 continue
             started = time.perf_counter() if steps is not None else 0.0
+            reported = len(problems)
             table, scorecard = decision.logic.table, decision.logic.scorecard
             if table is not None:
                 value, rules = table.evaluate(env)
@@ -308,6 +310,9 @@ class Model:
                     problems.append(Problem(f"result of decision '{name}': {message}; it is taken as null",
                                             decision.where, "error", "output-type"))
             values[name] = outputs[name] = value
+            if len(problems) > reported:
+                expression = decision.logic.expression
+                _locate(problems, reported, decision.where, expression.text if expression is not None else None)
             scoring = decision.logic.scoring
             if scoring is not None and scoring.baseline:
                 reasons[name] = scoring.reasons(env, value)
@@ -364,3 +369,15 @@ class Model:
         from decisions.batch import evaluate_batch
 
         return evaluate_batch(self, frame, decisions=decisions, fired=fired)
+
+
+def _locate(problems: list[Problem], start: int, where: Location, text: str | None) -> None:
+    """Problems reported from `start` on while a decision was evaluated (a built-in's, say) that
+    do not say where they happened are given the decision's location, and the text of its
+    expression when it is a literal expression; what they know is kept."""
+    for i in range(start, len(problems)):
+        found = problems[i].location
+        if found.element is None:
+            problems[i] = dataclasses.replace(problems[i], location=dataclasses.replace(
+                found, file=found.file or where.file, element=where.element, line=found.line or where.line,
+                path=found.path or where.path, text=found.text if found.text is not None else text))

@@ -14,6 +14,7 @@ would have converted it wherever anything else (a cell test, an allowed-values c
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,7 +178,10 @@ class CompiledTable:
         constant = self.constant_outputs[r]
         if constant is not None:
             return constant
+        reported = len(problems)
         values = tuple(cell(env) for cell in self.rule_outputs[r])
+        if len(problems) > reported:
+            self._locate(problems, reported, r)
         if self.check_outputs:
             checked = []
             for out, value in zip(self.outputs, values, strict=True):
@@ -190,6 +194,21 @@ class CompiledTable:
                 checked.append(value)
             values = tuple(checked)
         return values
+
+    def _locate(self, problems: list[Problem], start: int, r: int) -> None:
+        """Problems an output cell of rule `r` reported without saying where (a built-in's): the
+        rule, and the cell's column and text when the rule has one output cell that is not a
+        constant; the table otherwise."""
+        entries = self.table.rules[r].output_entries
+        live = [c for c, text in enumerate(entries) if not _is_constant_text(text)]
+        at = self.where.with_(rule=r + 1)
+        if len(live) == 1:
+            c = live[0]
+            at = at.with_(column=self.outputs[c].name or self.decision, text=entries[c])
+        for i in range(start, len(problems)):
+            found = problems[i].location
+            if found.element is None and found.rule is None:
+                problems[i] = dataclasses.replace(problems[i], location=at)
 
     def evaluate(self, env: feel.Env) -> tuple[Any, list[int]]:
         """Return (result, fired rule numbers, 1-based); problems go to `env.problems`."""
@@ -515,3 +534,17 @@ def _priority_tests(compiled: Any) -> list[PriorityTest]:
         if isinstance(test, ast.EqualsTest) and isinstance(test.operand, ast.Literal):
             tests.append(_equals(test.operand.value))
     return tests
+
+
+def _is_constant_text(text: str) -> bool:
+    """A literal number, string, boolean or null: it reports nothing when evaluated."""
+    stripped = text.strip()
+    if stripped in ("", "null", "true", "false", "-"):
+        return True
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] == '"' and '"' not in stripped[1:-1]:
+        return True
+    try:
+        float(stripped)
+    except ValueError:
+        return False
+    return True
