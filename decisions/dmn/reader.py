@@ -164,9 +164,31 @@ class _DefinitionsReader:
             elif local not in _IGNORED_IN_DEFINITIONS and local != "import":
                 self.problems.append(Problem(f"unknown element <{local}> in <definitions>",
                                              scope.location(child), code="dmn-unknown-element"))
+        self.problems.extend(self._other_languages(root))
         if self.problems:
             raise ModelError(self.problems)
         return defs
+
+    def _other_languages(self, root: ET.Element) -> list[Problem]:
+        """An expression in a language other than FEEL (Camunda 7's juel, groovy, javascript,
+        python) is refused where it is declared: evaluating it as FEEL would give other results."""
+        found: list[Problem] = []
+        parents: dict[ET.Element, ET.Element] | None = None
+        for element in root.iter():
+            language = element.get("expressionLanguage")
+            if language is None or _is_feel(language):
+                continue
+            if parents is None:
+                parents = {child: parent for parent in root.iter() for child in parent}
+            owner, at = element, element
+            while owner is not None and (local_name(owner.tag)[1] not in DRG_ELEMENTS or not attribute_name(owner)):
+                owner = parents.get(owner)  # type: ignore[assignment]
+            what = local_name(at.tag)[1]
+            location = self.scope.location(at, f"<{what}>").with_(
+                element=attribute_name(owner) if owner is not None else None)
+            found.append(Problem(f"expressionLanguage {language!r} on <{what}>: only FEEL expressions can be "
+                                 "evaluated; rewrite this expression in FEEL", location, code="dmn-expression-language"))
+        return found
 
     def _business_key(self, root: ET.Element) -> str | None:
         """`<extensionElements><x:businessKey>` of `<definitions>`, x bound to Decisionary's
@@ -353,3 +375,8 @@ class _DefinitionsReader:
             id=element.get("id"),
             source=scope.source(element),
         )
+
+
+def _is_feel(language: str) -> bool:
+    """FEEL by any of its names: the DMN versions' FEEL URIs, S-FEEL, or Camunda's "feel"."""
+    return "feel" in language.strip().lower()
