@@ -454,10 +454,17 @@ class Compiler:
                 and function.name != "?":
             raise UnknownNameError(function.name, self.text, ctx.pos(function))
         target = self.compile(function, ctx)
+        # A variable named like a built-in (`sum`, `count`, `date`, common in Camunda models) is
+        # the variable where it is read; called, it is the built-in unless it holds a function.
+        shadowed = BUILTINS.get(function.name) if isinstance(function, ast.Name) else None
 
         def invoke(env: Env) -> Any:
             f = target(env)
             if not isinstance(f, FeelFunction):
+                if shadowed is not None:
+                    if named is not None:
+                        return shadowed.call(env, (), {k: fn(env) for k, fn in named})
+                    return shadowed.call(env, [a(env) for a in args])
                 report(env, f"{type_name(f)} is not a function")
                 return None
             if named is not None:
