@@ -104,6 +104,30 @@ class _Columns:
         return values
 
 
+def _bind_aliases(cols: _Columns, decision: CompiledDecision, visible: list[str]) -> list[str]:
+    """The required decisions' outputs the decision reads by their own names (Camunda DRGs), as
+    columns while it is evaluated; the names bound, for `_unbind_aliases`."""
+    bound = []
+    for alias in decision.aliases:
+        values = cols.feel_values(alias.source)
+        if alias.output is not None:
+            values = [v.get(alias.output) if isinstance(v, dict) else None for v in values]
+        array = np.empty(cols.n, dtype=object)
+        array[:] = values
+        cols.arrays[alias.name] = array
+        cols._feel.pop(alias.name, None)
+        visible.append(alias.name)
+        bound.append(alias.name)
+    return bound
+
+
+def _unbind_aliases(cols: _Columns, names: list[str], visible: list[str]) -> None:
+    for name in names:
+        cols.arrays.pop(name, None)
+        cols._feel.pop(name, None)
+        visible.remove(name)
+
+
 def _numeric_regions(index: ColumnIndex, series: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     """Region number per row, and the rows needing the slow path; None if not exact."""
     if index.number_masks is None:
@@ -315,46 +339,50 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
                 for characteristic in decision.logic.scorecard.characteristics:
                     fired_rules[characteristic.key] = _rule_lists(np.zeros(cols.n, dtype=np.int64))
             continue
-        if decision.logic.scorecard is not None:
-            cols.arrays[name], reason_columns[name] = _scorecard(model, decision, decision.logic.scorecard, cols,
-                                                                  frame, visible, fired_rules if fired else None)
-            visible.append(name)
-            continue
-        vector = _vectorised_table(decision, table, cols, frame) if table is not None else None
-        scoring = decision.logic.scoring
-        scored = _vectorised_scoring(decision, scoring, cols) if scoring is not None else None
-        rules_of_rows: list[Any] | None = None
-        if vector is not None:
-            per_output, first_rule, slow = vector
-            rows = np.flatnonzero(slow)
-            if fired:
-                rules_of_rows = _rule_lists(first_rule)
-        elif scored is not None:
-            per_output, rows = [scored.values], np.flatnonzero(scored.slow)
-        else:
-            per_output = [np.empty(cols.n, dtype=object) for _ in (table.outputs if multi and table else [0])]
-            rows = np.arange(cols.n)
-            if fired and table is not None:
-                rules_of_rows = [None] * cols.n  # every row is evaluated below
-        if rules_of_rows is not None:
-            fired_rules[name] = rules_of_rows
-        if len(rows):
-            slow_values = np.empty(cols.n, dtype=object)
-            _evaluate_rows(model, decision, cols, visible, slow_values, rows, rules_of_rows)
-            if multi and table is not None:
-                for o, out in enumerate(table.output_names):
-                    per_output[o][rows] = [v.get(out) if isinstance(v, dict) else None
-                                           for v in slow_values[rows].tolist()]
-                if vector is None:
-                    cols.whole[name] = slow_values
+        aliased = _bind_aliases(cols, decision, visible)
+        try:
+            if decision.logic.scorecard is not None:
+                cols.arrays[name], reason_columns[name] = _scorecard(model, decision, decision.logic.scorecard, cols,
+                                                                      frame, visible, fired_rules if fired else None)
+                visible.append(name)
+                continue
+            vector = _vectorised_table(decision, table, cols, frame) if table is not None else None
+            scoring = decision.logic.scoring
+            scored = _vectorised_scoring(decision, scoring, cols) if scoring is not None else None
+            rules_of_rows: list[Any] | None = None
+            if vector is not None:
+                per_output, first_rule, slow = vector
+                rows = np.flatnonzero(slow)
+                if fired:
+                    rules_of_rows = _rule_lists(first_rule)
+            elif scored is not None:
+                per_output, rows = [scored.values], np.flatnonzero(scored.slow)
             else:
-                per_output[0][rows] = slow_values[rows]
-        if multi and table is not None:
-            cols.parts[name] = (table.output_names, per_output)
-        else:
-            cols.arrays[name] = per_output[0]
-        if scoring is not None and scoring.baseline:
-            reason_columns[name] = _reason_columns(model, scoring, cols, visible, scored)
+                per_output = [np.empty(cols.n, dtype=object) for _ in (table.outputs if multi and table else [0])]
+                rows = np.arange(cols.n)
+                if fired and table is not None:
+                    rules_of_rows = [None] * cols.n  # every row is evaluated below
+            if rules_of_rows is not None:
+                fired_rules[name] = rules_of_rows
+            if len(rows):
+                slow_values = np.empty(cols.n, dtype=object)
+                _evaluate_rows(model, decision, cols, visible, slow_values, rows, rules_of_rows)
+                if multi and table is not None:
+                    for o, out in enumerate(table.output_names):
+                        per_output[o][rows] = [v.get(out) if isinstance(v, dict) else None
+                                               for v in slow_values[rows].tolist()]
+                    if vector is None:
+                        cols.whole[name] = slow_values
+                else:
+                    per_output[0][rows] = slow_values[rows]
+            if multi and table is not None:
+                cols.parts[name] = (table.output_names, per_output)
+            else:
+                cols.arrays[name] = per_output[0]
+            if scoring is not None and scoring.baseline:
+                reason_columns[name] = _reason_columns(model, scoring, cols, visible, scored)
+        finally:
+            _unbind_aliases(cols, aliased, visible)
         visible.append(name)
     result: dict[str, Any] = {}
     wanted = list(decisions) if decisions else [d.name for d in plan]

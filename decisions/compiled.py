@@ -58,6 +58,22 @@ class InputSpec:
     numbers_unchecked: bool = False  # `bind` only converts a float or int (to null if not finite)
 
 
+@dataclass(frozen=True)
+class OutputAlias:
+    """A required decision's output read by its own name (Camunda 7 DRGs): `name` is the value of
+    decision `source`, or of its output `output` when its table has several."""
+
+    name: str
+    source: str
+    output: str | None = None
+
+    def value(self, values: Mapping[str, Any]) -> Any:
+        found = values.get(self.source)
+        if self.output is None:
+            return found
+        return found.get(self.output) if isinstance(found, dict) else None
+
+
 @dataclass
 class CompiledDecision:
     name: str
@@ -66,6 +82,7 @@ class CompiledDecision:
     coerce: Coercer | None
     requires: list[str]  # decisions and inputs it needs, by name
     where: Location
+    aliases: list[OutputAlias] = field(default_factory=list)  # required decisions' outputs it reads by name
 
 
 @dataclass
@@ -292,17 +309,18 @@ class Model:
             started = time.perf_counter() if steps is not None else 0.0
             reported = len(problems)
             table, scorecard = decision.logic.table, decision.logic.scorecard
+            here = env.child({a.name: a.value(values) for a in decision.aliases}) if decision.aliases else env
             if table is not None:
-                value, rules = table.evaluate(env)
+                value, rules = table.evaluate(here)
                 fired[name] = rules
             elif scorecard is not None:
-                run = scorecard.run(env)
+                run = scorecard.run(here)
                 value, rules = run.score, []
                 for characteristic, bins in zip(scorecard.characteristics, run.fired, strict=True):
                     fired[characteristic.key] = bins
-                reasons[name] = scorecard.reasons(env, run.points)
+                reasons[name] = scorecard.reasons(here, run.points)
             else:
-                value = decision.logic.fn(env)
+                value = decision.logic.fn(here)
                 rules = []
             if decision.coerce is not None and value is not None:
                 value, message = decision.coerce(value)
@@ -315,15 +333,15 @@ class Model:
                 _locate(problems, reported, decision.where, expression.text if expression is not None else None)
             scoring = decision.logic.scoring
             if scoring is not None and scoring.baseline:
-                reasons[name] = scoring.reasons(env, value)
+                reasons[name] = scoring.reasons(here, value)
             if steps is not None:
                 step = self._trace_step(decision, values, value, rules, started)
                 if trace == "explain" and table is not None:
                     step.explanations = [e.to_json() for e in explain_rules(
-                        name, table, env, rules, self._rule_ids[name], range(table.rule_count))]
+                        name, table, here, rules, self._rule_ids[name], range(table.rule_count))]
                 elif trace == "explain" and scorecard is not None:
                     step.explanations = [e.to_json() for c in scorecard.characteristics for e in explain_rules(
-                        c.key, c.table, env, fired[c.key], self._rule_ids[c.key], range(c.table.rule_count))]
+                        c.key, c.table, here, fired[c.key], self._rule_ids[c.key], range(c.table.rule_count))]
                 steps.append(step)
         if decisions:
             outputs = {n: outputs[n] for n in decisions}

@@ -12,18 +12,18 @@ models evaluate with those variables taken from the inputs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from decisions import feel
 from decisions.boxed import Logic, ModelFunction, compile_logic, function_definition
-from decisions.compiled import CompiledDecision, CompiledService, InputSpec, Model
+from decisions.compiled import CompiledDecision, CompiledService, InputSpec, Model, OutputAlias
 from decisions.errors import Location, ModelError, Problem
 from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
 from decisions.itemtypes import TypeSystem, feel_type_definitions
 from decisions.limits import MAX_IMPLICIT_INPUTS
-from decisions.model import Definitions, ItemDefinition
+from decisions.model import Decision, DecisionTable, Definitions, ItemDefinition
 from decisions.scorecard import CompiledCharacteristic
 
 
@@ -95,17 +95,25 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
     names += list(imported) + _component_names(defs.item_definitions)
     for model in imported.values():
         names += [f"{n}" for n in model.decision_names + model.input_names + list(model.knowledge)]
-    scope = feel.Scope(names, type_definitions=feel_type_definitions(defs.item_definitions))
+    scope = feel.Scope(names, type_definitions=feel_type_definitions(defs.item_definitions),
+                       builtin_names_are_inputs=not defs.inputs)
 
     implicit: list[str] = []
 
-    def compile_with_implicit(build: Any, where: Location) -> Any:
-        """Compile; a name nobody declares becomes an implicit input, and we compile again."""
+    def compile_with_implicit(build: Any, where: Location, outputs: Mapping[str, OutputAlias] | None = None,
+                              used: list[OutputAlias] | None = None) -> Any:
+        """Compile; a name nobody declares becomes an implicit input, and we compile again. A
+        name in `outputs` (a required decision's output, Camunda style) is read from that
+        decision instead, for this element only: it is appended to `used`."""
         nonlocal scope
         for _ in range(MAX_IMPLICIT_INPUTS):
             try:
-                return build(scope)
+                return build(scope.with_names([a.name for a in used]) if used else scope)
             except UnknownNameError as exc:
+                if outputs is not None and used is not None and exc.name in outputs \
+                        and all(a.name != exc.name for a in used):
+                    used.append(outputs[exc.name])
+                    continue
                 if exc.name in implicit:
                     raise ModelError(exc.to_problem(where)) from None
                 implicit.append(exc.name)
@@ -138,8 +146,10 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
     for name in order:
         decision = by_name[name]
         where = Location(file=file, element=name, line=decision.source.line)
+        aliases: list[OutputAlias] = []
         logic: Logic = compile_with_implicit(
-            lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where)
+            lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where,
+            _required_outputs(decision.required_decisions, by_name), aliases)
         if logic.scoring is not None:
             warnings.extend(logic.scoring.problems)  # what its symbolic checks found
         if logic.scorecard is not None:
@@ -147,7 +157,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
         _check_type_ref(types, decision.type_ref, where)
         compiled[name] = CompiledDecision(
             name, logic, decision.type_ref, types.coercer(decision.type_ref),
-            list(decision.required_decisions) + list(decision.required_inputs), where)
+            list(decision.required_decisions) + list(decision.required_inputs), where, aliases)
 
     inputs: dict[str, InputSpec] = {}
     for data in defs.inputs:
@@ -171,6 +181,27 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                                                              Location(file=file, element=service.name),
                                                              knowledge_env)
     return model
+
+
+def _required_outputs(required: Sequence[str], decisions: Mapping[str, Decision]) -> dict[str, OutputAlias]:
+    """The outputs of the required decisions' tables, by output name, as Camunda 7 puts them in
+    scope in a DRG: a table reads `season`, the output of the decision named "Season decision".
+    A name two required decisions share is left out (neither is meant)."""
+    found: dict[str, OutputAlias] = {}
+    shared: set[str] = set()
+    for source in required:
+        decision = decisions.get(source)
+        table = decision.logic if decision is not None else None
+        if not isinstance(table, DecisionTable):
+            continue
+        multiple = len(table.outputs) > 1
+        for output in table.outputs:
+            if not output.name or output.name == source:
+                continue
+            if output.name in found:
+                shared.add(output.name)
+            found[output.name] = OutputAlias(output.name, source, output.name if multiple else None)
+    return {name: alias for name, alias in found.items() if name not in shared}
 
 
 def _check_characteristic_keys(characteristics: list[CompiledCharacteristic], decisions: Mapping[str, Any],

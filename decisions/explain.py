@@ -99,6 +99,8 @@ def explain(model: Model, inputs: Mapping[str, Any], decision: str,
     for name in model.decisions:
         if name in inputs:  # a given value stands in for the decision, as in evaluate
             values[name] = from_python(inputs[name])
+    for alias in model.decisions[owner].aliases:  # required decisions' outputs read by their names
+        values[alias.name] = alias.value(values)
     env = feel.Env.over(values, problems)
     return explain_rules(decision, table, env, result.fired.get(decision, []), ids, wanted)
 

@@ -47,8 +47,12 @@ class Scope:
         *,
         type_definitions: Mapping[str, FeelType] | None = None,
         strict: bool = True,
+        builtin_names_are_inputs: bool = False,
     ) -> None:
         self.names: frozenset[str] = frozenset(normalize_name(n) for n in names)
+        # A model that declares no input data (Camunda style) reads `count` or `date`, when not
+        # called, as its input of that name rather than as the built-in function.
+        self.builtin_names_are_inputs = builtin_names_are_inputs
         self.types: dict[str, FeelType] = dict(types or {})
         self.type_definitions: dict[str, FeelType] = dict(type_definitions or {})
         self.strict = strict
@@ -63,7 +67,8 @@ class Scope:
         return self._index
 
     def with_names(self, names: Iterable[str]) -> Scope:
-        return Scope([*self.names, *names], self.types, type_definitions=self.type_definitions, strict=self.strict)
+        return Scope([*self.names, *names], self.types, type_definitions=self.type_definitions, strict=self.strict,
+                     builtin_names_are_inputs=self.builtin_names_are_inputs)
 
     def __repr__(self) -> str:
         return f"Scope({sorted(self.names)!r})"
@@ -149,7 +154,8 @@ def compile_expression(text: str, scope: Scope = EMPTY_SCOPE) -> CompiledExpress
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     parsed = _parse(text, scope, False)
-    fn = Compiler(parsed, scope.names, scope.type_definitions, scope.strict).expression()
+    fn = Compiler(parsed, scope.names, scope.type_definitions, scope.strict,
+                  scope.builtin_names_are_inputs).expression()
     compiled = CompiledExpression(text, parsed.node, fn)
     if len(scope._compiled) < _CACHE_LIMIT:
         scope._compiled[("expression", text)] = compiled
@@ -164,7 +170,8 @@ def compile_unary_tests(text: str, scope: Scope = EMPTY_SCOPE) -> CompiledUnaryT
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     parsed = _parse(text, scope, True)
-    fn = Compiler(parsed, scope.names, scope.type_definitions, scope.strict).unary_tests()
+    fn = Compiler(parsed, scope.names, scope.type_definitions, scope.strict,
+                  scope.builtin_names_are_inputs).unary_tests()
     compiled = CompiledUnaryTests(text, parsed.node, fn)
     if len(scope._compiled) < _CACHE_LIMIT:
         scope._compiled[("unary tests", text)] = compiled

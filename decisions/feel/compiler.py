@@ -47,23 +47,26 @@ class _Ctx:
     type_definitions: Mapping[str, feel_types.FeelType]
     strict: bool = True
     uses_question: list[bool] = field(default_factory=lambda: [False])
+    builtin_names_are_inputs: bool = False  # see feel.Scope
 
     def pos(self, node: ast.Node) -> int:
         return self.parsed.position(node)
 
     def with_names(self, names: Sequence[str], strict: bool | None = None) -> _Ctx:
         return _Ctx(self.parsed, self.known | frozenset(names), self.type_definitions,
-                    self.strict if strict is None else strict, self.uses_question)
+                    self.strict if strict is None else strict, self.uses_question, self.builtin_names_are_inputs)
 
 
 class Compiler:
     """Compiles one parsed text. `known` are the names visible (scope plus introduced)."""
 
     def __init__(self, parsed: Parsed, known: frozenset[str],
-                 type_definitions: Mapping[str, feel_types.FeelType] | None = None, strict: bool = True) -> None:
+                 type_definitions: Mapping[str, feel_types.FeelType] | None = None, strict: bool = True,
+                 builtin_names_are_inputs: bool = False) -> None:
         self.parsed = parsed
         self.text = parsed.text
-        self.root = _Ctx(parsed, known, type_definitions or {}, strict)
+        self.root = _Ctx(parsed, known, type_definitions or {}, strict,
+                         builtin_names_are_inputs=builtin_names_are_inputs)
 
     # --- entry points --------------------------------------------------------------------------
 
@@ -126,7 +129,7 @@ class Compiler:
             ctx.uses_question[0] = True
         builtin = BUILTINS.get(name)
         if name not in ctx.known and name != "?":
-            if builtin is not None:
+            if builtin is not None and not (ctx.builtin_names_are_inputs and ctx.strict):
                 return lambda env: env.vars.get(name, builtin)
             if ctx.strict:
                 raise UnknownNameError(name, self.text, ctx.pos(node))
@@ -529,7 +532,7 @@ class Compiler:
 
     def _equals_test(self, operand: ast.Node, ctx: _Ctx) -> TestFn:
         flag = [False]
-        sub = _Ctx(ctx.parsed, ctx.known, ctx.type_definitions, ctx.strict, flag)
+        sub = _Ctx(ctx.parsed, ctx.known, ctx.type_definitions, ctx.strict, flag, ctx.builtin_names_are_inputs)
         fn = self.compile(operand, sub)
         if flag[0]:
             ctx.uses_question[0] = True
