@@ -17,7 +17,7 @@ from typing import Any
 
 from decisions import feel
 from decisions.boxed import Logic, ModelFunction, compile_logic, function_definition
-from decisions.compiled import CompiledDecision, CompiledService, InputSpec, Model, OutputAlias
+from decisions.compiled import Coercer, CompiledDecision, CompiledService, InputSpec, Model, OutputAlias
 from decisions.errors import Location, ModelError, Problem
 from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
@@ -156,7 +156,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
             _check_characteristic_keys(logic.scorecard.characteristics, by_name, where)
         _check_type_ref(types, decision.type_ref, where)
         compiled[name] = CompiledDecision(
-            name, logic, decision.type_ref, types.coercer(decision.type_ref),
+            name, logic, decision.type_ref, _result_coercer(types.coercer(decision.type_ref), decision.logic),
             list(decision.required_decisions) + list(decision.required_inputs), where, aliases)
 
     inputs: dict[str, InputSpec] = {}
@@ -181,6 +181,26 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                                                              Location(file=file, element=service.name),
                                                              knowledge_env)
     return model
+
+
+def _result_coercer(coerce: Coercer | None, logic: Any) -> Coercer | None:
+    """The check of a decision's result against its type. A table that gives a list (COLLECT
+    without aggregation, RULE ORDER, OUTPUT ORDER) typed as a single value, as KIE models are,
+    gives a list of that type: each item is checked."""
+    if coerce is None or not isinstance(logic, DecisionTable) or logic.aggregation is not None \
+            or logic.hit_policy not in ("COLLECT", "RULE ORDER", "OUTPUT ORDER"):
+        return coerce
+    whole = coerce
+
+    def each(value: Any) -> tuple[Any, str | None]:
+        result, message = whole(value)
+        if message is None or not isinstance(value, list):
+            return result, message
+        items = [whole(item) for item in value]
+        if any(found is not None for _, found in items):
+            return result, message
+        return [item for item, _ in items], None
+    return each
 
 
 def _required_outputs(required: Sequence[str], decisions: Mapping[str, Decision]) -> dict[str, OutputAlias]:
