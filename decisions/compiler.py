@@ -5,13 +5,16 @@ FEEL functions; decisions are ordered by their requirements (a cycle is an error
 and each one's logic is compiled to a closure; decision services become functions over the
 compiled decisions. Every FEEL text is parsed here and nowhere later.
 
-Names read by an expression that the model never declares (Camunda-style models read
-variables straight from the process) become implicit inputs, with a warning, so such
-models evaluate with those variables taken from the inputs.
+Names read by an expression that the model never declares: in a model that declares no input
+data (Camunda-style models read variables straight from the process) they become implicit
+inputs, with a warning, so such models evaluate with those variables taken from the inputs. In
+a model that declares its input data, such a name is a typo or a missing declaration: a load
+error at its position, with the closest declared names as suggestions.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,6 +102,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                        builtin_names_are_inputs=not defs.inputs)
 
     implicit: list[str] = []
+    declares_inputs = bool(defs.inputs)
 
     def compile_with_implicit(build: Any, where: Location, outputs: Mapping[str, OutputAlias] | None = None,
                               used: list[OutputAlias] | None = None) -> Any:
@@ -116,6 +120,9 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                     continue
                 if exc.name in implicit:
                     raise ModelError(exc.to_problem(where)) from None
+                if declares_inputs:
+                    raise ModelError(Problem(_unknown_name(exc.name, scope, used), where.with_(
+                        text=exc.text, position=exc.position), code="unknown-name")) from None
                 implicit.append(exc.name)
                 scope = scope.with_names([exc.name])
                 warnings.append(Problem(
@@ -181,6 +188,18 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                                                              Location(file=file, element=service.name),
                                                              knowledge_env)
     return model
+
+
+def _unknown_name(name: str, scope: feel.Scope, used: Sequence[OutputAlias] | None) -> str:
+    """What to say of a name nobody declares, with the closest declared names."""
+    known = sorted(scope.names | {a.name for a in used or ()})
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6) or \
+        difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=3, cutoff=0.6)
+    by_lower = {k.lower(): k for k in known}
+    suggestions = [by_lower.get(c, c) for c in close]
+    hint = f"; did you mean {' or '.join(repr(c) for c in suggestions)}?" if suggestions else \
+        "; declare it as input data, or quote it if it is meant as a string"
+    return f"'{name}' is not declared as input data or any other element of the model{hint}"
 
 
 def _result_coercer(coerce: Coercer | None, logic: Any) -> Coercer | None:
