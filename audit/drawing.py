@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -99,11 +100,43 @@ def _the_pool() -> ProcessPoolExecutor | None:
             try:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["audit.charts"])
-                _pool = ProcessPoolExecutor(workers(), mp_context=context)
+                _pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=_watch,
+                                            initargs=(os.getpid(),))
             except (OSError, ValueError) as exc:
                 log.warning("charts are drawn in this process: no worker processes (%s)", exc)
                 _unavailable = True
         return _pool
+
+
+def _watch(owner: int) -> None:
+    """In a worker: exit when the process that made the pool is gone. A process killed without
+    running its exit handlers (a notebook kernel restarted) cannot stop its workers, and they
+    would otherwise wait for work forever."""
+
+    def watch() -> None:
+        while not _gone(owner):
+            time.sleep(1.0)
+        os._exit(0)
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has ended: it no longer exists, or it is a zombie (ended, not yet
+    reaped by its parent, which may itself be waiting for our pipes to close)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except FileNotFoundError:
+        return True
+    except (OSError, IndexError):
+        pass  # no /proc here: ask the kernel
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, under another user
+    return False
 
 
 def _lost(exc: BaseException) -> None:

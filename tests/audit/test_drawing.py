@@ -3,9 +3,11 @@ script again; a broken pool falls back to drawing here."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -61,3 +63,38 @@ def test_a_broken_pool_falls_back_to_drawing_here() -> None:
     assert pending.result() == drawing.drawn(charts.volume, (VOLUME,), "b")
     assert drawing.draw(charts.volume, (VOLUME,), id_prefix="c").result()[0].startswith("<svg")
     drawing._unavailable = False  # later tests may have a pool again
+
+
+def test_workers_exit_when_their_owner_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import pandas as pd
+        from audit import charts, drawing
+        volume = pd.DataFrame({{"window_start": pd.to_datetime(["2026-01-05"], utc=True), "version": [1],
+                                "alias": ["production"], "arm": [None], "decisions": [3]}})
+        drawing.draw(charts.volume, (volume,), id_prefix="k").result()
+        print(" ".join(str(pid) for pid in drawing._the_pool()._processes), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # as a notebook kernel is killed: no exit handlers
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert workers, done.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is gone for our purposes
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except OSError:
+        return False
+    return True
