@@ -1,141 +1,22 @@
 """String functions. Positions and lengths count Unicode code points (Python `str` indices).
 
 Regular expressions follow XPath (`matches`, `replace`, `split`): flags `s m i x q`, `$1`
-group references in replacements. They are translated to Python `re`; constructs Python
-lacks (such as `\\p{L}` classes) give null plus a problem.
+group references in replacements. They run on RE2 (see `xpath_regex`), so matching time is
+linear in the input whatever the pattern.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
 
 from decisions.feel.builtins.registry import BuiltinError, fn, to_int
+from decisions.feel.builtins.xpath_regex import Match, compile_regex
 from decisions.feel.values import Range
-
-_FLAGS = {"s": re.S, "m": re.M, "i": re.I}
-
-# XPath Unicode block and category escapes that Python's `re` lacks, as explicit classes.
-_PROPERTY_CLASSES = {
-    "IsBasicLatin": "\\x00-\\x7f", "IsLatin-1Supplement": "\\x80-\\xff", "L": "^\\W\\d_",
-    "N": "\\d", "Nd": "\\d", "P": "!-/:-@\\[-`{-~", "Z": "\\s",
-}
-
-
-@lru_cache(maxsize=512)
-def compile_regex(pattern: str, flags: str = "") -> re.Pattern[str]:
-    value = 0
-    literal = extended = False
-    for f in flags:
-        if f == "q":
-            literal = True
-        elif f == "x":
-            extended = True
-        elif f in _FLAGS:
-            value |= _FLAGS[f]
-        else:
-            raise BuiltinError(f"invalid regular expression flag {f!r}")
-    translated = re.escape(pattern) if literal else _translate(pattern, extended, bool(value & re.S))
-    try:
-        return re.compile(translated, value)
-    except (re.error, RecursionError, OverflowError) as e:
-        raise BuiltinError(f"invalid regular expression {pattern!r}: {e}") from None
-
-
-def _translate(pattern: str, extended: bool, dot_all: bool) -> str:
-    """XPath regular expression -> Python `re` syntax.
-
-    Differences handled: `.` does not match CR or LF (unless flag s); flag x removes white space
-    outside character classes before anything else; `\\p{IsBasicLatin}`-style escapes; back
-    references inside a character class are an error.
-    """
-    out: list[str] = []
-    in_class = False
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if extended and not in_class and c in " \t\n\r":
-            i += 1
-            continue
-        if c == "\\":
-            j = i + 1
-            while extended and j < len(pattern) and pattern[j] in " \t\n\r":
-                j += 1
-            if j >= len(pattern):
-                raise BuiltinError(f"invalid regular expression {pattern!r}: trailing backslash")
-            e = pattern[j]
-            if e in "pP" and j + 1 < len(pattern) and pattern[j + 1] == "{":
-                end = pattern.find("}", j)
-                if end < 0:
-                    raise BuiltinError(f"invalid regular expression {pattern!r}: unterminated \\{e}{{")
-                name = "".join(pattern[j + 2 : end].split()) if extended else pattern[j + 2 : end]
-                chars = _PROPERTY_CLASSES.get(name)
-                if chars is None:
-                    raise BuiltinError(f"unsupported character property \\{e}{{{name}}}")
-                negate = (e == "P") != chars.startswith("^")
-                body = chars.lstrip("^")
-                out.append(body if in_class and not negate else f"[{'^' if negate else ''}{body}]")
-                i = end + 1
-                continue
-            if in_class and e.isdigit():
-                raise BuiltinError(f"invalid regular expression {pattern!r}: back reference in a character class")
-            out.append("\\" + e)
-            i = j + 1
-            continue
-        if c == "[" and not in_class:
-            subtraction = _class_subtraction(pattern, i)
-            if subtraction is not None:
-                outer, inner, end = subtraction
-                # XPath `[a-z-[aeiou]]`: Python has no class subtraction; use a lookahead instead.
-                out.append(f"(?:(?!{_translate(inner, extended, dot_all)}){_translate(outer, extended, dot_all)})")
-                i = end
-                continue
-            in_class = True
-        elif c == "]" and in_class:
-            in_class = False
-        elif c == "." and not in_class and not dot_all:
-            out.append("[^\\n\\r]")
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
 
 
 def _position(value: Decimal, what: str) -> int:
     return to_int(value, what)
-
-
-def _class_subtraction(pattern: str, start: int) -> tuple[str, str, int] | None:
-    """For `[base-[sub]]` at `start`: ("[base]", "[sub]", index after the class); else None."""
-    i = start + 1
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "]":
-            return None
-        if c == "-" and i + 1 < len(pattern) and pattern[i + 1] == "[":
-            depth, j = 0, i + 1
-            while j < len(pattern):
-                if pattern[j] == "\\":
-                    j += 2
-                    continue
-                if pattern[j] == "[":
-                    depth += 1
-                elif pattern[j] == "]":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if j + 1 >= len(pattern) or pattern[j + 1] != "]":
-                return None
-            return pattern[start:i] + "]", pattern[i + 1 : j + 1], j + 2
-        i += 1
-    return None
 
 
 def _substring(string: str, start: Decimal, length: Decimal | None = None) -> str:
@@ -167,11 +48,15 @@ def _substring_after(string: str, match: str) -> str:
 
 
 def _matches(input: str, pattern: str, flags: str | None = None) -> bool:
-    return compile_regex(pattern, flags or "").search(input) is not None
+    return compile_regex(pattern, flags or "").search(input)
 
 
-def _replacement(template: str) -> Callable[[re.Match[str]], str]:
-    """An XPath replacement template (`$1`, `\\$`) as a function of the match."""
+def _replacement(template: str, groups: int) -> Callable[[Match], str]:
+    """An XPath replacement template (`$1`, `\\$`, `\\\\`) as a function of the match.
+
+    `$` takes the longest run of digits naming a group of the pattern (at least one digit):
+    with 3 groups `$12` is group 1 then "2"; a group that did not take part gives "".
+    """
     parts: list[str | int] = []
     i = 0
     while i < len(template):
@@ -181,37 +66,42 @@ def _replacement(template: str) -> Callable[[re.Match[str]], str]:
                 parts.append(template[i + 1])
                 i += 2
                 continue
-            raise BuiltinError(f"invalid replacement {template!r}: lone backslash")
+            raise BuiltinError(f"invalid replacement {template!r}: a backslash must be followed by \\ or $")
         if c == "$":
-            j = i + 1
-            while j < len(template) and template[j].isdigit():
-                j += 1
-            if j == i + 1:
-                raise BuiltinError(f"invalid replacement {template!r}: '$' without group number")
-            parts.append(int(template[i + 1 : j]))
+            if i + 1 >= len(template) or template[i + 1] not in "0123456789":
+                raise BuiltinError(f"invalid replacement {template!r}: '$' must be followed by a group number")
+            number, j = int(template[i + 1]), i + 2
+            while j < len(template) and template[j] in "0123456789" and number * 10 + int(template[j]) <= groups:
+                number, j = number * 10 + int(template[j]), j + 1
+            parts.append(number)
             i = j
             continue
         parts.append(c)
         i += 1
 
-    def expand(m: re.Match[str]) -> str:
+    def expand(m: Match) -> str:
         out: list[str] = []
         for part in parts:
-            if isinstance(part, int):
-                out.append((m.group(part) or "") if part <= (m.re.groups or 0) else "")
-            else:
+            if isinstance(part, str):
                 out.append(part)
+            elif part <= groups:
+                out.append(m.group(part) or "")
         return "".join(out)
     return expand
 
 
 def _replace(input: str, pattern: str, replacement: str, flags: str | None = None) -> str:
     regex = compile_regex(pattern, flags or "")
-    if regex.fullmatch("") is not None:
+    if regex.matches_empty():
         raise BuiltinError(f"pattern {pattern!r} matches the empty string")
-    if "q" in (flags or ""):
-        return regex.sub(lambda m: replacement, input)
-    return regex.sub(_replacement(replacement), input)
+    expand = (lambda m: replacement) if "q" in (flags or "") else _replacement(replacement, regex.groups)
+    out: list[str] = []
+    end = 0
+    for m in regex.finditer(input):
+        out += (input[end : m.start()], expand(m))
+        end = m.end()
+    out.append(input[end:])
+    return "".join(out)
 
 
 def _contains(string: str, match: str) -> bool:
@@ -227,10 +117,20 @@ def _ends_with(string: str, match: str) -> bool:
 
 
 def _split(string: str, delimiter: str) -> list[str]:
+    """XPath fn:tokenize: the pieces between matches, a leading or trailing empty piece kept;
+    no pieces at all for an empty string."""
     regex = compile_regex(delimiter)
-    if regex.fullmatch("") is not None:
+    if regex.matches_empty():
         raise BuiltinError(f"delimiter {delimiter!r} matches the empty string")
-    return regex.split(string) if regex.groups == 0 else [p for p in re.split(f"(?:{delimiter})", string)]
+    if not string:
+        return []
+    pieces: list[str] = []
+    end = 0
+    for m in regex.finditer(string):
+        pieces.append(string[end : m.start()])
+        end = m.end()
+    pieces.append(string[end:])
+    return pieces
 
 
 def _string_join(items: list[object], delimiter: str | None = None) -> str:
@@ -245,7 +145,7 @@ def _string_join(items: list[object], delimiter: str | None = None) -> str:
 
 
 def _extract(string: str, pattern: str) -> list[str]:
-    return [m.group(0) for m in compile_regex(pattern).finditer(string)]
+    return [m.group(0) or "" for m in compile_regex(pattern).finditer(string)]
 
 
 def _upper(string: str) -> str:
