@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
 
 from decisions.feel import ast, temporal
 from decisions.feel.errors import FeelSyntaxError
-from decisions.feel.lexer import NameIndex, tokenize
+from decisions.feel.lexer import NameIndex, scan, tokenize
 from decisions.limits import MAX_DEPTH, MAX_LENGTH, MAX_NESTING
 
 _OPEN = {"LPAR", "LSQB", "LBRACE"}
@@ -66,6 +66,13 @@ def parse_type(text: str, indexes: Iterable[NameIndex]) -> ast.TypeNode:
 def parse(text: str, indexes: Iterable[NameIndex], *, unary_tests: bool = False) -> Parsed:
     if len(text) > MAX_LENGTH:
         raise FeelSyntaxError(f"expression too long ({len(text)} characters, at most {MAX_LENGTH})", text, 0)
+    if unary_tests:
+        # Without names, the lexer's raw tokens are the parser's tokens: skip making those.
+        raw = scan(text)
+        if raw and not any(t.kind == "WORD" for t in raw):
+            simple = _literal_unary_tests([(t.kind, t.text, t.start) for t in raw])
+            if simple is not None:
+                return Parsed(text, *simple)
     tokens = tokenize(text, indexes)
     _check_nesting(text, tokens)
     if not tokens:
@@ -78,6 +85,12 @@ def parse(text: str, indexes: Iterable[NameIndex], *, unary_tests: bool = False)
         tokens = tokens[2:-1]
         if not tokens:
             raise FeelSyntaxError("empty 'not()': expected unary tests", text, len(text))
+    simple = _literal_unary_tests([(t.type, t.value, t.start_pos or 0) for t in tokens]) if unary_tests else None
+    if simple is not None:
+        node, positions = simple
+        if negated:
+            node = ast.UnaryTests(node.tests, True)
+        return Parsed(text, node, positions)
     tree = _feed(text, tokens, "start_unary_tests" if unary_tests else "start_expression")
     builder = _Builder(text)
     try:
@@ -92,6 +105,84 @@ def parse(text: str, indexes: Iterable[NameIndex], *, unary_tests: bool = False)
             node = ast.UnaryTests(node.tests, True)
     _check_depth(text, node, builder.positions)
     return Parsed(text, node, builder.positions)
+
+
+# --- unary tests of literals, without lark ----------------------------------------------------
+
+_LITERAL_TOKENS = {"NUMBER", "STRING", "TRUE", "FALSE", "NULL"}
+_INTERVAL_OPEN = {"LSQB": True, "LPAR": False, "RSQB": False}  # token -> closed at the start
+_INTERVAL_CLOSE = {"RSQB": True, "RPAR": False, "LSQB": False}  # token -> closed at the end
+
+
+def _literal_unary_tests(tokens: list[tuple[str, Any, int]]) -> tuple[ast.UnaryTests, dict[int, int]] | None:
+    """The tree and node positions the grammar gives unary tests made only of literals, `-`,
+    comparisons with a literal and intervals between literals (`< 5`, `[1..-2)`, `"a", "b"`);
+    None for any other text, which goes through lark. `tokens` are (type, value, position).
+
+    Decision table cells are mostly of these shapes, and a large table has thousands of them:
+    building their trees directly is many times cheaper than feeding lark token by token.
+    The trees are the ones `_Builder` makes (tests/feel compares the two)."""
+    positions: dict[int, int] = {}
+    n = len(tokens)
+
+    def at(node: ast.Node, pos: int) -> ast.Node:
+        positions[id(node)] = pos
+        return node
+
+    def literal(i: int) -> tuple[ast.Node, int] | None:
+        """The literal starting at token i (a number, -number, string, boolean or null)."""
+        if i >= n:
+            return None
+        kind, text, pos = tokens[i]
+        if kind == "MINUS":
+            if i + 1 < n and tokens[i + 1][0] == "NUMBER":
+                return at(ast.Literal(-Decimal(str(tokens[i + 1][1]))), pos), i + 2
+            return None
+        if kind not in _LITERAL_TOKENS:
+            return None
+        value: Any = Decimal(str(text)) if kind == "NUMBER" else str(text) if kind == "STRING" \
+            else kind == "TRUE" if kind != "NULL" else None
+        return at(ast.Literal(value), pos), i + 1
+
+    tests: list[ast.Node] = []
+    i = 0
+    while True:
+        kind, _, pos = tokens[i]
+        if kind == "MINUS" and (i + 1 == n or tokens[i + 1][0] == "COMMA"):
+            tests.append(at(ast.AnyTest(), pos))
+            i += 1
+        elif kind in _CMP:
+            found = literal(i + 1)
+            if found is None:
+                return None
+            operand, i = found
+            tests.append(at(ast.Compare(_CMP[kind], operand), pos))
+        elif kind in _INTERVAL_OPEN:
+            start = literal(i + 1)
+            if start is None or start[1] >= n or tokens[start[1]][0] != "DOTDOT":
+                return None
+            end = literal(start[1] + 1)
+            if end is None or end[1] >= n or tokens[end[1]][0] not in _INTERVAL_CLOSE:
+                return None
+            tests.append(at(ast.RangeLiteral(start[0], end[0], _INTERVAL_OPEN[kind],
+                                             _INTERVAL_CLOSE[tokens[end[1]][0]]), pos))
+            i = end[1] + 1
+        else:
+            found = literal(i)
+            if found is None:
+                return None
+            operand, i = found
+            tests.append(at(ast.EqualsTest(operand), pos))
+        if i == n:
+            break
+        if tokens[i][0] != "COMMA" or i + 1 == n:
+            return None
+        i += 1
+    if len(tests) == 1 and isinstance(tests[0], ast.AnyTest):
+        tests = []
+    node = ast.UnaryTests(tuple(tests), False)
+    at(node, 0)
+    return node, positions
 
 
 def _is_negation(tokens: list[Token]) -> bool:

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from decisions.feel import ast
@@ -179,64 +180,142 @@ def raw_number_region(index: ColumnIndex, value: float | int) -> int | None:
     return 2 * i + 1 if i < len(floats) and floats[i] == value else 2 * i
 
 
-def _mask_of(groups: Sequence[tuple[CellTest, int]], always: int, value: Any) -> int:
-    mask = always
-    for test, rules in groups:
-        if test(value) is True:
-            mask |= rules
-    return mask
+@dataclass
+class _Group:
+    """The rules of a column that share one indexable cell."""
+
+    test: CellTest
+    rules: list[int]
+    numbers: set[Decimal]  # the number literals of the cell
+    strings: set[str]  # its string literals
+    mask: int = 0
+
+
+def _mask_of_rules(rules: Iterable[int], n_rules: int) -> int:
+    """The mask with bit r set for each r of `rules`, built in one pass (not one `|` per rule:
+    each `|` copies the whole int, which makes a mask of a large table cost its size squared)."""
+    rules = list(rules)
+    if len(rules) <= 8:
+        mask = 0
+        for r in rules:
+            mask |= 1 << r
+        return mask
+    bits = bytearray((n_rules + 7) // 8)
+    for r in rules:
+        bits[r >> 3] |= 1 << (r & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _matching_mask(groups: Sequence[_Group], always: Sequence[int], n_rules: int, value: Any) -> int:
+    return _mask_of_rules(chain(always, *(g.rules for g in groups if g.test(value) is True)), n_rules)
+
+
+def _number_masks(groups: Sequence[_Group], always: int, breaks: list[Decimal], reps: list[Decimal]) -> list[int]:
+    """The mask of each number region (`reps[j]` is region j's representative value).
+
+    A cell whose literals are constants gives the same answer on every region between two
+    consecutive endpoints of its own (all its comparisons do), so it is tested once per such
+    piece, on the representative of the piece's first region, rather than on every region of
+    the column. The answers become switches (a group's rules turn on or off at a region) and
+    one sweep over the regions applies them, so building the masks costs the endpoints of
+    each cell plus one step per region, not regions times cells."""
+    position = {b: i for i, b in enumerate(breaks)}
+    switches: dict[int, list[int]] = {}
+    for group in groups:
+        starts = [0]
+        for p in sorted(position[v] for v in group.numbers):
+            starts += (2 * p + 1, 2 * p + 2)  # the endpoint itself, then the interval above it
+        on = False
+        for start in starts:
+            if (group.test(reps[start]) is True) != on:
+                on = not on
+                switches.setdefault(start, []).append(group.mask)
+    masks: list[int] = []
+    current = always
+    for j in range(len(reps)):
+        for mask in switches.get(j, ()):
+            current ^= mask  # groups and `always` hold different rules: ^ adds or removes them
+        masks.append(current)
+    return masks
+
+
+def _string_masks(groups: Sequence[_Group], strings: set[str], other: int) -> dict[str, int]:
+    """The mask of each literal string, given `other`, the mask of a string no cell names.
+
+    With no string among the ordering literals, a cell gives a string it does not name the
+    answer it gives any other unnamed string: only the cells naming a string can differ
+    from `other` on it, and only they are tested on it."""
+    flips: dict[str, int] = {}
+    for group in groups:
+        if not group.strings:
+            continue
+        base = group.test(OTHER_STRING) is True
+        for s in group.strings:
+            if (group.test(s) is True) != base:
+                flips[s] = flips.get(s, 0) ^ group.mask
+    return {s: other ^ flips[s] if s in flips else other for s in strings}
 
 
 def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest]) -> ColumnIndex:
     """Index one column: `cells[r]` is rule r's parsed cell, `tests[r]` its compiled test.
 
-    Rules whose cells are equal share one test run per representative value: large tables
-    repeat the same cells many times."""
+    Rules whose cells are equal share one group, tested once per value it needs: large
+    tables repeat the same cells many times. Each group is tested on the few values its own
+    literals call for (see `_number_masks`, `_string_masks`), so the cost grows with the
+    rules and their literals, not with the rules times the regions."""
     index = ColumnIndex()
-    always = 0  # `-` cells, and cells the index leaves to the evaluator (their rules stay candidates)
-    pending = 0
-    by_cell: dict[ast.UnaryTests, tuple[CellTest, int]] = {}
+    n_rules = len(cells)
+    always: list[int] = []  # `-` cells, and cells the index leaves to the evaluator (their rules stay candidates)
+    pending: list[int] = []
+    # Keyed by the cell's repr, not the cell: `0` and `false` are equal trees to Python
+    # (Decimal(0) == False), but not the same test.
+    by_cell: dict[str, _Group] = {}
     number_breaks: set[Decimal] = set()
     strings: set[str] = set()
     strings_ordered = False
     for r, (cell, test) in enumerate(zip(cells, tests, strict=True)):
-        bit = 1 << r
         if not cell.tests and not cell.negated:
-            always |= bit
+            always.append(r)
             continue
-        if cell in by_cell:
-            shared, rules = by_cell[cell]
-            by_cell[cell] = (shared, rules | bit)
+        key = repr(cell)
+        group = by_cell.get(key)
+        if group is not None:
+            group.rules.append(r)
             continue
         found = _cell_literals(cell)
         if found is None:
-            pending |= bit
-            always |= bit
+            pending.append(r)
+            always.append(r)
             continue
         _, ordering, equality = found
-        by_cell[cell] = (test, bit)
-        for value in ordering + equality:
-            if _literal_kind(value) == "number":
-                number_breaks.add(value)
-            elif _literal_kind(value) == "string":
-                strings.add(value)
-        if any(_literal_kind(v) == "string" for v in ordering):
-            strings_ordered = True
+        group = by_cell[key] = _Group(test, [r], set(), set())
+        for k, value in enumerate(ordering + equality):
+            kind = _literal_kind(value)
+            if kind == "number":
+                group.numbers.add(value)
+            elif kind == "string":
+                group.strings.add(value)
+                strings_ordered = strings_ordered or k < len(ordering)
+        number_breaks |= group.numbers
+        strings |= group.strings
     groups = list(by_cell.values())
-    index.pending = pending
+    for group in groups:
+        group.mask = _mask_of_rules(group.rules, n_rules)
+    index.pending = _mask_of_rules(pending, n_rules)
+    always_mask = _mask_of_rules(always, n_rules)
     breaks = sorted(number_breaks)
     reps = _region_representatives(breaks)
     if reps is not None:
         index.breaks = breaks
         index.float_breaks = float_breaks(breaks)
-        index.number_masks = [_mask_of(groups, always, rep) for rep in reps]
+        index.number_masks = _number_masks(groups, always_mask, breaks, reps)
     if not strings_ordered:
-        index.string_masks = {s: _mask_of(groups, always, s) for s in strings}
-        index.other_string_mask = _mask_of(groups, always, OTHER_STRING)
-    index.true_mask = _mask_of(groups, always, True)
-    index.false_mask = _mask_of(groups, always, False)
+        index.other_string_mask = _matching_mask(groups, always, n_rules, OTHER_STRING)
+        index.string_masks = _string_masks(groups, strings, index.other_string_mask)
+    index.true_mask = _matching_mask(groups, always, n_rules, True)
+    index.false_mask = _matching_mask(groups, always, n_rules, False)
     index.bool_indexed = True
-    index.null_mask = _mask_of(groups, always, None)
+    index.null_mask = _matching_mask(groups, always, n_rules, None)
     return index
 
 
@@ -246,6 +325,8 @@ def names_used(node: Any) -> set[str]:
     found: set[str] = set()
 
     def walk(n: Any) -> None:
+        if isinstance(n, ast.Literal):
+            return  # the commonest node: a value, never a name
         if isinstance(n, ast.Name):
             found.add(n.name)
         elif isinstance(n, tuple | list):

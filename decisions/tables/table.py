@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from math import isfinite
 from typing import Any
 
@@ -308,23 +309,31 @@ def _cell_location(where: Location, rule: int | None, column: str, text: str) ->
     return where.with_(rule=rule, column=column, text=text)
 
 
-def _compile_unary(text: str, scope: feel.Scope, where: Location, problems: list[Problem]) -> Any:
+# Where a text is, or how to say it: a cell's location is only built when it has an error.
+Where = Location | Callable[[], Location]
+
+
+def _located(where: Where) -> Location:
+    return where if isinstance(where, Location) else where()
+
+
+def _compile_unary(text: str, scope: feel.Scope, where: Where, problems: list[Problem]) -> Any:
     try:
         return feel.compile_unary_tests(text, scope)
     except feel.UnknownNameError:
         raise  # the compiler decides whether it is an implicit input
     except feel.FeelSyntaxError as exc:
-        problems.append(exc.to_problem(where))
+        problems.append(exc.to_problem(_located(where)))
         return None
 
 
-def _compile_expr(text: str, scope: feel.Scope, where: Location, problems: list[Problem]) -> Any:
+def _compile_expr(text: str, scope: feel.Scope, where: Where, problems: list[Problem]) -> Any:
     try:
         return feel.compile_expression(text, scope)
     except feel.UnknownNameError:
         raise
     except feel.FeelSyntaxError as exc:
-        problems.append(exc.to_problem(where))
+        problems.append(exc.to_problem(_located(where)))
         return None
 
 
@@ -429,8 +438,8 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             if text in compiled_cells:  # large tables repeat cells: parse each text once
                 test = compiled_cells[text]
             else:
-                at = _cell_location(where, r, table.inputs[c].title, text)
-                test = compiled_cells[text] = _compile_unary(text, scope, at, problems)
+                test = compiled_cells[text] = _compile_unary(
+                    text, scope, partial(_cell_location, where, r, table.inputs[c].title, text), problems)
             if test is None:
                 cell_asts[c].append(ast.UnaryTests((), False))
                 cell_tests[c].append(_never)
@@ -445,8 +454,8 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             if text in compiled_outputs:
                 compiled = compiled_outputs[text]
             else:
-                at = _cell_location(where, r, table.outputs[c].title, text)
-                compiled = compiled_outputs[text] = _compile_expr(text, scope, at, problems)
+                compiled = compiled_outputs[text] = _compile_expr(
+                    text, scope, partial(_cell_location, where, r, table.outputs[c].title, text), problems)
             if compiled is None:
                 cells.append(lambda env: None)
                 all_constant = False
