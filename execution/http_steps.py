@@ -105,7 +105,7 @@ class HttpSteps:
         send_headers.update({
             "Content-Type": "application/json", "User-Agent": USER_AGENT, IDEMPOTENCY_HEADER: idempotency_key,
             "Decisionary-Run-Id": run_id, "Decisionary-Decision-Id": str((context.get("decision") or {}).get("id")),
-            **sign_headers(secret, body),
+            **sign_headers(secret, spec.method, url, body),
         })
         permit: Permit | None = None
         if self.limiter is not None:

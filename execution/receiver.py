@@ -1,7 +1,7 @@
 """A small webhook receiver: what a partner system does with Decisionary's calls, for trying
 workflows out (`decisionary example-receiver --port 8001`) and for testing them.
 
-It verifies each request's signature (when given the secret), processes each Idempotency-Key
+It verifies each request's signature (when given the secret: method, URL, timestamp and body), processes each Idempotency-Key
 once (a repeat is answered 200 again, marked as a duplicate, and not processed twice), and can
 be told to misbehave: answer 500 (`fail_rate`) or take longer than the caller waits
 (`timeout_rate`, half the time after processing the request, half before), at random.
@@ -50,6 +50,7 @@ class Receiver:
     host: str = "127.0.0.1"
     port: int = 0
     secret: str | None = None
+    public_url: str | None = None  # the origin senders call, e.g. https://partner.example.com
     fail_rate: float = 0.0
     timeout_rate: float = 0.0
     slow_seconds: float = 2.0
@@ -140,6 +141,12 @@ class Receiver:
             with self.lock:
                 self.in_flight -= 1
 
+    def _url_of(self, request: BaseHTTPRequestHandler) -> str:
+        """The URL the request was sent to, as the sender signed it: this receiver's public
+        origin (`public_url`, else http:// and the Host header) and the request's path and query."""
+        origin = self.public_url or f"http://{request.headers.get('Host') or f'{self.host}:{self.port}'}"
+        return origin.rstrip("/") + request.path
+
     def _respond(self, request: BaseHTTPRequestHandler) -> None:
         if self.delay:
             time.sleep(self.delay)
@@ -153,7 +160,8 @@ class Receiver:
         signature_ok = None
         if self.secret is not None:
             signature_ok = verify(self.secret, request.headers.get(TIMESTAMP_HEADER),
-                                  request.headers.get(SIGNATURE_HEADER), body)
+                                  request.headers.get(SIGNATURE_HEADER), request.command,
+                                  self._url_of(request), body)
         delivery = Delivery(request.command, request.path, headers, body, key, signature_ok, time.time())
         with self.lock:
             self.deliveries.append(delivery)

@@ -134,7 +134,8 @@ def test_example_receiver_prints_what_it_gets() -> None:
     receiver = start_cli("example-receiver", "--port", str(port), "--secret", SECRET)
     try:
         body = json.dumps({"outcome": "approved"}).encode()
-        headers = {"Idempotency-Key": "run:0", "Content-Type": "application/json", **sign_headers(SECRET, body)}
+        headers = {"Idempotency-Key": "run:0", "Content-Type": "application/json",
+                   **sign_headers(SECRET, "POST", f"http://127.0.0.1:{port}/lender", body)}
         # Until it listens: on a busy machine starting the process alone can take many seconds,
         # so the wait ends when it exits (a real failure) or after a generous limit.
         deadline = time.monotonic() + 300
