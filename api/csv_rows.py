@@ -4,7 +4,8 @@ The header names the model's inputs (or decisions, whose given values stand in f
 logic). Cells are text, read by the type of their column: numbers exactly as decimals,
 `true`/`false` for booleans, ISO 8601 for dates, times and durations, JSON for structures and
 lists; an empty cell is a missing input (null). The answer repeats the input columns and adds
-`decision_id`, one column per decision, and `problems`.
+`decision_id`, one column per decision, and `problems`. Text cells that a spreadsheet would
+run as a formula are escaped (`text_cell`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from decisions.itemtypes import builtin_type
 from decisions.model import ItemDefinition
 
 STRUCTURED = "structured"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula
 _TEXT_KINDS = {"string", "date", "time", "date and time", "days and time duration",
                "years and months duration", "duration"}
 
@@ -130,14 +132,20 @@ def write_rows(header: Sequence[str], rows: Sequence[dict[str, Any]], results: S
     """The answer as CSV: the input columns, decision_id, one column per decision, problems."""
     output_columns = [name if name not in header else f"{name} (output)" for name in decision_names]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*header, "decision_id", *output_columns, "problems"])
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; and a cell holding \r is then quoted
+    writer.writerow([text_cell(name) for name in (*header, "decision_id", *output_columns, "problems")])
     for row, result in zip(rows, results, strict=True):
         outputs = result["outputs"]
         problems = "; ".join(str(p.get("message", p)) if isinstance(p, dict) else str(p) for p in result["problems"])
         writer.writerow([*(_cell(row.get(name)) for name in header), result["decision_id"],
-                         *(_cell(outputs.get(name)) for name in decision_names), problems])
+                         *(_cell(outputs.get(name)) for name in decision_names), text_cell(problems)])
     return buffer.getvalue()
+
+
+def text_cell(text: str) -> str:
+    """Text as a CSV cell a spreadsheet shows instead of running (OWASP, CSV injection): a cell
+    beginning with =, +, -, @, a tab or a carriage return gets a single quote in front."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _cell(value: Any) -> str:
@@ -146,10 +154,12 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value
+        return text_cell(value)
     if isinstance(value, Decimal):
+        return str(value)  # a number, never a formula: -5 stays -5
+    if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return text_cell(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _escape(name: str) -> str:

@@ -89,6 +89,7 @@ class ProblemDetail(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[ProblemItem] | None = None
+    errors_left_out: int | None = Field(default=None, description="Faults found beyond those listed in `errors`.")
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -117,18 +118,52 @@ class ProblemError(Exception):
         self.headers = dict(headers) if headers else None
 
 
+MAX_LISTED_ERRORS = 100  # faults listed in one problem; the rest are counted in `errors_left_out`
+MAX_TEXT = 1000  # characters of any one text of a problem (detail, a message, a pointer)
+
+
 def problem_body(status: int, detail: str | None, *, instance: str | None, slug: str | None = None,
                  title: str | None = None, errors: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The problem document. It is bounded whatever the fault: at most MAX_LISTED_ERRORS items
+    (the answer says how many more there were, in `errors_left_out` and the detail) and texts of
+    at most MAX_TEXT characters, so no request can make its own error answer huge."""
+    listed: list[dict[str, Any]] | None = None
+    left_out = 0
+    if errors is not None:
+        listed = []
+        for error in errors:
+            if len(listed) < MAX_LISTED_ERRORS:
+                listed.append({name: _bounded(value) for name, value in dict(error).items()})
+            else:
+                left_out += 1
+    if left_out:
+        more = f"{left_out:,} more fault(s) not listed"
+        detail = f"{detail} ({more})" if detail else more
     body: dict[str, Any] = {
         "type": TYPE_BASE + (slug or _SLUGS.get(status, "error")),
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
-        "instance": instance,
+        "detail": _bounded(detail),
+        "instance": _bounded(instance),
     }
-    if errors is not None:
-        body["errors"] = [dict(e) for e in errors]
+    if listed is not None:
+        body["errors"] = listed
+        if left_out:
+            body["errors_left_out"] = left_out
     return body
+
+
+def _bounded(value: Any) -> Any:
+    """Texts cut at MAX_TEXT characters (saying so); structures of a fault bounded the same way."""
+    if isinstance(value, str):
+        if len(value) <= MAX_TEXT:
+            return value
+        return value[:MAX_TEXT] + f"... ({len(value) - MAX_TEXT:,} more characters)"
+    if isinstance(value, Mapping):
+        return {str(k)[:MAX_TEXT]: _bounded(v) for k, v in list(value.items())[:MAX_LISTED_ERRORS]}
+    if isinstance(value, (list, tuple)):
+        return [_bounded(v) for v in value[:MAX_LISTED_ERRORS]]
+    return value
 
 
 def problem_response(status: int, detail: str | None, *, instance: str | None, slug: str | None = None,
@@ -230,7 +265,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.method} {request.url.path}"
         return problem_response(exc.status_code, detail, instance=request.url.path,
-                                headers=getattr(exc, "headers", None))
+                                headers=getattr(exc, "headers", None), errors=getattr(exc, "errors", None))
 
     @app.exception_handler(GateFailed)
     async def _gates(request: Request, exc: GateFailed) -> JSONResponse:

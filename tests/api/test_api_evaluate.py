@@ -204,6 +204,58 @@ def test_csv_cells_are_checked_against_their_types(loan: Live) -> None:
     assert "Salary" in unknown.json()["errors"][0]["message"]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+ECHO_YAML = """\
+model: echo
+namespace: https://decisionary.dev/tests/echo
+inputs:
+  Note: string
+  Amount: number
+decisions:
+  Echo:
+    type: string
+    requires: [Note]
+    expression: Note
+  Change:
+    type: number
+    requires: [Amount]
+    expression: 0 - Amount
+"""
+
+
+def test_csv_answers_escape_cells_a_spreadsheet_would_run_as_formulas(live: Live) -> None:
+    # OWASP CSV injection: a text cell that begins with = + - @ tab or carriage return is
+    # prefixed with a single quote, so a spreadsheet shows it as text instead of running it.
+    live.publish("echo", ECHO_YAML, "echo.yaml")
+    hostile = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+               "\t=1+1", "\r=1+1"]
+    rows = [{"Note": text, "Amount": 5} for text in hostile]
+    answer = live.client("caller").post("/v1/decisions/echo/evaluate-csv", headers={"Accept": "text/csv"},
+                                        files={"file": ("rows.csv", _csv(rows))})
+    assert answer.status_code == 200, answer.text
+    table = list(csv.reader(io.StringIO(answer.text, newline="")))
+    header = table[0]
+    for column in ("Note", "Echo"):
+        assert [row[header.index(column)] for row in table[1:]] == ["'" + text for text in hostile]
+    change = header.index("Change")
+    assert [row[change] for row in table[1:]] == ["-5"] * len(hostile)  # a number is never a formula
+    assert not [cell for row in table for i, cell in enumerate(row) if i != change and cell.startswith(FORMULA_STARTS)]
+
+
+def test_a_problem_lists_a_bounded_number_of_faults_and_says_how_many_it_left_out(loan: Live) -> None:
+    header = ",".join(f"Unknown {n}" for n in range(100_000))
+    answer = loan.client("caller").post("/v1/decisions/loan-approval/evaluate-csv",
+                                        files={"file": ("rows.csv", (header + "\n" + "1," * 99_999 + "1\n").encode())})
+    assert answer.status_code == 422
+    assert len(answer.content) < 100_000
+    body = answer.json()
+    assert len(body["errors"]) == 100 and body["errors_left_out"] == 99_900
+    assert "99,900 more" in body["detail"]
+    assert "'Unknown 0'" in body["errors"][0]["message"]
+
+
 def test_describe_shows_the_answering_version_and_its_schemas(loan: Live) -> None:
     body = loan.client("caller").get("/v1/decisions/loan-approval").json()
     assert body["version"] == 1 and body["via"] == "alias"
