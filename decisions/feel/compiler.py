@@ -169,6 +169,19 @@ class Compiler:
 
     def _ContextExpr(self, node: ast.ContextExpr, ctx: _Ctx) -> Fn:
         inner = ctx.with_names([k for k, _ in node.entries])
+        keys = [k for k, _ in node.entries]
+        duplicate = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if duplicate is not None:
+            # 10.3.2.6: the keys of a context are distinct; a literal repeating one is an error,
+            # which FEEL evaluates to null. The entries are still compiled, for their own errors.
+            for _, value in node.entries:
+                self.compile(value, inner)
+            report = self._reporter(node, ctx)
+            message = f"duplicate context entry '{duplicate}'"
+
+            def duplicate_keys(env: Env) -> None:
+                report(env, message)
+            return duplicate_keys
         entries = [(key, self.compile(value, inner)) for key, value in node.entries]
 
         def context(env: Env) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
 from decisions.feel import ast, temporal
 from decisions.feel.errors import FeelSyntaxError
 from decisions.feel.lexer import NameIndex, scan, tokenize
+from decisions.feel.values import DECIMAL_CONTEXT
 from decisions.limits import MAX_DEPTH, MAX_LENGTH, MAX_NESTING
 
 _OPEN = {"LPAR", "LSQB", "LBRACE"}
@@ -107,6 +108,12 @@ def parse(text: str, indexes: Iterable[NameIndex], *, unary_tests: bool = False)
     return Parsed(text, node, builder.positions)
 
 
+def number_literal(digits: str) -> Decimal:
+    """A numeric literal as a FEEL number: Decimal128, so more than 34 significant digits round
+    half even (10.3.2.3.1), as the same value computed by arithmetic would."""
+    return DECIMAL_CONTEXT.create_decimal(digits)
+
+
 # --- unary tests of literals, without lark ----------------------------------------------------
 
 _LITERAL_TOKENS = {"NUMBER", "STRING", "TRUE", "FALSE", "NULL"}
@@ -136,11 +143,11 @@ def _literal_unary_tests(tokens: list[tuple[str, Any, int]]) -> tuple[ast.UnaryT
         kind, text, pos = tokens[i]
         if kind == "MINUS":
             if i + 1 < n and tokens[i + 1][0] == "NUMBER":
-                return at(ast.Literal(-Decimal(str(tokens[i + 1][1]))), pos), i + 2
+                return at(ast.Literal(DECIMAL_CONTEXT.minus(number_literal(str(tokens[i + 1][1])))), pos), i + 2
             return None
         if kind not in _LITERAL_TOKENS:
             return None
-        value: Any = Decimal(str(text)) if kind == "NUMBER" else str(text) if kind == "STRING" \
+        value: Any = number_literal(str(text)) if kind == "NUMBER" else str(text) if kind == "STRING" \
             else kind == "TRUE" if kind != "NULL" else None
         return at(ast.Literal(value), pos), i + 1
 
@@ -417,7 +424,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     def negation(self, meta: Any, children: list[Any]) -> ast.Node:
         operand = _nodes(children)[0]
         if isinstance(operand, ast.Literal) and type(operand.value) is Decimal:
-            return self._at(ast.Literal(-operand.value), self._start(meta))
+            return self._at(ast.Literal(DECIMAL_CONTEXT.minus(operand.value)), self._start(meta))
         return self._at(ast.Negation(operand), self._start(meta))
 
     # postfix
@@ -472,13 +479,8 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         return self._at(ast.ListExpr(tuple(_nodes(children))), self._start(meta))
 
     def context(self, meta: Any, children: list[Any]) -> ast.Node:
-        entries = _nodes(children)
-        seen: set[str] = set()
-        for key, _ in entries:
-            if key in seen:
-                raise FeelSyntaxError(f"duplicate context entry '{key}'", self.text, self._start(meta))
-            seen.add(key)
-        return self._at(ast.ContextExpr(tuple(entries)), self._start(meta))
+        # Duplicate keys are a semantic error (null), reported by the compiler.
+        return self._at(ast.ContextExpr(tuple(_nodes(children))), self._start(meta))
 
     def context_entry(self, meta: Any, children: list[Any]) -> tuple[str, ast.Node]:
         key = _toks(children, "NAME", "STRING")[0]
@@ -493,7 +495,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     # literals
     def number(self, meta: Any, children: list[Any]) -> ast.Node:
         tok = children[0]
-        return self._at(ast.Literal(Decimal(str(tok))), tok.start_pos)
+        return self._at(ast.Literal(number_literal(str(tok))), tok.start_pos)
 
     def string(self, meta: Any, children: list[Any]) -> ast.Node:
         tok = children[0]

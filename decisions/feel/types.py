@@ -68,9 +68,22 @@ class NullType(FeelType):
 
 
 class PrimitiveType(FeelType):
-    def __init__(self, name: str, check: Callable[[Any], bool]) -> None:
+    """A built-in type; `convert` is its implicit conversion (10.3.2.9.4) from values of
+    another type, giving the converted value or NOT_CONFORMING."""
+
+    def __init__(self, name: str, check: Callable[[Any], bool],
+                 convert: Callable[[Any], Any] | None = None) -> None:
         self.name = name
         self.check = check
+        self.convert = convert
+
+    def coerce(self, value: Any) -> Any:
+        coerced = super().coerce(value)
+        if coerced is NOT_CONFORMING and self.convert is not None:
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            return self.convert(value)
+        return coerced
 
     def __repr__(self) -> str:
         return f"PrimitiveType({self.name!r})"
@@ -198,6 +211,13 @@ def _is_date(v: Any) -> bool:
     return isinstance(v, dt.date) and not isinstance(v, dt.datetime)
 
 
+def _date_to_date_and_time(v: Any) -> Any:
+    """10.3.2.9.4 "from date to date and time": the date at UTC midnight."""
+    if _is_date(v):
+        return dt.datetime(v.year, v.month, v.day, tzinfo=dt.UTC)
+    return NOT_CONFORMING
+
+
 ANY = AnyType()
 NULL = NullType()
 NUMBER = PrimitiveType("number", lambda v: type(v) is Decimal)
@@ -205,7 +225,7 @@ STRING = PrimitiveType("string", lambda v: type(v) is str)
 BOOLEAN = PrimitiveType("boolean", lambda v: type(v) is bool)
 DATE = PrimitiveType("date", _is_date)
 TIME = PrimitiveType("time", lambda v: isinstance(v, dt.time))
-DATE_AND_TIME = PrimitiveType("date and time", lambda v: isinstance(v, dt.datetime))
+DATE_AND_TIME = PrimitiveType("date and time", lambda v: isinstance(v, dt.datetime), _date_to_date_and_time)
 DAYS_AND_TIME_DURATION = PrimitiveType("days and time duration", lambda v: isinstance(v, DayTimeDuration))
 YEARS_AND_MONTHS_DURATION = PrimitiveType("years and months duration", lambda v: isinstance(v, YearMonthDuration))
 LIST = ListType()
