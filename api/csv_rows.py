@@ -20,6 +20,8 @@ from typing import Any
 from api.jsonio import parse_json
 from api.problems import ProblemError
 from decisions.compiled import Model
+from decisions.errors import excerpt
+from decisions.feel.values import number_beyond_range
 from decisions.itemtypes import builtin_type
 from decisions.model import ItemDefinition
 
@@ -109,14 +111,15 @@ def read_cell(cell: str, kind: str) -> Any:
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"{cell!r} is not a number") from None
-        if not number.is_finite():
-            raise ValueError(f"{cell!r} is not a finite number")
+            raise ValueError(f"{excerpt(cell)!r} is not a number") from None
+        beyond = number_beyond_range(number)
+        if beyond:
+            raise ValueError(f"{excerpt(cell)!r} {beyond}")
         return number
     if kind == "boolean":
         if text.lower() in ("true", "false"):
             return text.lower() == "true"
-        raise ValueError(f"{cell!r} is not true or false")
+        raise ValueError(f"{excerpt(cell)!r} is not true or false")
     if kind in _TEXT_KINDS:
         return cell
     try:
@@ -124,7 +127,7 @@ def read_cell(cell: str, kind: str) -> Any:
     except json.JSONDecodeError as exc:
         if kind == "Any":
             return cell  # plain text
-        raise ValueError(f"{cell!r} is not JSON ({exc.msg})") from None
+        raise ValueError(f"{excerpt(cell)!r} is not JSON ({exc.msg})") from None
 
 
 def write_rows(header: Sequence[str], rows: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]],

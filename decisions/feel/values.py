@@ -26,7 +26,23 @@ if TYPE_CHECKING:
 
 DECIMAL_CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emax=6144, Emin=-6143)
 
+
+def number_beyond_range(d: Decimal) -> str | None:
+    """Why `d` is no FEEL number (IEEE 754 decimal128: 34 digits, exponents to 6144), or None.
+
+    Every number coming in (JSON, CSV, YAML, DMN text, Python data) is held to this, so that no
+    input can make formatting or conversion work with a billion digits.
+    """
+    if not d.is_finite():
+        return "is not a finite number"
+    if d and d.adjusted() > DECIMAL_CONTEXT.Emax:
+        return f"is larger than the largest FEEL number (just under 1E+{DECIMAL_CONTEXT.Emax + 1})"
+    if d and d.adjusted() < DECIMAL_CONTEXT.Etiny():
+        return f"is closer to zero than the smallest FEEL number (1E{DECIMAL_CONTEXT.Etiny()})"
+    return None
+
 _MICRO = Decimal("0.000001")
+_INT_DIGITS = 4000  # Python refuses to convert integers of more than 4300 digits to text
 
 
 # --- durations ---------------------------------------------------------------------------
@@ -191,11 +207,9 @@ def from_python(x: Any) -> Any:
     if x is None or isinstance(x, (bool, str)):
         return x
     if isinstance(x, Decimal):
-        if not x.is_finite():
-            return None
-        return x
+        return None if number_beyond_range(x) else x
     if isinstance(x, int):
-        return Decimal(x)
+        return from_python(Decimal(x))
     if isinstance(x, float):
         # float.__repr__: the shortest round-trip digits, also for numpy.float64 (whose repr differs)
         return Decimal(float.__repr__(x)) if math.isfinite(x) else None
@@ -231,10 +245,12 @@ def to_json(x: Any) -> Any:
     if x is None or isinstance(x, (bool, str)):
         return x
     if isinstance(x, Decimal):
-        if x == x.to_integral_value():
+        if x == x.to_integral_value() and x.adjusted() < _INT_DIGITS:
             return int(x)
-        # JSON numbers for JSON clients: the nearest float (exact up to 15-17 significant digits).
-        return float(x)
+        # JSON numbers for JSON clients: the nearest float (exact up to 15-17 significant digits),
+        # or the decimal's text where no float comes near (beyond about 1.8E+308).
+        as_float = float(x)
+        return as_float if math.isfinite(as_float) else format_number(x)
     if isinstance(x, list):
         return [to_json(v) for v in x]
     if isinstance(x, dict):
@@ -243,9 +259,14 @@ def to_json(x: Any) -> Any:
 
 
 def format_number(d: Decimal) -> str:
-    """Plain decimal notation without exponent and without trailing fractional zeros."""
+    """Plain decimal notation without exponent and without trailing fractional zeros.
+
+    A number no FEEL value can be (see `number_beyond_range`) keeps its exponent, so that
+    formatting never spells out more digits than a FEEL number has."""
+    if number_beyond_range(d):
+        return str(d)
     if d == d.to_integral_value():
-        return str(d.quantize(Decimal(1))) if d.adjusted() < 34 else f"{d:f}"
+        return str(d.quantize(Decimal(1), context=DECIMAL_CONTEXT)) if d.adjusted() < 34 else f"{d:f}"
     s = f"{d.normalize(DECIMAL_CONTEXT):f}"
     return s
 

@@ -3,6 +3,8 @@ request reached the catch-all handler)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +12,7 @@ import httpx
 from tests.api.conftest import LOAN_DMN, Live
 
 EVALUATE = "/v1/decisions/loan-approval/evaluate"
+LOAN_INPUT = Path(__file__).parents[2] / "examples" / "loan-approval-input.json"
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -143,3 +146,27 @@ def test_a_nul_character_in_a_body_is_refused_with_a_pointer(live: Live) -> None
     assert body["errors"][0]["pointer"] == "/name"
     version = live.client("viewer").get("/v1/models/nul-probe/versions/1").json()
     assert version["state"] == "draft"  # nothing was changed by the refused call
+
+
+def test_numbers_no_feel_number_can_be_are_refused_with_a_pointer(loan: Live) -> None:
+    # FEEL numbers are decimal128: a body may not make the service spell out a billion digits.
+    client = loan.client("caller")
+    applicant = json.loads(LOAN_INPUT.read_text())
+    for number in (b"1e999999999", b"1e99999999", b"-1e7000", b"1e-7000", b"1" + b"0" * 7000):
+        raw = json.dumps({"inputs": applicant}).replace('"Monthly Income": 5200', '"Monthly Income": 0').encode()
+        raw = raw.replace(b'"Monthly Income": 0', b'"Monthly Income": ' + number)
+        response = post_raw(client, EVALUATE, raw)
+        body = problem(response, 422)
+        assert [e["pointer"] for e in body["errors"]] == ["/inputs/Monthly Income"]
+        assert "FEEL number" in body["errors"][0]["message"] and len(response.content) < 2000
+
+    largest = json.dumps({"inputs": {**applicant, "Monthly Income": 0}}).encode().replace(
+        b'"Monthly Income": 0', b'"Monthly Income": 9.999E+6144')
+    answered = post_raw(client, EVALUATE, largest)
+    assert answered.status_code == 200, answered.text
+    assert len(answered.content) < 20_000
+
+    cells = "Monthly Income,Credit Score\n1e50000000,700\n5000,1e-9999999\n"
+    response = client.post("/v1/decisions/loan-approval/evaluate-csv", files={"file": ("rows.csv", cells.encode())})
+    body = problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/rows/0/inputs/Monthly Income", "/rows/1/inputs/Credit Score"]
