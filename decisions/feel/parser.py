@@ -18,6 +18,7 @@ from typing import Any
 from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
 
+from decisions.errors import excerpt
 from decisions.feel import ast, temporal
 from decisions.feel.errors import FeelSyntaxError
 from decisions.feel.lexer import NameIndex, scan, tokenize
@@ -110,8 +111,13 @@ def parse(text: str, indexes: Iterable[NameIndex], *, unary_tests: bool = False)
 
 def number_literal(digits: str) -> Decimal:
     """A numeric literal as a FEEL number: Decimal128, so more than 34 significant digits round
-    half even (10.3.2.3.1), as the same value computed by arithmetic would."""
+    half even (10.3.2.3.1), as the same value computed by arithmetic would. A literal beyond
+    Decimal128's range is an `ArithmeticError`."""
     return DECIMAL_CONTEXT.create_decimal(digits)
+
+
+def _beyond_range(digits: str) -> str:
+    return f"the number {excerpt(digits, 0, 40)} is larger than the largest FEEL number (just under 1E+6145)"
 
 
 # --- unary tests of literals, without lark ----------------------------------------------------
@@ -141,14 +147,17 @@ def _literal_unary_tests(tokens: list[tuple[str, Any, int]]) -> tuple[ast.UnaryT
         if i >= n:
             return None
         kind, text, pos = tokens[i]
-        if kind == "MINUS":
-            if i + 1 < n and tokens[i + 1][0] == "NUMBER":
-                return at(ast.Literal(DECIMAL_CONTEXT.minus(number_literal(str(tokens[i + 1][1])))), pos), i + 2
-            return None
-        if kind not in _LITERAL_TOKENS:
-            return None
-        value: Any = number_literal(str(text)) if kind == "NUMBER" else str(text) if kind == "STRING" \
-            else kind == "TRUE" if kind != "NULL" else None
+        try:
+            if kind == "MINUS":
+                if i + 1 < n and tokens[i + 1][0] == "NUMBER":
+                    return at(ast.Literal(DECIMAL_CONTEXT.minus(number_literal(str(tokens[i + 1][1])))), pos), i + 2
+                return None
+            if kind not in _LITERAL_TOKENS:
+                return None
+            value: Any = number_literal(str(text)) if kind == "NUMBER" else str(text) if kind == "STRING" \
+                else kind == "TRUE" if kind != "NULL" else None
+        except ArithmeticError:
+            return None  # the full parser refuses it, with its position
         return at(ast.Literal(value), pos), i + 1
 
     tests: list[ast.Node] = []
@@ -495,7 +504,11 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     # literals
     def number(self, meta: Any, children: list[Any]) -> ast.Node:
         tok = children[0]
-        return self._at(ast.Literal(number_literal(str(tok))), tok.start_pos)
+        try:
+            value = number_literal(str(tok))
+        except ArithmeticError:
+            raise FeelSyntaxError(_beyond_range(str(tok)), self.text, tok.start_pos) from None
+        return self._at(ast.Literal(value), tok.start_pos)
 
     def string(self, meta: Any, children: list[Any]) -> ast.Node:
         tok = children[0]
