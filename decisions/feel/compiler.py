@@ -259,13 +259,17 @@ class Compiler:
         report = self._reporter(node, ctx)
 
         def between(env: Env) -> bool | None:
+            # `e between a and b` is `e >= a and e <= b` (ternary `and`): one side false decides.
             v, lo, hi = value(env), low(env), high(env)
             c1, c2 = feel_compare(v, lo), feel_compare(v, hi)
-            if c1 is None or c2 is None:
-                if v is not None and lo is not None and hi is not None:
-                    report(env, f"cannot compare {type_name(v)} with {type_name(lo)} and {type_name(hi)}")
-                return None
-            return c1 >= 0 and c2 <= 0
+            if c1 is not None and c2 is not None:
+                return c1 >= 0 and c2 <= 0
+            for bound, c in ((lo, c1), (hi, c2)):
+                if c is None and v is not None and bound is not None:
+                    report(env, f"cannot compare {type_name(v)} with {type_name(bound)}")
+            if (c1 is not None and c1 < 0) or (c2 is not None and c2 > 0):
+                return False
+            return None
         return between
 
     def _In(self, node: ast.In, ctx: _Ctx) -> Fn:

@@ -173,10 +173,27 @@ def test_between(text: str, expected: bool) -> None:
 
 @pytest.mark.parametrize("text", [
     "null between 1 and 10", "5 between null and 10", "5 between 1 and null",
-    '5 between "a" and 10', '"a" between 1 and 10',
+    '5 between "a" and 10', '"a" between 1 and 10', "5 between null and null",
 ])
 def test_between_with_null_or_incomparable_operands_is_null(text: str) -> None:
     assert ev(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "12 between null and 10",      # null and false
+    "0 between 1 and null",        # false and null
+    '5 between "a" and 1',
+    '0 between 1 and "z"',
+])
+def test_between_is_false_when_one_comparison_is_false(text: str) -> None:
+    # As `e >= a and e <= b`: false and null is false.
+    assert ev(text) is False
+
+
+def test_between_reports_incomparable_bounds() -> None:
+    value, problems = run('5 between "a" and 1')
+    assert value is False
+    assert [p.message for p in problems] == ["cannot compare number with string"]
 
 
 def test_between_binds_looser_than_arithmetic() -> None:
