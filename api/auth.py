@@ -1,8 +1,10 @@
 """Who is calling, and may they: `Authorization: Bearer <API key>` and a role per route.
 
 Keys live in the registry as hashes only (registry.keys). A worker keeps what it looked up for
-a second (api/caches.py): a key revoked through this service stops working at once, one
-revoked elsewhere (another worker, the CLI) within `Settings.cache_seconds` and one lookup. A route declares the roles it
+a second (api/caches.py): a key revoked through this worker stops working at once; one revoked
+elsewhere (another worker, the CLI) is refused by every call that arrives more than
+`Settings.cache_seconds` (DECISIONARY_CACHE_SECONDS, 1 s by default) after the revocation.
+A route declares the roles it
 admits with `Depends(requires("author"))`; `admin` passes everywhere. Without a key, or with
 an unknown or revoked one, the answer is 401; with a key of another role, 403.
 
@@ -80,7 +82,8 @@ class RoleCheck:
 
 async def verified_key(service: Service, secret: str) -> ApiKey | None:
     """The active key whose secret this is (from the worker's cache when it was checked lately)."""
-    return await cached(service.keys, hash_secret(secret), lambda: _verify(service, secret))
+    # Never stale: a key revoked elsewhere is refused by every call made `cache_seconds` after it.
+    return await cached(service.keys, hash_secret(secret), lambda: _verify(service, secret), stale=False)
 
 
 def _verify(service: Service, secret: str) -> ApiKey | None:

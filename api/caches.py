@@ -10,7 +10,11 @@ again each time, so a new key or a first publication works immediately.
 When an entry expires, the first request to see it looks it up again in the background
 (`lookup` says so) while the others go on with the old value for the moment that takes: a
 busy worker would otherwise send every request in flight to the database at the same
-instant, once a second.
+instant, once a second. API keys are never served stale (`cached(..., stale=False)`): a key
+revoked elsewhere is refused by every call made `ttl` seconds after the revocation.
+
+A lookup that started before `clear()` (this worker changed something) does not put its
+answer back afterwards: it may have read the database before the change committed.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class TimedCache(Generic[K, V]):
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._refreshing: set[K] = set()
         self._lock = threading.Lock()
+        self.generation = 0  # advanced by clear(): answers looked up before it are not kept
 
     def get(self, key: K) -> V | None:
         if self.ttl <= 0:
@@ -79,10 +84,15 @@ class TimedCache(Generic[K, V]):
             self._entries.pop(key, None)
             self._refreshing.discard(key)
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, *, generation: int | None = None) -> None:
+        """Keep `value`; when `generation` (read before looking it up) is not the current one,
+        the cache was cleared meanwhile and the value may be older than the change: dropped."""
         if self.ttl <= 0:
             return
         with self._lock:
+            if generation is not None and generation != self.generation:
+                self._refreshing.discard(key)
+                return
             self._refreshing.discard(key)
             self._entries[key] = (time.monotonic() + self.ttl, value)
             self._entries.move_to_end(key)
@@ -91,6 +101,7 @@ class TimedCache(Generic[K, V]):
 
     def clear(self) -> None:
         with self._lock:
+            self.generation += 1
             self._entries.clear()
             self._refreshing.clear()
 
@@ -101,25 +112,31 @@ class TimedCache(Generic[K, V]):
 _background: set[asyncio.Task[None]] = set()  # refreshes in flight (a task needs a reference)
 
 
-async def cached(cache: TimedCache[K, V], key: K, look_up: Callable[[], V | None]) -> V | None:
+async def cached(cache: TimedCache[K, V], key: K, look_up: Callable[[], V | None], *,
+                 stale: bool = True) -> V | None:
     """`cache`'s value for `key`, or what the (blocking) `look_up` finds, which is then kept.
 
-    A stale value is answered while `look_up` refreshes it in the background (module docstring);
-    a refresh that finds nothing, or fails, drops the entry."""
-    value, refresh = cache.lookup(key)
+    With `stale`, an expired value is answered while `look_up` refreshes it in the background
+    (module docstring); a refresh that finds nothing, or fails, drops the entry. Without it, an
+    expired value is looked up again before answering."""
+    if stale:
+        value, refresh = cache.lookup(key)
+    else:
+        value, refresh = cache.get(key), False
     if value is None:
+        generation = cache.generation
         value = await run_in_threadpool(look_up)
         if value is not None:
-            cache.put(key, value)
+            cache.put(key, value, generation=generation)
         return value
     if refresh:
-        task = asyncio.get_running_loop().create_task(_refresh(cache, key, look_up))
+        task = asyncio.get_running_loop().create_task(_refresh(cache, key, look_up, cache.generation))
         _background.add(task)
         task.add_done_callback(_background.discard)
     return value
 
 
-async def _refresh(cache: TimedCache[K, V], key: K, look_up: Callable[[], V | None]) -> None:
+async def _refresh(cache: TimedCache[K, V], key: K, look_up: Callable[[], V | None], generation: int) -> None:
     try:
         value = await run_in_threadpool(look_up)
     except Exception as exc:  # noqa: BLE001 - the next request looks it up itself and answers the fault
@@ -129,4 +146,4 @@ async def _refresh(cache: TimedCache[K, V], key: K, look_up: Callable[[], V | No
     if value is None:
         cache.pop(key)
     else:
-        cache.put(key, value)
+        cache.put(key, value, generation=generation)

@@ -221,7 +221,8 @@ def keys_list(data_dir: DataDir = None, database_url: DatabaseUrl = None,
 @reports_errors
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
                 data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    """Revoke an API key: it stops working at once."""
+    """Revoke an API key: refused at once by new processes; a running service refuses it from
+    DECISIONARY_CACHE_SECONDS (1 s by default) after the revocation, on every call."""
     from registry import RegistryError, make_engine, revoke_key, unit_of_work
 
     engine = make_engine(_local_url(data_dir, database_url))
@@ -232,7 +233,8 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `k
         fail(str(exc))
     finally:
         engine.dispose()
-    typer.echo(f"revoked {key.id} ({key.name})")
+    typer.echo(f"revoked {key.id} ({key.name}); running services refuse it within their cache time "
+               "(DECISIONARY_CACHE_SECONDS, 1 s by default)")
 
 
 # --- talking to a service ----------------------------------------------------------------------

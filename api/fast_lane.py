@@ -18,7 +18,9 @@ every other request to the app untouched, with its body replayed:
   so there is one place that decides what an error says. Nothing is written before the lane
   decides to answer, so handing over is always safe.
 
-A record that cannot be written is answered here with the same 503 problem the route gives.
+A record that cannot be written, and a database that cannot be reached (a key check, a version
+resolution, a record), are answered here with the same 503 problems the routes give
+(`api.problems.database_unavailable`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from api.auth import ADMIN, Principal, verified_key
 from api.evaluation import Evaluation, Selector, record_and_answer, resolve_version_async, route_call, run
 from api.jsonio import parse_json
 from api.limits import BodyTooLarge
-from api.problems import ProblemError, problem_response
+from api.problems import DATABASE_UNAVAILABLE, ProblemError, database_unavailable, problem_response
 from api.routes.common import KEY_PATTERN
 from api.routes.decisions import answer_response
 from api.schemas import EvaluateRequest
@@ -52,7 +54,14 @@ class EvaluateFastLane:
         self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        admitted = await self._admit(scope) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        try:
+            admitted = await self._admit(scope)
+        except DATABASE_UNAVAILABLE as exc:  # the key could not be checked: the routes' 503
+            await _problem(database_unavailable("POST", scope["path"], exc), scope)(scope, receive, send)
+            return
         if admitted is None:
             await self.app(scope, receive, send)
             return
@@ -67,8 +76,9 @@ class EvaluateFastLane:
         try:
             response = await self._answer(admitted, body)
         except ProblemError as exc:  # the record was not written: the same problem as the route's
-            response = problem_response(exc.status, exc.detail, instance=scope["path"], slug=exc.slug,
-                                        title=exc.title, errors=exc.errors, headers=exc.headers)
+            response = _problem(exc, scope)
+        except DATABASE_UNAVAILABLE as exc:  # e.g. PostgreSQL restarting: the same 503 as the routes'
+            response = _problem(database_unavailable("POST", scope["path"], exc), scope)
         if response is None:
             await self.app(scope, _replay(body, receive), send)
             return
@@ -129,6 +139,11 @@ class EvaluateFastLane:
             return None
         return answer_response(await record_and_answer(self.service, resolved, call, result, latency_us, principal,
                                                        values=values, notes=notes))
+
+
+def _problem(exc: ProblemError, scope: Scope) -> Any:
+    return problem_response(exc.status, exc.detail, instance=scope["path"], slug=exc.slug, title=exc.title,
+                            errors=exc.errors, headers=exc.headers)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

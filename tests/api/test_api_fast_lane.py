@@ -4,22 +4,28 @@ through a real server (both databases)."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 from sqlalchemy import bindparam, text
 
 from api.caches import TimedCache
 from api.settings import Settings
 from execution.outbox import RUNS
 from registry.bulk import Rows
+from registry.db import upgrade
 from registry.ids import new_ulid
 from registry.tables import utcnow
 from tests.api.conftest import LOAN_DMN, LOAN_INPUT, Live, start_live, stop_live
+from tests.pg import PostgresServer
 
 EVALUATE = "/v1/decisions/loan-approval/evaluate"
 
@@ -158,6 +164,72 @@ def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(database_ur
                           within=0.5 + 2.0)
     finally:
         stop_live(live, server)
+
+
+def test_a_key_revoked_elsewhere_is_refused_by_every_call_made_after_the_cache_time(database_url: str) -> None:
+    # A stale key is never served while it is looked up again: the delay `keys revoke` states
+    # (DECISIONARY_CACHE_SECONDS) is the whole delay, through the fast lane and the route alike.
+    live, server = start_live(database_url, Settings(database_url=database_url, cache_seconds=1.0))
+    try:
+        live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name)
+        client = live.client("caller")
+        assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 200
+        assert client.get("/v1/whoami").status_code == 200
+        with live.engine.begin() as connection:  # revoked as the CLI or another worker would
+            connection.execute(text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE name = 'caller-person'"))
+        revoked = time.monotonic()
+        while time.monotonic() < revoked + 1.0:  # a lower bound only: later is as good
+            time.sleep(0.05)
+        assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 401
+        assert client.get("/v1/whoami").status_code == 401
+    finally:
+        stop_live(live, server)
+
+
+@contextlib.contextmanager
+def _unreachable(server: PostgresServer, name: str) -> Iterator[None]:
+    """The database refuses connections and drops the open ones, as while PostgreSQL restarts."""
+    with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres", dbname="postgres",
+                         autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        try:
+            yield
+        finally:
+            admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
+
+
+@pytest.mark.parametrize("cached_key", [False, True])
+def test_plain_calls_answer_503_with_retry_after_while_the_database_is_unreachable(
+        postgres_server: PostgresServer, cached_key: bool) -> None:
+    # Through the fast lane: the key check (not cached) or the version resolution (key cached)
+    # meets the dead database; the answer is the routes' 503, never a 500.
+    name = f"lane_down_{os.getpid()}_{int(cached_key)}"
+    postgres_server.create_database(name)
+    url = postgres_server.url(name)
+    try:
+        upgrade(url)
+        live, server = start_live(url, Settings(database_url=url, cache_seconds=60.0 if cached_key else 0.0))
+        try:
+            live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name)
+            client = live.client("caller")
+            assert client.post(EVALUATE, json={"inputs": applicant()}).status_code == 200
+            live.app.state.service.resolutions.clear()  # the version must be looked up again
+            with _unreachable(postgres_server, name):
+                for _ in range(3):
+                    answer = client.post(EVALUATE, json={"inputs": applicant()})
+                    assert answer.status_code == 503, answer.text
+                    assert answer.headers["retry-after"] == "1"
+                    assert answer.headers["content-type"].startswith("application/problem+json")
+                    assert answer.json()["detail"] == "the database is unavailable; try again later"
+            # and back, once the pool has replaced the connections the database dropped
+            assert eventually(lambda: client.post(EVALUATE, json={"inputs": applicant()}).status_code == 200,
+                              within=30.0)
+        finally:
+            stop_live(live, server)
+        assert live.app.state.unexpected_errors == []
+    finally:
+        postgres_server.drop_database(name)
 
 
 def test_an_alias_moved_elsewhere_is_followed_within_the_cache_time(database_url: str) -> None:
