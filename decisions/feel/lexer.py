@@ -47,7 +47,9 @@ for _sym, _kind in PUNCTUATION:
 # Characters that may join the words of a name known to the scope (DMN "additional name symbols").
 NAME_SYMBOLS = frozenset("./-+*'’")
 
-_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+# DMN 1.5 grammar rule 35: digits with an optional fraction, or a fraction alone, then an
+# optional exponent (`1.5e-3`, `.5E2`). `1.` is not a number, nor `1e` (that is 1, then a name).
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGITS = frozenset("0123456789")
 _SPACE = re.compile(r"\s+")
 # A name start character (see is_name_start) followed by name part characters (is_name_part).

@@ -36,11 +36,48 @@ def test_numeric_literals(text: str, expected: Decimal) -> None:
     assert same(ev(text), expected)
 
 
-@pytest.mark.parametrize("text", ["1.", "1..", "1e3", "1E-2", "0x10"])
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1e3", D(1000)),
+    ("1E3", D(1000)),
+    ("1e+3", D(1000)),
+    ("1.5e-3", D("0.0015")),
+    (".5E2", D(50)),
+    ("2e0", D(2)),
+    ("-1e2", D(-100)),
+    ("1e-6176", D("1E-6176")),
+    ("12345678901234567890123456789012345e-35", D("0.1234567890123456789012345678901234")),
+])
+def test_numeric_literals_with_an_exponent(text: str, expected: Decimal) -> None:
+    # DMN 1.5 rule 35 adds an optional exponent: ("e" | "E"), ["+" | "-"], digits.
+    assert same(ev(text), expected)
+
+
+def test_an_exponent_literal_is_the_number_it_denotes() -> None:
+    assert ev("1e3 = 1000") is True
+    assert ev("string(1.5e3)") == "1500"
+    assert ev("2.5e-1 * 4") == 1
+    from tests.feel.helpers import test_matches
+
+    assert test_matches("[1e2..1e3]", D(500)) is True
+    assert test_matches("< 1e-3", D("0.0001")) is True
+    assert test_matches("1e2, 2e2", D(200)) is True
+
+
+def test_an_exponent_beyond_the_decimal128_range_is_a_syntax_error() -> None:
+    with pytest.raises(FeelSyntaxError):
+        compile_expression("1e6145")
+
+
+@pytest.mark.parametrize("text", ["1.", "1..", "1e", "1e+", "0x10", "1 000"])
 def test_forms_outside_the_numeric_literal_production_are_syntax_errors(text: str) -> None:
-    # A number needs digits after its decimal point; FEEL has no exponent or hex notation.
+    # A number needs digits after its decimal point and after its exponent mark; no hex.
     with pytest.raises(FeelSyntaxError):
         compile_expression(text)
+
+
+def test_e_after_a_number_and_a_space_is_a_name() -> None:
+    assert ev("e * 2", e=3) == 6
+    assert ev("2 * e", e=3) == 6
 
 
 def test_numbers_carry_34_significant_digits() -> None:
