@@ -285,8 +285,23 @@ class ModelSchemas:
         return plain_fields(instance)
 
 
+    def check_outputs(self, data: Any) -> dict[str, Any]:
+        """Outputs (e.g. a reviewer's override) checked against the decisions' types and allowed
+        values, converted to FEEL-ready values; InputsInvalid lists every fault."""
+        try:
+            instance = self.outputs.model_validate(data)
+        except ValidationError as exc:
+            errors = list(_friendly(exc.errors(include_url=False)))
+            for error in errors:
+                if error.get("type") == "extra_forbidden" and len(error.get("loc", ())) <= 1:
+                    error["msg"] = f"the model has no decision named {error['loc'][-1]!r}"
+            raise InputsInvalid(errors) from None
+        return plain_fields(instance)
+
+
 class InputsInvalid(Exception):
-    """Inputs that do not fit the model's types; `errors` are pydantic errors relative to `inputs`."""
+    """Values that do not fit the model's types; `errors` are pydantic errors relative to the
+    inputs (or outputs) object."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(f"{len(errors)} invalid input(s)")

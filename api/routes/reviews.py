@@ -6,20 +6,26 @@
     POST /v1/reviews/{id}/decide               reviewer   approve, reject or override, with a reason
     GET  /v1/execution/decisions/{id}/overrides readers   overrides recorded against a decision
 
-The reviewer is the API key's name. Answering wakes the waiting workflow (execution/review.py).
+The reviewer is the API key's name. An override is checked against the types and allowed values
+of the outputs of the version that decided. Answering wakes the waiting workflow (execution/review.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
 
 from api.auth import READERS, Principal, requires
+from api.jsonio import to_api_json
+from api.problems import ProblemError, pydantic_errors
+from api.service import Service
+from api.typed import InputsInvalid
 from api.execution_schemas import ReviewAnswer, ReviewTaskOut
 from api.routes.common import make_router, service_of
 from execution.review import ReviewTask, claim_task, decide_task, get_task, list_tasks, overrides_of
-from registry import unit_of_work
+from registry import get_version, unit_of_work
 
 router = make_router(400, 404, 409, tag="reviews")
 
@@ -64,9 +70,27 @@ def review_claim(request: Request, task_id: TaskId, principal: Reviewer) -> Revi
 @router.post("/v1/reviews/{task_id}/decide", response_model=ReviewTaskOut,
              summary="Answer a review task: approve, reject, or override the outcome (with a reason)")
 def review_decide(request: Request, task_id: TaskId, body: ReviewAnswer, principal: Reviewer) -> ReviewTaskOut:
-    with unit_of_work(service_of(request).engine) as session:
+    service = service_of(request)
+    outputs = body.outputs
+    if body.outcome == "override" and isinstance(outputs, Mapping):
+        outputs = checked_override(service, task_id, outputs)
+    with unit_of_work(service.engine) as session:
         return task_out(decide_task(session, task_id, by=principal.name, outcome=body.outcome,
-                                    reason=body.reason, outputs=body.outputs))
+                                    reason=body.reason, outputs=outputs))
+
+
+def checked_override(service: Service, task_id: str, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """An override's outputs checked against the types and allowed values of the decisions of
+    the version that decided (a 422 pointing at each misfit, `/outputs/...`), as JSON data."""
+    with unit_of_work(service.engine, read_only=True) as session:
+        task = get_task(session, task_id)
+        version = get_version(session, task.model_key, task.version)
+    try:
+        service.cache.get(version).schemas.check_outputs(dict(outputs))
+    except InputsInvalid as exc:
+        raise ProblemError(422, "the override does not fit the types of the decision's outputs",
+                           errors=pydantic_errors(exc.errors, prefix=("outputs",))) from None
+    return {name: to_api_json(value) for name, value in outputs.items()}  # numbers read as decimals
 
 
 @router.get("/v1/execution/decisions/{decision_id}/overrides", response_model=list[dict[str, Any]],

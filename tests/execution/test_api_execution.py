@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from execution.receiver import Receiver
@@ -133,6 +134,35 @@ def test_reviewers_work_their_queue_over_http(service: Live, receiver: Receiver)
     assert receiver.processed_bodies("/after") == [{"outcome": "override", "by": "reviewer-person"}]
     overrides = service.client("viewer").get(f"/v1/execution/decisions/{decision}/overrides").json()
     assert overrides[0]["override"]["Decision"] == "Approve" and overrides[0]["by"] == "reviewer-person"
+
+
+def test_an_override_is_checked_against_the_types_of_the_outputs(service: Live, receiver: Receiver) -> None:
+    publish_with_bindings(service, BINDINGS.format(url=receiver.url))
+    decision = service.client("caller").post("/v1/decisions/loan-approval/evaluate",
+                                             json={"inputs": REFER}).json()["decision_id"]
+    work(service.engine, config_for(), settled(service.engine))
+    reviewer = service.client("reviewer")
+    [task] = reviewer.get("/v1/reviews", params={"queue": "underwriting"}).json()
+    decide = f"/v1/reviews/{task['id']}/decide"
+
+    def override(outputs: dict[str, object]) -> httpx.Response:
+        return reviewer.post(decide, json={"outcome": "override", "reason": "exception", "outputs": outputs})
+
+    bogus = override({"Decision": "Bogus"})  # tLoanDecision allows only Approve, Refer, Reject
+    assert bogus.status_code == 422, bogus.text
+    [error] = bogus.json()["errors"]
+    assert error["pointer"] == "/outputs/Decision" and "Approve" in error["message"]
+    not_a_number = override({"Decision": "Approve", "Credit Limit": "lots"})
+    assert not_a_number.status_code == 422
+    assert [e["pointer"] for e in not_a_number.json()["errors"]] == ["/outputs/Credit Limit"]
+    component = override({"Eligibility": {"Status": "Maybe", "Reason": "x"}})
+    assert component.status_code == 422
+    assert [e["pointer"] for e in component.json()["errors"]] == ["/outputs/Eligibility/Status"]
+    assert reviewer.get(f"/v1/reviews/{task['id']}").json()["state"] == "open"  # nothing was answered
+    decided = override({"Decision": "Approve", "Credit Limit": 25000.5})
+    assert decided.status_code == 200, decided.text
+    [recorded] = service.client("viewer").get(f"/v1/execution/decisions/{decision}/overrides").json()
+    assert recorded["override"]["Decision"] == "Approve" and recorded["override"]["Credit Limit"] == 25000.5
 
 
 def test_operators_retry_and_cancel_dead_letters(service: Live, receiver: Receiver) -> None:
