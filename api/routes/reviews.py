@@ -18,12 +18,12 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Path, Query, Request
 
 from api.auth import READERS, Principal, requires
+from api.execution_schemas import ReviewAnswer, ReviewTaskOut
 from api.jsonio import to_api_json
 from api.problems import ProblemError, pydantic_errors
+from api.routes.common import make_router, service_of
 from api.service import Service
 from api.typed import InputsInvalid
-from api.execution_schemas import ReviewAnswer, ReviewTaskOut
-from api.routes.common import make_router, service_of
 from execution.review import ReviewTask, claim_task, decide_task, get_task, list_tasks, overrides_of
 from registry import get_version, unit_of_work
 
