@@ -45,6 +45,10 @@ _ALIASES = {
 }
 
 
+# Built-in types with an implicit conversion from another type (the FEEL type applies it).
+_CONVERSIONS: dict[str, feel.FeelType] = {"date and time": feel.types.DATE_AND_TIME}
+
+
 def builtin_type(type_ref: str) -> str | None:
     """The FEEL type a (possibly prefixed, legacy or Camunda) type name stands for, if built in."""
     name = type_ref.strip()
@@ -177,6 +181,12 @@ class TypeSystem:
             return value, None
         if kind != "list" and isinstance(value, list) and len(value) == 1 and _conforms_builtin(value[0], kind):
             return value[0], None
+        if kind in _CONVERSIONS:
+            # 10.3.2.9.4 "from date to date and time" (of the value or of a singleton list's item)
+            item = value[0] if isinstance(value, list) and len(value) == 1 else value
+            converted = _CONVERSIONS[kind].coerce(item)
+            if converted is not feel.types.NOT_CONFORMING:
+                return converted, None
         return None, f"expected {kind}, got {type_name(value)}"
 
     def _check_ref(self, value: Any, type_ref: str | None, depth: int) -> tuple[Any, str | None]:

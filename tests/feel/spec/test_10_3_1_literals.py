@@ -212,6 +212,7 @@ def test_at_needs_a_string_literal() -> None:
 @pytest.mark.parametrize("name", [
     "Monthly Salary", "Loan-to-value", "a/b", "per.cent", "O'Neil", "x+y", "a*b", "_private",
     "café", "größe", "日本", "Straße Nummer", "x1", "a’b",
+    "cafe\u0301", "a\u00b7b", "x\u203fy", "Ωmega", "_",
 ])
 def test_names_with_spaces_unicode_and_additional_name_symbols(name: str) -> None:
     # Rule 30: additional name symbols are "." "/" "-" "’" "+" "*"; rule 28 name start chars

@@ -102,3 +102,40 @@ def test_the_reasons_are_reported() -> None:
     problems = [p.message for p in decisions.load(MODEL.encode()).evaluate({}).problems]
     assert any("input 'n': expected number, got string" in m for m in problems)
     assert any("result of decision 'Label': expected string, got number" in m for m in problems)
+
+
+DATES = """<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="http://example.com/dates"
+             name="dates" id="dates">
+  <inputData name="when" id="when"><variable name="when" typeRef="date and time"/></inputData>
+  <itemDefinition name="tMoments" isCollection="true"><typeRef>date and time</typeRef></itemDefinition>
+  <decision name="Start" id="Start">
+    <variable name="Start" typeRef="date and time"/>
+    <literalExpression><text>date("2020-01-02")</text></literalExpression>
+  </decision>
+  <decision name="Moments" id="Moments">
+    <variable name="Moments" typeRef="tMoments"/>
+    <literalExpression><text>[date("2020-01-02"), date and time("2020-01-03T10:00:00")]</text></literalExpression>
+  </decision>
+  <decision name="Plain date" id="PlainDate">
+    <variable name="Plain date" typeRef="date"/>
+    <literalExpression><text>date and time("2020-01-03T10:00:00")</text></literalExpression>
+  </decision>
+  <decision name="Echo" id="Echo">
+    <variable name="Echo"/>
+    <informationRequirement><requiredInput href="#when"/></informationRequirement>
+    <literalExpression><text>when</text></literalExpression>
+  </decision>
+</definitions>"""
+
+
+def test_a_date_for_a_date_and_time_decision_or_input_becomes_utc_midnight() -> None:
+    import datetime as dt
+
+    model = decisions.load(DATES.encode())
+    result = model.evaluate({"when": dt.date(2021, 5, 6)})
+    midnight = dt.datetime(2020, 1, 2, tzinfo=dt.UTC)
+    assert result.outputs["Start"] == midnight
+    assert result.outputs["Moments"] == [midnight, dt.datetime(2020, 1, 3, 10)]
+    assert result.outputs["Echo"] == dt.datetime(2021, 5, 6, tzinfo=dt.UTC)
+    # there is no conversion the other way
+    assert result.outputs["Plain date"] is None

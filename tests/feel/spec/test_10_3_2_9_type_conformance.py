@@ -222,3 +222,27 @@ def test_date_to_date_and_time_also_applies_inside_lists_and_singletons() -> Non
 def test_no_conversion_from_date_and_time_to_date() -> None:
     assert ev('(function(a: date) a)(date and time("2020-01-01T10:00:00"))') is None
     assert ev('(function(a: date and time) a)(time("10:00:00"))') is None
+
+
+# --- built-in functions: the same binding rules ---------------------------------------------------
+
+
+def test_builtin_arguments_of_the_wrong_type_give_null() -> None:
+    value, problems = run("string length(1)")
+    assert value is None and problems
+    assert ev('abs("1")') is None
+    assert ev("upper case(true)") is None
+    assert ev('substring("abc", "2")') is None
+
+
+def test_builtin_named_arguments() -> None:
+    assert ev('substring(string: "abcd", start position: 2, length: 2)') == "bc"
+    assert ev('substring(length: 2, string: "abcd", start position: 2)') == "bc"
+    assert ev('upper case(string: ["a"])') == "A"
+    value, problems = run('substring(string: "abc", start: 2)')
+    assert value is None and problems
+
+
+def test_builtin_with_the_wrong_number_of_arguments_gives_null() -> None:
+    assert ev('upper case("a", "b")') is None
+    assert ev("abs()") is None
