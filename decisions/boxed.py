@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from decisions import feel
 from decisions.errors import Location, ModelError, Problem
 from decisions.feel import external
+from decisions.feel.iteration import detach, filter_items, iteration_items, quantify
 from decisions.feel.values import FeelFunction, type_name
 from decisions.itemtypes import TypeSystem
 from decisions.limits import MAX_CALL_DEPTH
@@ -267,39 +268,41 @@ def _filter(expr: Filter, scope: feel.Scope, where: Location, types: TypeSystem 
     match = compile_logic(expr.match, scope.with_names(["item"]), where.with_(path="match"), types).fn
 
     def run(env: feel.Env) -> Any:
+        # the boxed filter is FEEL's `in[match]`: a single value is a list of one
         items = source(env)
         if items is None:
             return None
-        if not isinstance(items, list):
-            items = [items]
-        kept = []
-        for item in items:
-            local = dict(item) if isinstance(item, dict) else {}
-            local["item"] = item
-            if match(env.child(local)) is True:
-                kept.append(item)
-        return kept
+        return filter_items(env, items if type(items) is list else [items], match, _report_type)
 
     return run
 
 
+def _report_type(env: feel.Env, message: str) -> None:
+    env.report(message, code="type")
+
+
 def _iterator(expr: Iterator, scope: feel.Scope, where: Location, types: TypeSystem | None) -> Closure:
+    """The boxed `for`, `some` and `every`: FEEL's iterations over one iteration context. The
+    domain may be a list, a single value (a list of one) or a range of integers; `partial`
+    holds the results so far of a `for`."""
     source = compile_logic(expr.source, scope, where.with_(path="in"), types).fn
-    body = compile_logic(expr.body, scope.with_names([expr.variable]), where.with_(path=expr.kind), types).fn
+    names = [expr.variable, "partial"] if expr.kind == "for" else [expr.variable]
+    body = compile_logic(expr.body, scope.with_names(names), where.with_(path=expr.kind), types).fn
     variable, kind = expr.variable, expr.kind
 
     def run(env: feel.Env) -> Any:
-        items = source(env)
+        domain = source(env)
+        if domain is None:
+            return None
+        items = iteration_items(env, lambda _: domain, None, _report_type)
         if items is None:
             return None
-        if not isinstance(items, list):
-            items = [items]
-        results = [body(env.child({variable: item})) for item in items]
         if kind == "for":
+            results: list[Any] = []
+            for item in items:
+                results.append(detach(body(env.child({variable: item, "partial": results})), results))
             return results
-        if any(not isinstance(r, bool) for r in results):
-            env.report(f"'{kind}' needs a boolean from 'satisfies' for every item", code="type")
-            return None
-        return any(results) if kind == "some" else all(results)
+        outcomes = [body(env.child({variable: item})) for item in items]
+        return quantify(env, outcomes, kind == "every", _report_type)
 
     return run

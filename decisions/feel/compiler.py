@@ -20,7 +20,7 @@ from decisions.feel.builtins import BUILTINS
 from decisions.feel.env import Env
 from decisions.feel.errors import FeelSyntaxError, UnknownNameError
 from decisions.feel.functions import ExternalFunction, UserFunction
-from decisions.feel.iteration import index, member, product
+from decisions.feel.iteration import detach, filter_items, index, member, product, quantify
 from decisions.feel.matching import Fn, TestFn, any_of, constant_number_range, literal_set, matches
 from decisions.feel.operators import OperationError, add, divide, multiply, negate, power, subtract
 from decisions.feel.parser import Parsed
@@ -380,7 +380,10 @@ class Compiler:
 
         def for_(env: Env) -> list[Any] | None:
             results: list[Any] = []
-            ok = product(env, iterations, 0, lambda e: results.append(body(e.bind("partial", results))), report)
+
+            def visit(e: Env) -> None:
+                results.append(detach(body(e.bind("partial", results)), results))
+            ok = product(env, iterations, 0, visit, report)
             return results if ok else None
         return for_
 
@@ -395,15 +398,7 @@ class Compiler:
             ok = product(env, iterations, 0, lambda e: outcomes.append(condition(e)), report)
             if not ok:
                 return None
-            wrong = next((o for o in outcomes if o is not None and type(o) is not bool), None)
-            if wrong is not None:
-                report(env, f"'satisfies' must give a boolean, got {type_name(wrong)}")
-                return None
-            if every:
-                return False if any(o is False for o in outcomes) else (
-                    True if all(o is True for o in outcomes) else None)
-            return True if any(o is True for o in outcomes) else (
-                False if all(o is False for o in outcomes) else None)
+            return quantify(env, outcomes, every, report)
         return quantified
 
     def _Filter(self, node: ast.Filter, ctx: _Ctx) -> Fn:
@@ -421,19 +416,7 @@ class Compiler:
                 items = [items]
             if static_number:
                 return index(env, items, condition(env), report)
-            if not items:
-                return []
-            kept: list[Any] = []
-            for k, item in enumerate(items):
-                scope = env.bind("item", item)
-                if type(item) is dict:
-                    scope.vars.update(item)  # entries named `item` win over the item itself
-                r = condition(scope)
-                if r is True:
-                    kept.append(item)
-                elif type(r) is Decimal and k == 0:
-                    return index(env, items, r, report)
-            return kept
+            return filter_items(env, items, condition, report)
         return filter_
 
     # functions

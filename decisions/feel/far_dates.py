@@ -216,6 +216,13 @@ def difference(a: dt.datetime, b: dt.datetime) -> dt.timedelta:
     return dt.timedelta(microseconds=ia - ib)
 
 
+def instant(d: dt.datetime) -> tuple[int, bool]:
+    """Microseconds since an epoch (UTC when the date-time has a zone, wall clock when it has
+    none), and whether it has one. Unlike Python's own operators, two date-times in the same
+    IANA zone are compared by instant, so the two 02:30 of an autumn overlap differ."""
+    return _instant(d)
+
+
 def _instant(d: dt.datetime) -> tuple[int, bool]:
     if isinstance(d, FarDateTime):
         return d._instant()

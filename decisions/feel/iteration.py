@@ -46,6 +46,33 @@ def product(env: Env, iterations: list[tuple[str, Fn, Fn | None]], k: int,
     return True
 
 
+def quantify(env: Env, outcomes: list[Any], every: bool, report: Report) -> bool | None:
+    """`some`/`every` over the outcomes of `satisfies`, with the three-valued logic of `or` and
+    `and`: one true (some) or one false (every) decides; otherwise a null outcome makes the
+    result null. An outcome that is not a boolean or null is an error (null)."""
+    wrong = next((o for o in outcomes if o is not None and type(o) is not bool), None)
+    if wrong is not None:
+        report(env, f"'satisfies' must give a boolean, got {type_name(wrong)}")
+        return None
+    deciding = not every
+    if any(o is deciding for o in outcomes):
+        return deciding
+    return None if any(o is None for o in outcomes) else not deciding
+
+
+def detach(value: Any, partial: list[Any]) -> Any:
+    """`value` with the list `partial` (the results so far of a `for`) replaced by a copy of
+    itself wherever it appears: `for i in 1..3 return partial` must not build a list that
+    contains itself."""
+    if value is partial:
+        return list(partial)
+    if type(value) is list and any(type(v) in (list, dict) for v in value):
+        return [detach(v, partial) for v in value]
+    if type(value) is dict and any(type(v) in (list, dict) for v in value.values()):
+        return {k: detach(v, partial) for k, v in value.items()}
+    return value
+
+
 def iteration_items(env: Env, source: Fn, end: Fn | None, report: Callable[[Env, str], None]) -> Sequence[Any] | None:
     start = source(env)
     if end is not None:
@@ -96,6 +123,24 @@ def _integer_range(env: Env, start: Any, stop: Any, start_in: bool, stop_in: boo
     if not stop_in and values:
         values = values[:-1]
     return values
+
+
+def filter_items(env: Env, items: list[Any], condition: Fn, report: Report) -> Any:
+    """`items[condition]` for a condition that depends on the item: the items for which it is
+    true (false, null and any other value drop the item). `item` names the item, and the
+    entries of an item that is a context are names too (an entry named `item` wins). A number
+    from the first item makes the filter an index (`[1, 2, 3][1 + 1]`)."""
+    kept: list[Any] = []
+    for k, item in enumerate(items):
+        scope = env.bind("item", item)
+        if type(item) is dict:
+            scope.vars.update(item)
+        r = condition(scope)
+        if r is True:
+            kept.append(item)
+        elif type(r) is Decimal and k == 0:
+            return index(env, items, r, report)
+    return kept
 
 
 def index(env: Env, items: list[Any], selector: Any, report: Callable[[Env, str], None]) -> Any:

@@ -168,7 +168,8 @@ def _date_difference(a: dt.date, b: dt.date) -> DayTimeDuration:
     if (da.utcoffset() is None) != (db.utcoffset() is None):
         raise OperationError("cannot subtract a date and time with a zone and one without")
     try:
-        return DayTimeDuration.from_timedelta(da - db)
+        # by instants: Python subtracts date-times of one IANA zone by wall clock
+        return DayTimeDuration.from_timedelta(far_dates.difference(da, db))
     except (OverflowError, TypeError):
         raise OperationError("dates too far apart") from None
 

@@ -92,7 +92,20 @@ def parse_date_and_time(text: str) -> dt.datetime | None:
 
 
 def combine(d: dt.date, t: dt.time) -> dt.datetime:
-    return far_dates.make_datetime(d, t.hour, t.minute, t.second, t.microsecond, t.tzinfo)
+    return in_zone(far_dates.make_datetime(d, t.hour, t.minute, t.second, t.microsecond, t.tzinfo))
+
+
+def in_zone(d: dt.datetime) -> dt.datetime:
+    """A wall-clock time in an IANA zone made a real local time: one in a daylight-saving gap
+    (`2018-03-25T02:30:00@Europe/Paris` does not exist) moves forward by the length of the gap
+    (to 03:30+02:00), as java.time and the FEEL engines built on it do. In an overlap the
+    earlier offset applies (fold 0)."""
+    if not isinstance(d.tzinfo, ZoneInfo) or isinstance(d, far_dates.FarDateTime):
+        return d
+    try:
+        return d.astimezone(dt.UTC).astimezone(d.tzinfo)
+    except (OverflowError, ValueError):  # at the very edges of year 1 and 9999
+        return d
 
 
 def parse_duration(text: str) -> DayTimeDuration | YearMonthDuration | None:
@@ -138,7 +151,7 @@ def add_months(d: dt.date, months: int) -> dt.date | None:
     moved = far_dates.make_date(year, month + 1, day)
     if moved is None or not isinstance(d, dt.datetime):
         return moved
-    return far_dates.make_datetime(moved, d.hour, d.minute, d.second, d.microsecond, d.tzinfo)
+    return in_zone(far_dates.make_datetime(moved, d.hour, d.minute, d.second, d.microsecond, d.tzinfo))
 
 
 def add_duration(d: dt.datetime, delta: dt.timedelta) -> dt.datetime:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from decisions.feel import far_dates
+
 if TYPE_CHECKING:
     from decisions.feel.env import Env
 
@@ -279,7 +281,9 @@ def format_time(t: dt.time) -> str:
 
 
 def format_date(d: dt.date) -> str:
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    # ISO 8601 expanded years: a sign, then at least four digits (`-0001-01-01`).
+    year = f"-{-d.year:04d}" if d.year < 0 else f"{d.year:04d}"
+    return f"{year}-{d.month:02d}-{d.day:02d}"
 
 
 def format_date_and_time(d: dt.datetime) -> str:
@@ -417,6 +421,8 @@ def feel_equal(a: Any, b: Any) -> bool | None:
     if ka is dt.datetime:
         if (a.utcoffset() is None) != (b.utcoffset() is None):
             return None
+        if _in_named_zone(a) or _in_named_zone(b):
+            return far_dates.instant(a) == far_dates.instant(b)
         try:
             return bool(a == b)
         except TypeError:
@@ -442,10 +448,19 @@ def feel_compare(a: Any, b: Any) -> int | None:
     if ka is dt.datetime:
         if (a.utcoffset() is None) != (b.utcoffset() is None):
             return None
+        if _in_named_zone(a) or _in_named_zone(b):
+            x, y = far_dates.instant(a), far_dates.instant(b)
+            return (x > y) - (x < y)
     try:
         return -1 if a < b else (1 if a > b else 0)
     except (TypeError, InvalidOperation):
         return None
+
+
+def _in_named_zone(d: dt.datetime) -> bool:
+    # Python compares two date-times sharing one tzinfo by wall clock, ignoring the offset:
+    # wrong for an IANA zone around a daylight-saving change.
+    return hasattr(d.tzinfo, "key")
 
 
 def time_offset(t: dt.time) -> dt.timedelta | None:

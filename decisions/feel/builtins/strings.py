@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from decisions.feel.builtins.registry import BuiltinError, fn, to_int
 from decisions.feel.builtins.xpath_regex import Match, compile_regex
-from decisions.feel.values import Range
 
 
 def _position(value: Decimal, what: str) -> int:
@@ -156,19 +155,6 @@ def _lower(string: str) -> str:
     return string.lower()
 
 
-def _range_text(from_: str) -> Range | None:
-    """`range("[1..10)")`: a range from its FEEL text (DMN 1.5)."""
-    from decisions.feel import compile_expression
-
-    try:
-        value = compile_expression(from_).evaluate()
-    except Exception as e:  # noqa: BLE001 - any failure of user text is a null result
-        raise BuiltinError(f"invalid range {from_!r}: {e}") from None
-    if not isinstance(value, Range):
-        raise BuiltinError(f"{from_!r} is not a range")
-    return value
-
-
 FUNCTIONS = [
     fn("substring", (["string: string", "start position: number", "length?: number"], _substring)),
     fn("string length", (["string: string"], _string_length)),
@@ -184,5 +170,4 @@ FUNCTIONS = [
     fn("split", (["string: string", "delimiter: string"], _split)),
     fn("string join", (["list: list", "delimiter?: string?"], _string_join)),
     fn("extract", (["string: string", "pattern: string"], _extract)),
-    fn("range", (["from: string"], _range_text)),
 ]

@@ -1,0 +1,318 @@
+"""DMN 1.5 ranges: range literals of every ordered type (10.3.2.7), `in` (10.3.2.12), range
+equality and properties, the `range(from)` function (10.3.4.?) and the range built-ins of
+10.3.4.9 (before ... coincides) with points and ranges and every endpoint combination."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from decisions.feel import values
+from decisions.feel.values import Range
+from tests.feel.helpers import ev, run, same
+
+
+def _null_with_problem(expression: str) -> None:
+    value, problems = run(expression)
+    assert value is None, f"{expression!r} gave {value!r}"
+    assert problems, f"{expression!r} gave null without saying why"
+
+
+# --- range literals of every type -------------------------------------------------------------
+
+@pytest.mark.parametrize(("expression", "inside", "outside"), [
+    ("[1..10]", "10", "10.000001"),
+    ('["a".."m"]', '"lemon"', '"melon"'),
+    ('[date("2020-01-01")..date("2020-12-31")]', '@"2020-12-31"', '@"2021-01-01"'),
+    ('[@"08:00:00"..@"17:00:00")', 'time("16:59:59.999")', 'time("17:00:00")'),
+    ('(@"2020-01-01T00:00:00Z"..@"2020-01-02T00:00:00Z"]', '@"2020-01-01T23:00:00-01:00"',
+     '@"2020-01-01T01:00:00+01:00"'),
+    ('[duration("P1D")..duration("P2D")]', 'duration("PT36H")', 'duration("PT49H")'),
+    ('[duration("P1Y")..duration("P2Y")]', 'duration("P18M")', 'duration("P25M")'),
+])
+def test_ranges_of_every_ordered_type(expression: str, inside: str, outside: str) -> None:
+    assert ev(f"{inside} in {expression}") is True
+    assert ev(f"{outside} in {expression}") is False
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("5 in (5..10]", False),
+    ("5 in [5..10]", True),
+    ("10 in [5..10)", False),
+    ("10 in [5..10[", False),  # ISO notation for an open end
+    ("5 in ]5..10]", False),
+    ("6 in ]5..10[", True),
+    ("5 in < 10", True),
+    ("10 in < 10", False),
+    ("10 in <= 10", True),
+    ("10 in > 10", False),
+    ("10 in >= 10", True),
+    ('"b" in > "a"', True),
+    ('@"2020-01-01" in < @"2020-06-01"', True),
+    ("5 in ([1..3], [5..7])", True),  # a list of tests: any
+    ("5 in [1..3]", False),
+])
+def test_in_with_ranges(expression: str, expected: bool) -> None:
+    assert ev(expression) is expected
+
+
+@pytest.mark.parametrize("expression", [
+    '5 in ["a".."z"]',  # the point is not comparable with the endpoints
+    'date and time("2020-01-01T00:00:00") in [@"2020-01-01"..@"2020-12-31"]',
+    "null in [1..10]",
+])
+def test_in_a_range_of_another_type_is_null(expression: str) -> None:
+    assert ev(expression) is None
+
+
+@pytest.mark.parametrize("expression", [
+    '[1.."a"]',
+    '[1..@"2020-01-01"]',
+    '[@"2020-01-01"..@"2020-01-01T00:00:00"]',  # date and date and time are distinct types
+    '[duration("P1D")..duration("P1Y")]',  # so are the two kinds of duration
+    '[@"10:00:00"..@"10:00:00Z"]',  # a local and a zoned time are not comparable
+])
+def test_endpoints_of_mismatched_types_give_null(expression: str) -> None:
+    _null_with_problem(expression)
+
+
+# --- equality and properties ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("[1..10] = [1..10]", True),
+    ("[1..10] = [1..10.0]", True),
+    ("[1..10] = (1..10]", False),
+    ("[1..10] = [1..10)", False),
+    ("[1..10] = [1..11]", False),
+    ("(1..10) = ]1..10[", True),
+    ("(< 10) = (< 10)", True),
+    ("(< 10) = (<= 10)", False),
+    ("(> 10) = (< 10)", False),
+    ('[@"2020-01-01"..@"2020-01-02"] = [date("2020-01-01")..date("2020-01-02")]', True),
+    ("[1..10] != [1..10)", True),
+])
+def test_range_equality(expression: str, expected: bool) -> None:
+    assert ev(expression) is expected
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("[1..10].start", 1),
+    ("[1..10].end", 10),
+    ("[1..10].start included", True),
+    ("(1..10].start included", False),
+    ("[1..10).end included", False),
+    ("]1..10].start included", False),
+    ("(< 10).start", None),
+    ("(< 10).start included", False),
+    ("(< 10).end", 10),
+    ("(<= 10).end included", True),
+    ("(> 10).end", None),
+    ("(> 10).start", 10),
+    ("(>= 10).start included", True),
+    ("(= 10).start", 10),
+    ("(= 10).end included", True),
+    ('[@"2020-01-01"..@"2020-12-31"].end.month', 12),
+])
+def test_range_properties(expression: str, expected: object) -> None:
+    assert same(ev(expression), expected)
+
+
+# --- range(from) ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[18..21)", Range(Decimal(18), Decimal(21), True, False)),
+    ("]18..21[", Range(Decimal(18), Decimal(21), False, False)),
+    ("(-1..1)", Range(Decimal(-1), Decimal(1), False, False)),
+    ("[1.5..2.5]", Range(Decimal("1.5"), Decimal("2.5"), True, True)),
+    ('["a".."z"]', Range("a", "z", True, True)),
+    ("< 10", Range(None, Decimal(10), False, False)),
+    ("<= 10", Range(None, Decimal(10), False, True)),
+    ("> 10", Range(Decimal(10), None, False, False)),
+    (">= 10", Range(Decimal(10), None, True, False)),
+])
+def test_range_function_reads_a_range_literal(text: str, expected: Range) -> None:
+    value, problems = run("range(from)", {"from": text})
+    assert not problems
+    assert values.feel_equal(value, expected) is True
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ('[date("2020-01-01")..date("2020-12-31")]', "2020-01-01", "2020-12-31"),
+    ('[@"2020-01-01"..@"2020-12-31"]', "2020-01-01", "2020-12-31"),
+    ('[time("08:00:00")..time("17:00:00")]', "08:00:00", "17:00:00"),
+    ('[date and time("2020-01-01T00:00:00")..date and time("2020-01-02T00:00:00")]',
+     "2020-01-01T00:00:00", "2020-01-02T00:00:00"),
+    ('[duration("P1D")..duration("P2D")]', "P1D", "P2D"),
+    ('[duration("P1Y")..years and months duration(@"2020-01-01", @"2022-01-01")]', None, None),
+])
+def test_range_function_reads_temporal_endpoints(text: str, start: str | None, end: str | None) -> None:
+    value, _ = run("range(from)", {"from": text})
+    if start is None:
+        # only string literals may be given to a conversion function inside a range text
+        assert value is None
+        return
+    assert isinstance(value, Range)
+    assert (values.to_string(value.start), values.to_string(value.end)) == (start, end)
+
+
+@pytest.mark.parametrize("text", [
+    "[1+1..10]",  # endpoints must be literals, not expressions
+    "[x..10]",
+    "[1..abs(-10)]",
+    "[1..\"a\"]",  # mismatched endpoint types
+    '[date("2020-01-01")..time("10:00:00")]',
+    '[date("2020-02-30")..date("2020-03-01")]',  # an endpoint that is no date
+    "1..10",  # no brackets
+    "[1..10",
+    "[1..10] + 1",
+    "hello",
+    "",
+    "!= 10",
+    "[null..10]",
+])
+def test_range_function_refuses_what_is_no_range_literal(text: str) -> None:
+    value, problems = run("range(from)", {"from": text})
+    assert value is None and problems
+
+
+def test_range_function_needs_a_string() -> None:
+    _null_with_problem("range(10)")
+    _null_with_problem("range(null)")
+
+
+def test_range_function_results_work_with_in_and_the_range_builtins() -> None:
+    assert ev('5 in range("[1..10)")') is True
+    assert ev('10 in range("[1..10)")') is False
+    assert ev('includes(range("[1..10]"), [2..3])') is True
+    assert ev('range("[1..10)") = [1..10)') is True
+
+
+# --- the range built-ins (10.3.4.9) -------------------------------------------------------------------
+# Each row: the call and the value the specification's definition gives.
+
+POINT_AND_RANGE_CASES = [
+    # before(point1, point2): point1 < point2
+    ("before(1, 10)", True), ("before(10, 1)", False), ("before(1, 1)", False),
+    # before(point, range): point < range.start or (point = range.start and not range.start included)
+    ("before(1, [2..5])", True), ("before(1, [1..5])", False), ("before(1, (1..5])", True),
+    ("before(6, [1..5])", False), ("before(1, > 1)", True), ("before(1, < 5)", False),
+    # before(range, point): range.end < point or (range.end = point and not range.end included)
+    ("before([1..5], 10)", True), ("before([1..5], 5)", False), ("before([1..5), 5)", True),
+    ("before(< 5, 5)", True), ("before(> 5, 100)", False),
+    # before(range1, range2)
+    ("before([1..5], [6..8])", True), ("before([1..5], [5..8])", False),
+    ("before([1..5), [5..8])", True), ("before([1..5], (5..8])", True), ("before([1..5), (5..8])", True),
+    ("before([1..10], [2..8])", False), ("before(< 10, > 20)", True), ("before(< 10, < 20)", False),
+    # after: the mirror image
+    ("after(10, 1)", True), ("after(1, 10)", False),
+    ("after(12, [2..5])", True), ("after(5, [2..5])", False), ("after(5, [2..5))", True),
+    ("after([5..10], 4)", True), ("after([5..10], 5)", False), ("after((5..10], 5)", True),
+    ("after([6..8], [1..5])", True), ("after([5..8], [1..5])", False), ("after((5..8], [1..5])", True),
+    ("after([5..8], [1..5))", True), ("after(> 20, < 10)", True),
+    # meets / met by: end included, start included and equal
+    ("meets([1..5], [5..10])", True), ("meets([1..5), [5..10])", False), ("meets([1..5], (5..10])", False),
+    ("meets([1..5], [6..10])", False), ("meets(< 5, [5..10])", False), ("meets(<= 5, [5..10])", True),
+    ("met by([5..10], [1..5])", True), ("met by([5..10], [1..5))", False), ("met by((5..10], [1..5])", False),
+    ("met by([6..10], [1..5])", False),
+    # overlaps
+    ("overlaps([1..5], [3..8])", True), ("overlaps([3..8], [1..5])", True), ("overlaps([1..8], [3..5])", True),
+    ("overlaps([3..5], [1..8])", True), ("overlaps([1..5], [6..8])", False), ("overlaps([6..8], [1..5])", False),
+    ("overlaps([1..5], [5..8])", True), ("overlaps([1..5), [5..8])", False), ("overlaps([1..5], (5..8])", False),
+    ("overlaps([5..8], [1..5])", True), ("overlaps((5..8], [1..5])", False), ("overlaps(< 10, > 5)", True),
+    ("overlaps(< 5, > 5)", False), ("overlaps(<= 5, >= 5)", True),
+    # overlaps before / after
+    ("overlaps before([1..5], [3..8])", True), ("overlaps before([1..5], [6..8])", False),
+    ("overlaps before([1..5], [5..8])", True), ("overlaps before([1..5), [5..8])", False),
+    ("overlaps before([1..5), [1..5])", False), ("overlaps before([1..5], (1..5])", True),
+    ("overlaps before([1..5], (1..5))", False), ("overlaps before([1..5], [1..5])", False),
+    ("overlaps before((1..5], [1..5])", False), ("overlaps before([1..8], [3..5])", False),
+    ("overlaps after([3..8], [1..5])", True), ("overlaps after([6..8], [1..5])", False),
+    ("overlaps after([5..8], [1..5])", True), ("overlaps after((5..8], [1..5])", False),
+    ("overlaps after([1..5], [1..5))", False), ("overlaps after((1..5], [1..5])", True),
+    ("overlaps after((1..5], (1..5))", False), ("overlaps after((1..5], [1..5))", True), ("overlaps after([1..5], [1..5])", False),
+    # finishes / finished by
+    ("finishes(10, [1..10])", True), ("finishes(10, [1..10))", False), ("finishes(9, [1..10])", False),
+    ("finishes([5..10], [1..10])", True), ("finishes([5..10), [1..10))", True),
+    ("finishes([5..10), [1..10])", False), ("finishes([1..10], [1..10])", True),
+    ("finishes((1..10], [1..10])", True), ("finishes([1..10], (1..10])", False),
+    ("finished by([1..10], 10)", True), ("finished by([1..10), 10)", False),
+    ("finished by([1..10], [5..10])", True), ("finished by([1..10], [5..10))", False),
+    ("finished by((1..10], [1..10])", False), ("finished by([1..10], (1..10])", True),
+    # includes / during
+    ("includes([1..10], 5)", True), ("includes([1..10], 1)", True), ("includes((1..10], 1)", False),
+    ("includes([1..10], 10)", True), ("includes([1..10), 10)", False), ("includes([1..10], 11)", False),
+    ("includes([1..10], [4..6])", True), ("includes([1..10], [1..10])", True),
+    ("includes((1..10], [1..10])", False), ("includes([1..10), [4..10])", False),
+    ("includes([1..10], (1..10))", True), ("includes(< 10, [1..5])", True), ("includes(< 10, > 5)", False),
+    ("includes(< 10, 5)", True), ("includes(> 10, 5)", False),
+    ("during(5, [1..10])", True), ("during(1, (1..10])", False), ("during(10, [1..10])", True),
+    ("during([4..6], [1..10])", True), ("during([1..10], (1..10])", False), ("during((1..10), [1..10])", True),
+    ("during([0..6], [1..10])", False),
+    # starts / started by
+    ("starts(1, [1..10])", True), ("starts(1, (1..10])", False), ("starts(2, [1..10])", False),
+    ("starts([1..5], [1..10])", True), ("starts((1..5], (1..10])", True), ("starts((1..5], [1..10])", False),
+    ("starts([1..5], (1..10])", False), ("starts([1..10], [1..10])", True), ("starts([1..10], [1..10))", False),
+    ("starts([1..10), [1..10])", True),
+    ("started by([1..10], 1)", True), ("started by((1..10], 1)", False),
+    ("started by([1..10], [1..5])", True), ("started by([1..10], (1..5])", False),
+    ("started by([1..10), [1..10])", False), ("started by([1..10], [1..10))", True),
+    # coincides
+    ("coincides(5, 5)", True), ("coincides(3, 4)", False),
+    ("coincides([1..5], [1..5])", True), ("coincides([1..5], (1..5])", False), ("coincides([1..5], [1..5))", False),
+    ("coincides([1..5], [2..5])", False), ("coincides(< 5, < 5)", True), ("coincides(< 5, <= 5)", False),
+]
+
+
+@pytest.mark.parametrize(("expression", "expected"), POINT_AND_RANGE_CASES)
+def test_range_builtins(expression: str, expected: bool) -> None:
+    value, problems = run(expression)
+    assert not problems, problems
+    assert value is expected, expression
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    # the same definitions on strings, dates, times, date-times and durations
+    ('before("a", "b")', True),
+    ('includes(["a".."f"], "c")', True),
+    ('meets([@"2020-01-01"..@"2020-01-31"], [@"2020-01-31"..@"2020-02-29"])', True),
+    ('during(@"2020-06-15", [@"2020-01-01"..@"2020-12-31"])', True),
+    ('after(@"12:00:00", [@"08:00:00"..@"12:00:00"))', True),
+    ('overlaps([@"2020-01-01T10:00:00Z"..@"2020-01-01T12:00:00Z"], '
+     '[@"2020-01-01T12:00:00+01:00"..@"2020-01-01T14:00:00+01:00"])', True),  # 11:00Z..13:00Z
+    ('starts(duration("P1D"), [duration("P1D")..duration("P2D")])', True),
+    ('finishes(duration("P1Y"), [duration("P1M")..duration("P12M")])', True),
+    ('coincides(@"2020-01-01T10:00:00@Europe/Paris", @"2020-01-01T09:00:00Z")', True),
+])
+def test_range_builtins_on_every_ordered_type(expression: str, expected: bool) -> None:
+    assert ev(expression) is expected
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("before(point1: 1, point2: 10)", True),
+    ("before(range1: [1..5], range2: [6..8])", True),
+    ("after(range1: [6..8], range2: [1..5])", True),
+    ("meets(range1: [1..5], range2: [5..8])", True),
+    ("includes(range: [1..5], point: 3)", True),
+    ("during(point: 3, range: [1..5])", True),
+    ("starts(point: 1, range: [1..5])", True),
+    ("finished by(range: [1..5], point: 5)", True),
+    ("coincides(point1: 1, point2: 1)", True),
+])
+def test_range_builtins_with_named_parameters(expression: str, expected: bool) -> None:
+    assert ev(expression) is expected
+
+
+@pytest.mark.parametrize("expression", [
+    'before(1, "a")',  # points not comparable
+    'before([1..5], ["a".."z"])',
+    'includes([1..10], "5")',
+    'during(@"2020-01-01", [1..10])',
+    "meets([1..5], 5)",  # meets takes two ranges
+    "coincides([1..5], 5)",
+    "includes(5, [1..10])",  # includes(point, range) is not defined
+    "before(null, 1)",
+    "includes([1..10], null)",
+])
+def test_range_builtins_with_arguments_that_do_not_fit_give_null(expression: str) -> None:
+    _null_with_problem(expression)
