@@ -214,15 +214,16 @@ def _join_surrogates(parts: list[str]) -> str:
 # --- step 2: names the text introduces --------------------------------------------------------
 
 
-def _name_run(raw: list[RawToken], i: int) -> int:
-    """Index just past a run of words (joined by name symbols) starting at i; i if none."""
+def _name_run(raw: list[RawToken], i: int, stop: str | None = None) -> int:
+    """Index just past a run of words (joined by name symbols) starting at i; i if none.
+    The run ends before a separate word `stop` (`in` after an iteration variable)."""
     j = i
     if j < len(raw) and raw[j].kind == "WORD":
         j += 1
         while j + 1 < len(raw) and raw[j].text in NAME_SYMBOLS and raw[j + 1].kind == "WORD" \
                 and raw[j].start == raw[j - 1].end:
             j += 2
-        while j < len(raw) and raw[j].kind == "WORD":
+        while j < len(raw) and raw[j].kind == "WORD" and raw[j].text != stop:
             j += 1
             while j + 1 < len(raw) and raw[j].text in NAME_SYMBOLS and raw[j + 1].kind == "WORD" \
                     and raw[j].start == raw[j - 1].end:
@@ -247,10 +248,12 @@ def introduced_names(text: str, raw: list[RawToken]) -> list[str]:
             continue
         following = raw[end]
         name = normalize_name(text[raw[start].start : raw[end - 1].end])
+        # an iteration variable is the words before `in` (the run above would take `in` too)
+        iterated = _name_run(raw, start, "in") if opens_iteration else start
         if (opens_entry or opens_param) and following.kind == "COLON":
             names.append(name)
-        elif opens_iteration and following.kind == "WORD" and following.text == "in":
-            names.append(name)
+        elif iterated > start and iterated < len(raw) and raw[iterated].text == "in":
+            names.append(normalize_name(text[raw[start].start : raw[iterated - 1].end]))
         elif opens_param and following.kind in ("COMMA", "RPAR"):
             names.append(name)
         if opens_param:

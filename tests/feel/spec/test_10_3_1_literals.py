@@ -220,6 +220,25 @@ def test_names_with_spaces_unicode_and_additional_name_symbols(name: str) -> Non
     assert ev(name + " * 2", **{name: 21}) == 42
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{a-b: 1, c: a-b}.c", D(1)),
+    ("{x/y: 2, z: x/y}.z", D(2)),
+    ("{a+b: 1, c: a+b}.c", D(1)),
+    ("{a*b: 2, c: a*b}.c", D(2)),
+    ("{a.b: 3, c: a.b}.c", D(3)),
+    ("{a: 5, b: 3, c: a-b}.c", D(2)),             # no entry `a-b`: a minus b
+    ("{a: 1, paid in full: 2, c: paid in full}.c", D(2)),
+    ("for a-b in [1, 2] return a-b * 10", [D(10), D(20)]),
+    ("for i in [1], x.y in [2] return i + x.y", [D(3)]),
+    ("some a/b in [1, 2] satisfies a/b > 1", True),
+    ("every n° in [1, 2] satisfies n° > 0", True),
+    ("(function(x-y) x-y * 2)(5)", D(10)),
+])
+def test_names_the_text_introduces_may_hold_name_symbols(text: str, expected: object) -> None:
+    # Context keys, iteration variables and parameters are names like any other (rule 30).
+    assert same(ev(text), expected)
+
+
 def test_spaces_inside_a_name_are_normalised() -> None:
     assert ev("Monthly   Salary + 1", **{"Monthly Salary": 1}) == 2
 
