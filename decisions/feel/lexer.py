@@ -51,13 +51,21 @@ NAME_SYMBOLS = frozenset("./-+*'’")
 # optional exponent (`1.5e-3`, `.5E2`). `1.` is not a number, nor `1e` (that is 1, then a name).
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGITS = frozenset("0123456789")
-_SPACE = re.compile(r"\s+")
+# White space of the grammar that Python does not count as such (U+180E, U+200B, U+FEFF): a
+# byte order mark or zero width space pasted with a formula separates, it does not join.
+_OTHER_SPACE = "\u180e\u200b\ufeff"
+_SPACE = re.compile(rf"[\s{_OTHER_SPACE}]+")
 # A name start character (see is_name_start) followed by name part characters (is_name_part).
-_WORD = re.compile(r"(?:[^\W\d]|[^\x00-\x7f\s\u2019])(?:[\w'\u00b7]|[^\x00-\x7f\s])*")
+_WORD = re.compile(rf"(?:[^\W\d{_OTHER_SPACE}]|[^\x00-\x7f\s\u2019{_OTHER_SPACE}])"
+                   rf"(?:[\w'\u00b7]|[^\x00-\x7f\s{_OTHER_SPACE}])*")
+
+
+def is_space(c: str) -> bool:
+    return c.isspace() or c in _OTHER_SPACE
 
 
 def is_name_start(c: str) -> bool:
-    return c == "_" or c.isalpha() or (ord(c) >= 0x80 and not c.isspace() and c not in "’")
+    return c == "_" or c.isalpha() or (ord(c) >= 0x80 and not is_space(c) and c not in "’")
 
 
 def is_name_part(c: str) -> bool:
@@ -66,7 +74,7 @@ def is_name_part(c: str) -> bool:
 
 def normalize_name(name: str) -> str:
     """Names compare with runs of white space collapsed to one space."""
-    return _SPACE.sub(" ", name.strip())
+    return _SPACE.sub(" ", name).strip()
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ def scan(text: str) -> list[RawToken]:
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c.isspace():
+        if is_space(c):
             i += 1
         elif text.startswith("//", i):
             end = text.find("\n", i)

@@ -266,6 +266,21 @@ def test_an_unknown_name_is_a_compile_error_in_a_closed_scope() -> None:
         compile_expression("nobody + 1", Scope(["somebody"]))
 
 
+# --- white space (grammar rules 4-5) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("space", ["\t", "\n", "\r", "\u000b", "\u000c", "\u00a0", "\u1680", "\u180e",
+                                   "\u2000", "\u200a", "\u200b", "\u2028", "\u2029", "\u202f", "\u205f",
+                                   "\u3000", "\ufeff", "\u0085"])
+def test_every_white_space_character_separates_tokens(space: str) -> None:
+    assert ev(f"{space}1{space}+{space}2{space}") == 3
+    assert ev(f"[1,{space}2]") == [1, 2]
+
+
+def test_white_space_inside_a_name_is_one_space() -> None:
+    assert ev("Monthly\u200bSalary + Monthly\u00a0Salary", **{"Monthly Salary": 1}) == 2
+
+
 # --- comments: anywhere white space is allowed --------------------------------------------------
 
 
