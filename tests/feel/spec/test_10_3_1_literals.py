@@ -157,6 +157,14 @@ def test_malformed_string_literals_are_syntax_errors(text: str) -> None:
         compile_expression(text)
 
 
+def test_lenient_string_forms_beyond_the_grammar() -> None:
+    # Rule 35 excludes vertical space and knows no other escapes; the engine keeps both, as
+    # models written for other engines use them (multi-line text, `matches(x, "\d+")`).
+    assert ev('"a\nb"') == "a\nb"
+    assert ev(r'"\d+"') == "\\d+"
+    assert ev(r'matches("123", "^\d+$")') is True
+
+
 def test_strings_are_compared_by_their_characters() -> None:
     assert ev(r'"\u0041BC" = "ABC"') is True
     assert ev(r'"a" < "b"') is True

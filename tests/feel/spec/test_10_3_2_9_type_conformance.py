@@ -132,6 +132,13 @@ def test_null_conforms_to_every_parameter_type() -> None:
         assert value is None and not problems
 
 
+def test_a_context_missing_an_entry_of_its_parameter_type_reads_it_as_null() -> None:
+    # Lenient, as for item definitions: the missing entry is null, and null conforms.
+    assert same(ev("(function(a: context<x: number>) a)({y: 1})"), {"y": 1})
+    assert ev("(function(a: context<x: number>) a.x)({y: 1})") is None
+    assert ev("{y: 1} instance of context<x: number>") is False   # instance of stays strict
+
+
 def test_untyped_parameters_take_anything() -> None:
     assert ev("(function(a) a)(1)") == 1
     assert same(ev("(function(a) a)([1])"), [1])
