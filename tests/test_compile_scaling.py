@@ -2,8 +2,10 @@
 
 The rule index used to run every distinct cell of a column on a representative of every
 region of the column: regions times cells, quadratic when rules bring endpoints of their
-own. These tests count the cell tests it runs (no timing), and check that the index and the
-parser's shortcut for literal cells give exactly what the general ways give.
+own; and it kept a mask of every rule for every region, rules squared bits. These tests count
+the cell tests it runs and the bits it keeps (no timing: a busy machine cannot make them
+fail), and check that the index, its masks kept in part, and the parser's shortcut for
+literal cells give exactly what the general ways give.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from benchmarks import large_tables as lt
 from decisions import feel
 from decisions.feel import ast, parser
 from decisions.feel.errors import FeelSyntaxError
-from decisions.tables.index import OTHER_STRING, ColumnIndex, build_column_index
+from decisions.tables import index as index_module
+from decisions.tables.index import OTHER_STRING, ColumnIndex, RegionMasks, StringMasks, build_column_index
 from tests.tables_strategies import numeric_cell, string_cell
 
 
@@ -102,6 +105,79 @@ def test_index_equals_reference_on_a_generated_table() -> None:
         cells, tests = _compiled([inputs[column] for inputs, _ in table.rules])
         built = build_column_index(cells, tests)
         assert built == _reference(cells, tests, built)
+
+
+def _kept_bits(index: ColumnIndex) -> int:
+    """The bits of the masks an index keeps, plus 64 per rule number it lists."""
+    bits = 0
+    masks = index.number_masks
+    if isinstance(masks, RegionMasks):
+        bits += sum(m.bit_length() for m in masks.kept) + 64 * sum(len(f) for f in masks.flips.values())
+    elif masks is not None:
+        bits += sum(m.bit_length() for m in masks)
+    strings = index.string_masks
+    if isinstance(strings, StringMasks):
+        bits += index.other_string_mask.bit_length() + 64 * sum(len(f) for f in strings.flips.values())
+    elif strings is not None:
+        bits += sum(m.bit_length() for m in strings.values())
+    return bits
+
+
+@pytest.mark.parametrize(("hit_policy", "column"), [("UNIQUE", 0), ("FIRST", 0), ("FIRST", 1), ("FIRST", 2)])
+def test_index_memory_grows_with_the_rules_not_their_square(hit_policy: lt.HitPolicy, column: int,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each rule brings about two regions (or a product code) of its own: masks kept for every
+    # region would grow 16 times from 2,000 to 8,000 rules. n log n is under 4.8 times. Fewer
+    # masks are kept whole than by default, so that both sizes are past that limit, as large
+    # tables are (below it, every mask is kept: at most the limit times the rules bits).
+    monkeypatch.setattr(index_module, "MAX_KEPT_MASKS", 256)
+    kept = []
+    for n in (2_000, 8_000):
+        table = lt.generate(hit_policy, n)
+        cells, tests = _compiled([inputs[column] for inputs, _ in table.rules])
+        kept.append(_kept_bits(build_column_index(cells, tests)))
+    assert kept[1] / kept[0] < 4.8
+
+
+@pytest.fixture
+def few_kept_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep one region mask in three and string masks from four strings on, so small tables
+    take the way large ones do."""
+    monkeypatch.setattr(index_module, "MAX_KEPT_MASKS", 3)
+
+
+@pytest.mark.usefixtures("few_kept_masks")
+def test_masks_kept_in_part_equal_the_reference() -> None:
+    table = lt.generate("FIRST", 300)
+    for column in range(len(lt.INPUTS)):
+        cells, tests = _compiled([inputs[column] for inputs, _ in table.rules])
+        built = build_column_index(cells, tests)
+        if column in (0, 1):
+            assert isinstance(built.number_masks, RegionMasks)
+        if column == 2:
+            assert isinstance(built.string_masks, StringMasks)
+            assert built.string_masks.get("no such code", -1) == -1
+            assert "P000000" not in built.string_masks or built.string_masks["P000000"] >= 0
+        assert built == _reference(cells, tests, built)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(numeric_cell(), string_cell(), st.sampled_from(["true", "false", "-", '"a", "b"'])),
+                min_size=1, max_size=25))
+def test_masks_kept_in_part_equal_running_every_test(texts: list[str]) -> None:
+    saved = index_module.MAX_KEPT_MASKS
+    index_module.MAX_KEPT_MASKS = 2
+    try:
+        cells, tests = _compiled(texts)
+        built = build_column_index(cells, tests)
+    finally:
+        index_module.MAX_KEPT_MASKS = saved
+    assert built == _reference(cells, tests, built)
+    if built.number_masks is not None:
+        masks = built.number_masks
+        assert list(masks[::-1]) == [masks[-1 - j] for j in range(len(masks))]
+        with pytest.raises(IndexError):
+            masks[len(masks)]
 
 
 _PIECES = ["5", "-5", "- 2.5", "0.1", '"a"', '"b\\"c"', '""', "true", "false", "null", "-", "<", "<=", ">",

@@ -14,6 +14,13 @@ time, by running the rule's real compiled test on a representative value of the 
 the index can never disagree with the tests it summarises. Evaluating a column is then one
 `bisect` or one dict lookup, and a table's cost per call barely grows with its rule count.
 
+A mask has a bit per rule, and a column whose rules bring endpoints of their own has about
+two regions per rule: kept whole for every region, the masks would take rules squared bits
+(about 600 MB for one column of 50,000 rules). So at most `MAX_KEPT_MASKS` masks of a column
+are kept whole; the others are rebuilt on lookup from the nearest kept one and the rules that
+turn on or off in between (`RegionMasks`, `StringMasks`). Memory grows with the rules, and a
+lookup costs a few steps plus one pass over a mask, which the caller's `&` makes anyway.
+
 Cells the index cannot summarise (tests over other variables, `?` expressions, functions,
 dates...) leave their rule's bit set in every region and are listed in `pending`: the
 evaluator runs those tests for the rules that are still candidates.
@@ -27,11 +34,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from itertools import chain
-from typing import Any
+from typing import Any, overload
 
 from decisions.feel import ast
 
@@ -40,6 +47,123 @@ CellTest = Callable[[Any], "bool | None"]
 
 OTHER_STRING = "\x00\uffff any other string \uffff\x00"  # stands for the strings no cell names
 
+# At most this many region masks of a column are kept whole (see the module docstring): with
+# 50,000 rules, 2,048 masks of 50,000 bits are 13 MB, and a lookup toggles the rules of at most
+# 48 regions.
+MAX_KEPT_MASKS = 2048
+
+
+def _toggled(rules: Sequence[int], n_rules: int) -> int:
+    """The mask with bit r flipped once for each time r occurs in `rules` (an even count leaves
+    it clear), built in one pass rather than one `^` of a whole mask per rule."""
+    if len(rules) <= 4:
+        mask = 0
+        for r in rules:
+            mask ^= 1 << r
+        return mask
+    bits = bytearray((n_rules + 7) // 8)
+    for r in rules:
+        bits[r >> 3] ^= 1 << (r & 7)
+    return int.from_bytes(bits, "little")
+
+
+class RegionMasks(Sequence[int]):
+    """The masks of a column's number regions, one of every `step` kept whole.
+
+    Region j's mask is the kept mask of region j - j % step with the rules listed in `flips`
+    toggled for each region after that one, up to j: `flips[k]` are the rules a cell turns on or
+    off at region k (each group of equal cells switches at its own endpoints)."""
+
+    __slots__ = ("kept", "flips", "step", "length", "n_rules")
+
+    def __init__(self, kept: list[int], flips: dict[int, list[int]], step: int, length: int, n_rules: int) -> None:
+        self.kept = kept
+        self.flips = flips
+        self.step = step
+        self.length = length
+        self.n_rules = n_rules
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, j: int) -> int: ...
+
+    @overload
+    def __getitem__(self, j: slice) -> list[int]: ...
+
+    def __getitem__(self, j: int | slice) -> int | list[int]:
+        if isinstance(j, slice):
+            return [self[k] for k in range(*j.indices(self.length))]
+        if j < 0:
+            j += self.length
+        if not 0 <= j < self.length:
+            raise IndexError(j)
+        base = j - j % self.step
+        mask = self.kept[base // self.step]
+        if base == j:
+            return mask
+        flips = self.flips
+        toggled: list[int] = []
+        for k in range(base + 1, j + 1):
+            found = flips.get(k)
+            if found is not None:
+                toggled += found
+        return mask ^ _toggled(toggled, self.n_rules) if toggled else mask
+
+    def __iter__(self) -> Iterator[int]:
+        return (self[j] for j in range(self.length))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RegionMasks | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RegionMasks({self.length} regions, one kept in {self.step})"
+
+
+class StringMasks(Mapping[str, int]):
+    """The masks of a column's literal strings, for columns naming many: a string's mask is
+    `other`, the mask of a string no cell names, with the rules of the cells naming it that
+    answer differently toggled (`flips`). Only `other` is kept whole."""
+
+    __slots__ = ("strings", "flips", "other", "n_rules")
+
+    def __init__(self, strings: set[str], flips: dict[str, list[int]], other: int, n_rules: int) -> None:
+        self.strings = strings
+        self.flips = flips
+        self.other = other
+        self.n_rules = n_rules
+
+    def __getitem__(self, s: str) -> int:
+        found = self.flips.get(s)
+        if found is not None:
+            return self.other ^ _toggled(found, self.n_rules)
+        if s in self.strings:
+            return self.other
+        raise KeyError(s)
+
+    def get(self, s: str, default: Any = None) -> Any:  # the lookup of every call: no exception
+        found = self.flips.get(s)
+        if found is not None:
+            return self.other ^ _toggled(found, self.n_rules)
+        return self.other if s in self.strings else default
+
+    def __contains__(self, s: object) -> bool:
+        return s in self.strings
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.strings)
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+    def __repr__(self) -> str:
+        return f"StringMasks({len(self.strings)} strings)"
+
 
 @dataclass
 class ColumnIndex:
@@ -47,8 +171,8 @@ class ColumnIndex:
 
     breaks: list[Decimal] = field(default_factory=list)  # sorted numeric endpoints
     float_breaks: list[float] | None = None  # the same as floats, when each converts exactly
-    number_masks: list[int] | None = None  # 2*len(breaks)+1 regions, or None: not indexed
-    string_masks: dict[str, int] | None = None  # literal -> mask, or None: not indexed
+    number_masks: Sequence[int] | None = None  # 2*len(breaks)+1 regions, or None: not indexed
+    string_masks: Mapping[str, int] | None = None  # literal -> mask, or None: not indexed
     other_string_mask: int = 0
     true_mask: int = 0
     false_mask: int = 0
@@ -188,7 +312,6 @@ class _Group:
     rules: list[int]
     numbers: set[Decimal]  # the number literals of the cell
     strings: set[str]  # its string literals
-    mask: int = 0
 
 
 def _mask_of_rules(rules: Iterable[int], n_rules: int) -> int:
@@ -210,7 +333,8 @@ def _matching_mask(groups: Sequence[_Group], always: Sequence[int], n_rules: int
     return _mask_of_rules(chain(always, *(g.rules for g in groups if g.test(value) is True)), n_rules)
 
 
-def _number_masks(groups: Sequence[_Group], always: int, breaks: list[Decimal], reps: list[Decimal]) -> list[int]:
+def _number_masks(groups: Sequence[_Group], always: Sequence[int], n_rules: int, breaks: list[Decimal],
+                  reps: list[Decimal]) -> Sequence[int]:
     """The mask of each number region (`reps[j]` is region j's representative value).
 
     A cell whose literals are constants gives the same answer on every region between two
@@ -218,9 +342,11 @@ def _number_masks(groups: Sequence[_Group], always: int, breaks: list[Decimal], 
     piece, on the representative of the piece's first region, rather than on every region of
     the column. The answers become switches (a group's rules turn on or off at a region) and
     one sweep over the regions applies them, so building the masks costs the endpoints of
-    each cell plus one step per region, not regions times cells."""
+    each cell plus one step per region, not regions times cells. The sweep keeps every
+    region's mask while there are at most `MAX_KEPT_MASKS` regions, else one of every `step`
+    and the switches in between (`RegionMasks`)."""
     position = {b: i for i, b in enumerate(breaks)}
-    switches: dict[int, list[int]] = {}
+    flips: dict[int, list[int]] = {}
     for group in groups:
         starts = [0]
         for p in sorted(position[v] for v in group.numbers):
@@ -229,47 +355,68 @@ def _number_masks(groups: Sequence[_Group], always: int, breaks: list[Decimal], 
         for start in starts:
             if (group.test(reps[start]) is True) != on:
                 on = not on
-                switches.setdefault(start, []).append(group.mask)
-    masks: list[int] = []
-    current = always
-    for j in range(len(reps)):
-        for mask in switches.get(j, ()):
-            current ^= mask  # groups and `always` hold different rules: ^ adds or removes them
-        masks.append(current)
-    return masks
+                found = flips.get(start)
+                if found is None:
+                    flips[start] = list(group.rules)
+                else:
+                    found += group.rules
+    n_regions = len(reps)
+    step = -(-n_regions // MAX_KEPT_MASKS)
+    bits = bytearray((n_rules + 7) // 8)
+    for r in always:
+        bits[r >> 3] |= 1 << (r & 7)
+    kept: list[int] = []
+    for j in range(n_regions):
+        # A group's rules and `always` are disjoint, and each group switches on and off in
+        # turn: flipping a bit adds or removes its rule.
+        for r in flips.get(j, ()):
+            bits[r >> 3] ^= 1 << (r & 7)
+        if j % step == 0:
+            kept.append(int.from_bytes(bits, "little"))
+    if step == 1:
+        return kept
+    return RegionMasks(kept, flips, step, n_regions, n_rules)
 
 
-def _string_masks(groups: Sequence[_Group], strings: set[str], other: int) -> dict[str, int]:
+def _string_masks(groups: Sequence[_Group], strings: set[str], other: int, n_rules: int) -> Mapping[str, int]:
     """The mask of each literal string, given `other`, the mask of a string no cell names.
 
     With no string among the ordering literals, a cell gives a string it does not name the
     answer it gives any other unnamed string: only the cells naming a string can differ
-    from `other` on it, and only they are tested on it."""
-    flips: dict[str, int] = {}
+    from `other` on it, and only they are tested on it. Up to `MAX_KEPT_MASKS` strings the
+    masks are kept whole; beyond, only the rules that differ from `other` (`StringMasks`)."""
+    flips: dict[str, list[int]] = {}
     for group in groups:
         if not group.strings:
             continue
         base = group.test(OTHER_STRING) is True
         for s in group.strings:
             if (group.test(s) is True) != base:
-                flips[s] = flips.get(s, 0) ^ group.mask
-    return {s: other ^ flips[s] if s in flips else other for s in strings}
+                found = flips.get(s)
+                if found is None:
+                    flips[s] = list(group.rules)
+                else:
+                    found += group.rules
+    if len(strings) > MAX_KEPT_MASKS:
+        return StringMasks(strings, flips, other, n_rules)
+    return {s: other ^ _toggled(flips[s], n_rules) if s in flips else other for s in strings}
 
 
 def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest]) -> ColumnIndex:
     """Index one column: `cells[r]` is rule r's parsed cell, `tests[r]` its compiled test.
 
-    Rules whose cells are equal share one group, tested once per value it needs: large
-    tables repeat the same cells many times. Each group is tested on the few values its own
-    literals call for (see `_number_masks`, `_string_masks`), so the cost grows with the
-    rules and their literals, not with the rules times the regions."""
+    Rules whose cells are the same object share one group, tested once per value it needs:
+    large tables repeat the same cell text many times, and a table parses each text once.
+    Each group is tested on the few values its own literals call for (see `_number_masks`,
+    `_string_masks`), so the cost grows with the rules and their literals, not with the
+    rules times the regions."""
     index = ColumnIndex()
     n_rules = len(cells)
     always: list[int] = []  # `-` cells, and cells the index leaves to the evaluator (their rules stay candidates)
     pending: list[int] = []
-    # Keyed by the cell's repr, not the cell: `0` and `false` are equal trees to Python
-    # (Decimal(0) == False), but not the same test.
-    by_cell: dict[str, _Group] = {}
+    # Keyed by identity: comparing trees would cost more than it saves, and equal trees need
+    # not be the same test (`0` and `false` are equal to Python, Decimal(0) == False).
+    by_cell: dict[int, _Group] = {}
     number_breaks: set[Decimal] = set()
     strings: set[str] = set()
     strings_ordered = False
@@ -277,7 +424,7 @@ def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest
         if not cell.tests and not cell.negated:
             always.append(r)
             continue
-        key = repr(cell)
+        key = id(cell)
         group = by_cell.get(key)
         if group is not None:
             group.rules.append(r)
@@ -299,24 +446,31 @@ def build_column_index(cells: Sequence[ast.UnaryTests], tests: Sequence[CellTest
         number_breaks |= group.numbers
         strings |= group.strings
     groups = list(by_cell.values())
-    for group in groups:
-        group.mask = _mask_of_rules(group.rules, n_rules)
     index.pending = _mask_of_rules(pending, n_rules)
-    always_mask = _mask_of_rules(always, n_rules)
     breaks = sorted(number_breaks)
     reps = _region_representatives(breaks)
     if reps is not None:
         index.breaks = breaks
         index.float_breaks = float_breaks(breaks)
-        index.number_masks = _number_masks(groups, always_mask, breaks, reps)
+        index.number_masks = _number_masks(groups, always, n_rules, breaks, reps)
     if not strings_ordered:
         index.other_string_mask = _matching_mask(groups, always, n_rules, OTHER_STRING)
-        index.string_masks = _string_masks(groups, strings, index.other_string_mask)
+        index.string_masks = _string_masks(groups, strings, index.other_string_mask, n_rules)
     index.true_mask = _matching_mask(groups, always, n_rules, True)
     index.false_mask = _matching_mask(groups, always, n_rules, False)
     index.bool_indexed = True
     index.null_mask = _matching_mask(groups, always, n_rules, None)
     return index
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a syntax node class -> its fields' names
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind)) if is_dataclass(kind) else ()
+    return names
 
 
 def names_used(node: Any) -> set[str]:
@@ -332,9 +486,9 @@ def names_used(node: Any) -> set[str]:
         elif isinstance(n, tuple | list):
             for item in n:
                 walk(item)
-        elif is_dataclass(n) and not isinstance(n, type):
-            for f in fields(n):
-                walk(getattr(n, f.name))
+        elif not isinstance(n, type):
+            for name in _field_names(type(n)):  # a large table has thousands of trees
+                walk(getattr(n, name))
 
     walk(node)
     return found

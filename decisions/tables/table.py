@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -24,7 +24,7 @@ from math import isfinite
 from typing import Any
 
 from decisions import feel
-from decisions.errors import Location, ModelError, Problem
+from decisions.errors import Location, ModelError, Problem, Severity
 from decisions.feel import ast
 from decisions.feel.values import feel_equal, from_python
 from decisions.model import DecisionTable
@@ -479,9 +479,16 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
     other_reads = frozenset(names_used(trees))
 
     columns = []
-    index_env = feel.Env({}, [])
+    index_env = _QuietEnv({}, [])
+    bound: dict[int, Callable[[Any], bool | None]] = {}  # one per distinct test: most are repeated or unique
     for c in range(n_in):
-        columns.append(build_column_index(cell_asts[c], [_bind_env(t, index_env) for t in cell_tests[c]]))
+        tests = []
+        for t in cell_tests[c]:
+            found = bound.get(id(t))
+            if found is None:
+                found = bound[id(t)] = _bind_env(t, index_env)
+            tests.append(found)
+        columns.append(build_column_index(cell_asts[c], tests))
     return CompiledTable(decision, table, inputs, outputs, columns, cell_tests, rule_outputs,
                          constant_outputs, where, other_reads)
 
@@ -494,7 +501,7 @@ def _inlined_reads(inp: CompiledInput, index: ColumnIndex, c: int) -> tuple[Any,
     return (inp.name, inp.getter, index.breaks if numbers else None, index.number_masks, floats, strings, other, c)
 
 
-def _strings_checked(inp: CompiledInput, index: ColumnIndex) -> tuple[dict[str, int] | None, int]:
+def _strings_checked(inp: CompiledInput, index: ColumnIndex) -> tuple[Mapping[str, int] | None, int]:
     """The column's string masks and other-string mask, with -1 for a string its allowed values
     exclude; (None, 0) when strings cannot be looked up this way."""
     if index.string_masks is None or inp.allowed is None:
@@ -517,6 +524,18 @@ def _takes_raw_numbers(inp: CompiledInput, index: ColumnIndex) -> bool:
     """Whether a plain float or int can be matched by the index alone in this column, with
     no allowed-values check or pending cell test to run on it (those get a FEEL number)."""
     return index.float_breaks is not None and inp.allowed is None and not index.pending
+
+
+class _QuietEnv(feel.Env):
+    """Where cell tests run while the index is built: what a test says about a representative
+    value (a number cell given `true` cannot compare them) is of no use, and recording it cost
+    a located problem per test, tens of thousands in a large table."""
+
+    __slots__ = ()
+
+    def report(self, message: str, text: str | None = None, position: int | None = None,
+               severity: Severity = "error", code: str = "feel-evaluation") -> None:
+        return None
 
 
 def _never(env: feel.Env, value: Any) -> bool:
