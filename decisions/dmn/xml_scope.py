@@ -39,6 +39,7 @@ class XmlScope:
         self.file = file
         self.normalise_type_ref = type_ref
         self.element = element
+        self._tags: dict[str, str] = {}
 
     def for_element(self, name: str | None) -> XmlScope:
         return XmlScope(self.doc, self.namespace, self.file, self.normalise_type_ref, name)
@@ -54,14 +55,25 @@ class XmlScope:
             if namespace == self.namespace:
                 yield local, child
 
+    def tag(self, name: str) -> str:
+        """The ElementTree tag of the DMN element `name`: `{namespace}name`."""
+        tag = self._tags.get(name)
+        if tag is None:
+            tag = self._tags[name] = f"{{{self.namespace}}}{name}" if self.namespace else name
+        return tag
+
+    # `child` and `all` compare whole tags: a large table has hundreds of thousands of elements,
+    # and splitting each tag into namespace and local name was most of the time of reading it.
     def child(self, parent: ET.Element, name: str) -> ET.Element | None:
-        for local, child in self.children(parent):
-            if local == name:
+        tag = self.tag(name)
+        for child in parent:
+            if child.tag == tag:
                 return child
         return None
 
     def all(self, parent: ET.Element, name: str) -> list[ET.Element]:
-        return [child for local, child in self.children(parent) if local == name]
+        tag = self.tag(name)
+        return [child for child in parent if child.tag == tag]
 
     def text_of(self, parent: ET.Element | None) -> str | None:
         """The `<text>` child's content, stripped; None when there is no `<text>` child."""
