@@ -178,13 +178,13 @@ def parse_time(text: str) -> dt.time:
     match = _TIME.match(text)
     if not match:
         raise TckValueError(f"not an xsd:time: {text!r}")
-    # Sub-microsecond digits are cut: Python times (and so FEEL times here) stop at microseconds.
-    micro = int((match["frac"] or "").ljust(6, "0")[:6])
+    # FEEL times are exact to the nanosecond (values.NanoTime); finer digits are cut.
+    micro, extra = divmod(int((match["frac"] or "").ljust(9, "0")[:9]), 1000)
     hour, minute, second = int(match["h"]), int(match["m"]), int(match["s"])
-    if hour == 24 and minute == 0 and second == 0 and micro == 0:
+    if hour == 24 and minute == 0 and second == 0 and micro == 0 and extra == 0:
         hour = 0  # xsd allows 24:00:00 as the end of the day, which is midnight
     try:
-        return dt.time(hour, minute, second, micro, tzinfo=_offset(match["tz"]))
+        return values.with_nanos(dt.time(hour, minute, second, micro, tzinfo=_offset(match["tz"])), extra)
     except ValueError as exc:
         raise TckValueError(f"not a valid time: {text!r} ({exc})") from exc
 
@@ -195,7 +195,7 @@ def parse_date_time(text: str) -> dt.datetime:
         raise TckValueError(f"not an xsd:dateTime: {text!r}")
     date = parse_date(date_text)
     time = parse_time(time_text)
-    return dt.datetime.combine(date, time)
+    return values.with_nanos(dt.datetime.combine(date, time), values.nanos(time))
 
 
 def parse_duration(text: str) -> DayTimeDuration | YearMonthDuration:
@@ -250,6 +250,10 @@ def _as_decimal(value: Decimal | int | float) -> Decimal:
 
 
 def _times_match(expected: dt.time, actual: dt.time) -> bool:
+    return values.nanos(expected) == values.nanos(actual) and _times_match_to_the_microsecond(expected, actual)
+
+
+def _times_match_to_the_microsecond(expected: dt.time, actual: dt.time) -> bool:
     if expected.tzinfo is None or actual.tzinfo is None:
         return expected.tzinfo is None and actual.tzinfo is None and expected == actual
     e_offset, a_offset = expected.utcoffset(), actual.utcoffset()
@@ -264,7 +268,7 @@ def _times_match(expected: dt.time, actual: dt.time) -> bool:
 def _date_times_match(expected: dt.datetime, actual: dt.datetime) -> bool:
     if (expected.utcoffset() is None) != (actual.utcoffset() is None):
         return False
-    return expected == actual
+    return expected == actual and values.nanos(expected) == values.nanos(actual)
 
 
 def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from decisions.errors import DecisionsError
-from decisions.feel.values import DayTimeDuration, YearMonthDuration
+from decisions.feel.values import DayTimeDuration, YearMonthDuration, nanos, with_nanos
 from decisions.tck import (
     CaseResult,
     InputNode,
@@ -83,7 +83,7 @@ def one_input(value_xml: str) -> Any:
         ("xsd:time", "10:20:00", dt.time(10, 20)),
         ("xsd:time", "00:00:01-01:00", dt.time(0, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=-1)))),
         ("xsd:time", "11:00:00Z", dt.time(11, tzinfo=dt.UTC)),
-        ("xsd:time", "11:22:33.123456789", dt.time(11, 22, 33, 123456)),
+        ("xsd:time", "11:22:33.123456789", with_nanos(dt.time(11, 22, 33, 123456), 789)),
         ("xsd:dateTime", "2018-12-08T10:30:11", dt.datetime(2018, 12, 8, 10, 30, 11)),
         (
             "xsd:dateTime",
@@ -105,6 +105,7 @@ def test_typed_values(xsd_type: str, text: str, expected: Any) -> None:
     assert value == expected
     if isinstance(value, (dt.time, dt.datetime)):
         assert value.utcoffset() == expected.utcoffset()
+        assert nanos(value) == nanos(expected)
 
 
 def test_value_without_type_is_a_string() -> None:

@@ -59,11 +59,11 @@ def subtract(a: Any, b: Any) -> Any:
         return _shift(a, b, -1)
     if isinstance(a, dt.date) and isinstance(b, dt.date):
         return _date_difference(a, b)
-    if ta is dt.time and tb is dt.time:
+    if isinstance(a, dt.time) and isinstance(b, dt.time):
         delta = temporal.time_difference(a, b)
         if delta is None:
             raise OperationError("cannot subtract a time with a zone and a time without one")
-        return DayTimeDuration.from_timedelta(delta)
+        return DayTimeDuration(temporal.seconds_between(a, b, delta))
     raise _mismatch("-", a, b)
 
 
@@ -150,14 +150,14 @@ def _shift(value: dt.date | dt.time, d: DayTimeDuration | YearMonthDuration, sig
         if isinstance(value, dt.time):
             if isinstance(d, YearMonthDuration):
                 raise OperationError("cannot add a years and months duration to a time")
-            return temporal.time_add(value, sign * d.to_timedelta())
+            return temporal.time_add_seconds(value, sign * d.seconds)
         if isinstance(d, YearMonthDuration):
             shifted = temporal.add_months(value, sign * d.months)
             if shifted is None:
                 raise OperationError("date out of range")
             return shifted
         if isinstance(value, dt.datetime):
-            return temporal.add_duration(value, sign * d.to_timedelta())
+            return temporal.add_seconds(value, sign * d.seconds)
         return far_dates.shift(far_dates.make_datetime(value), sign * d.to_timedelta()).date()
     except (OverflowError, ValueError):
         raise OperationError("date out of range") from None
@@ -169,7 +169,7 @@ def _date_difference(a: dt.date, b: dt.date) -> DayTimeDuration:
         raise OperationError("cannot subtract a date and time with a zone and one without")
     try:
         # by instants: Python subtracts date-times of one IANA zone by wall clock
-        return DayTimeDuration.from_timedelta(far_dates.difference(da, db))
+        return DayTimeDuration(temporal.seconds_between(da, db, far_dates.difference(da, db)))
     except (OverflowError, TypeError):
         raise OperationError("dates too far apart") from None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +19,7 @@ from decisions.feel import far_dates, values
 from decisions.feel.values import DayTimeDuration, YearMonthDuration
 
 _DATE = re.compile(r"(-?(?:[1-9]\d{4,8}|\d{4}))-(\d\d)-(\d\d)")
-_TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d(?::\d\d)?|@[A-Za-z][A-Za-z0-9_/+\-]*)?")
+_TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(\.\d{1,9})?(Z|[+-]\d\d:\d\d(?::\d\d)?|@[A-Za-z][A-Za-z0-9_/+\-]*)?")
 _DATE_PREFIX = re.compile(r"-?\d{4,}-\d\d-\d\d")
 _DURATION = re.compile(
     r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
@@ -60,16 +60,18 @@ def parse_time(text: str) -> dt.time | None:
     if not m:
         return None
     hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    micro = int((m.group(4) or ".0")[1:7].ljust(6, "0"))
+    # at most nine fractional digits (nanoseconds, as java.time): more would be lost silently
+    fraction = int((m.group(4) or ".0")[1:].ljust(9, "0"))
+    micro, extra = divmod(fraction, 1000)
     tz: dt.tzinfo | None = None
     if m.group(5):
         tz = zone(m.group(5)[1:] if m.group(5).startswith("@") else m.group(5))
         if tz is None:
             return None
-    if hour == 24 and minute == 0 and second == 0 and micro == 0:
+    if hour == 24 and minute == 0 and second == 0 and fraction == 0:
         hour = 0
     try:
-        return dt.time(hour, minute, second, micro, tzinfo=tz)
+        return values.with_nanos(dt.time(hour, minute, second, micro, tzinfo=tz), extra)
     except ValueError:
         return None
 
@@ -92,7 +94,8 @@ def parse_date_and_time(text: str) -> dt.datetime | None:
 
 
 def combine(d: dt.date, t: dt.time) -> dt.datetime:
-    return in_zone(far_dates.make_datetime(d, t.hour, t.minute, t.second, t.microsecond, t.tzinfo))
+    made = in_zone(far_dates.make_datetime(d, t.hour, t.minute, t.second, t.microsecond, t.tzinfo))
+    return values.with_nanos(made, values.nanos(t))
 
 
 def in_zone(d: dt.datetime) -> dt.datetime:
@@ -151,7 +154,34 @@ def add_months(d: dt.date, months: int) -> dt.date | None:
     moved = far_dates.make_date(year, month + 1, day)
     if moved is None or not isinstance(d, dt.datetime):
         return moved
-    return in_zone(far_dates.make_datetime(moved, d.hour, d.minute, d.second, d.microsecond, d.tzinfo))
+    made = in_zone(far_dates.make_datetime(moved, d.hour, d.minute, d.second, d.microsecond, d.tzinfo))
+    return values.with_nanos(made, values.nanos(d))
+
+
+def add_seconds(d: dt.datetime, seconds: Decimal) -> dt.datetime:
+    """`d` moved by a days and time duration, exact to the nanosecond (`add_duration`)."""
+    delta, extra = _split_nanos(values.nanos(d), seconds)
+    return values.with_nanos(add_duration(d, delta), extra)
+
+
+def time_add_seconds(t: dt.time, seconds: Decimal) -> dt.time:
+    """A time moved by a days and time duration (modulo 24 hours), exact to the nanosecond."""
+    delta, extra = _split_nanos(values.nanos(t), seconds)
+    return values.with_nanos(time_add(t, delta), extra)
+
+
+def _split_nanos(extra: int, seconds: Decimal) -> tuple[dt.timedelta, int]:
+    """`seconds` plus `extra` nanoseconds as whole microseconds and the nanoseconds left over
+    (0..999). Digits beyond the nanosecond are dropped, toward minus infinity."""
+    total = int((seconds.scaleb(9)).to_integral_value(rounding=ROUND_FLOOR)) + extra
+    micros, rest = divmod(total, 1000)
+    return dt.timedelta(microseconds=micros), rest
+
+
+def seconds_between(a: dt.datetime | dt.time, b: dt.datetime | dt.time, delta: dt.timedelta) -> Decimal:
+    """The seconds of `a - b`, given their difference to the microsecond, with their nanoseconds."""
+    micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return Decimal(micros * 1000 + values.nanos(a) - values.nanos(b)).scaleb(-9)
 
 
 def add_duration(d: dt.datetime, delta: dt.timedelta) -> dt.datetime:

@@ -19,7 +19,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from decisions.feel import far_dates
 
@@ -142,6 +142,69 @@ class YearMonthDuration:
         if months or not years:
             out += f"{months}M"
         return out
+
+
+# --- times to the nanosecond ------------------------------------------------------------------
+
+
+class NanoTime(dt.time):
+    """A time whose seconds have seven to nine fractional digits: digits 7-9 are in `nanos`.
+
+    FEEL times and date-times are exact to the nanosecond (as in java.time, which the TCK
+    follows); Python's stop at the microsecond. Only values that need them carry the extra
+    digits; `nanos(x)` reads them (0 for any other value) and `with_nanos` sets them. Python's
+    own operators ignore them: FEEL comparison, arithmetic, properties and formatting go
+    through `feel_compare`, `operators`, `properties` and `format_time`, which do not.
+    """
+
+    nanos: int = 0
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:  # pickle and copy keep the nanoseconds
+        return with_nanos, (dt.time(self.hour, self.minute, self.second, self.microsecond, self.tzinfo,
+                                    fold=self.fold), self.nanos)
+
+
+class NanoDateTime(dt.datetime):
+    """A date and time with digits 7-9 of its seconds in `nanos` (see `NanoTime`)."""
+
+    nanos: int = 0
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return with_nanos, (dt.datetime(self.year, self.month, self.day, self.hour, self.minute, self.second,
+                                        self.microsecond, self.tzinfo, fold=self.fold), self.nanos)
+
+
+def nanos(x: dt.time | dt.datetime) -> int:
+    """Digits 7-9 of the seconds of a time or date and time (0..999)."""
+    return getattr(x, "nanos", 0)
+
+
+_Clock = TypeVar("_Clock", dt.time, dt.datetime)
+
+
+def with_nanos(x: _Clock, extra: int) -> _Clock:
+    """`x` with digits 7-9 of its seconds set to `extra` (0..999)."""
+    if extra == nanos(x) and type(x) is not NanoDateTime and type(x) is not NanoTime:
+        return x
+    out: Any
+    if isinstance(x, far_dates.FarDateTime):
+        out = far_dates.make_datetime(x.date(), x.hour, x.minute, x.second, x.microsecond, x.tzinfo)
+    elif isinstance(x, dt.datetime):
+        if not extra:
+            return dt.datetime(x.year, x.month, x.day, x.hour, x.minute, x.second, x.microsecond, x.tzinfo,
+                               fold=x.fold)
+        out = NanoDateTime(x.year, x.month, x.day, x.hour, x.minute, x.second, x.microsecond, x.tzinfo, fold=x.fold)
+    else:
+        if not extra:
+            return dt.time(x.hour, x.minute, x.second, x.microsecond, x.tzinfo, fold=x.fold)
+        out = NanoTime(x.hour, x.minute, x.second, x.microsecond, x.tzinfo, fold=x.fold)
+    out.nanos = extra
+    return out  # type: ignore[no-any-return]
+
+
+def fraction_of_second(x: dt.time | dt.datetime) -> Decimal:
+    """The fractional part of the seconds, exact to the nanosecond."""
+    return Decimal(x.microsecond * 1000 + nanos(x)).scaleb(-9)
 
 
 # --- ranges and functions ---------------------------------------------------------------------
@@ -273,10 +336,11 @@ def format_number(d: Decimal) -> str:
     return s
 
 
-def format_time(t: dt.time) -> str:
+def format_time(t: dt.time, extra_nanos: int | None = None) -> str:
     base = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    if t.microsecond:
-        base += f".{t.microsecond:06d}".rstrip("0")
+    fraction = t.microsecond * 1000 + (nanos(t) if extra_nanos is None else extra_nanos)
+    if fraction:
+        base += f".{fraction:09d}".rstrip("0")
     return base + _zone_suffix(t.tzinfo, None)
 
 
@@ -287,7 +351,7 @@ def format_date(d: dt.date) -> str:
 
 
 def format_date_and_time(d: dt.datetime) -> str:
-    return format_date(d) + "T" + format_time(d.time()) + _zone_suffix(d.tzinfo, d)
+    return format_date(d) + "T" + format_time(d.time(), nanos(d)) + _zone_suffix(d.tzinfo, d)
 
 
 def _zone_suffix(tz: dt.tzinfo | None, when: dt.datetime | None) -> str:
@@ -378,6 +442,8 @@ def _kind(x: Any) -> type:
         return dt.datetime
     if isinstance(x, dt.date):
         return dt.date
+    if isinstance(x, dt.time):
+        return dt.time
     return t
 
 
@@ -422,9 +488,9 @@ def feel_equal(a: Any, b: Any) -> bool | None:
         if (a.utcoffset() is None) != (b.utcoffset() is None):
             return None
         if _in_named_zone(a) or _in_named_zone(b):
-            return far_dates.instant(a) == far_dates.instant(b)
+            return far_dates.instant(a) == far_dates.instant(b) and nanos(a) == nanos(b)
         try:
-            return bool(a == b)
+            return bool(a == b) and nanos(a) == nanos(b)
         except TypeError:
             return None
     if isinstance(a, FeelFunction):
@@ -449,8 +515,10 @@ def feel_compare(a: Any, b: Any) -> int | None:
         if (a.utcoffset() is None) != (b.utcoffset() is None):
             return None
         if _in_named_zone(a) or _in_named_zone(b):
-            x, y = far_dates.instant(a), far_dates.instant(b)
+            x, y = (far_dates.instant(a)[0], nanos(a)), (far_dates.instant(b)[0], nanos(b))
             return (x > y) - (x < y)
+        if a == b:
+            return (nanos(a) > nanos(b)) - (nanos(a) < nanos(b))
     try:
         return -1 if a < b else (1 if a > b else 0)
     except (TypeError, InvalidOperation):
@@ -476,11 +544,11 @@ def _compare_times(a: dt.time, b: dt.time) -> int | None:
     oa, ob = time_offset(a), time_offset(b)
     if (oa is None) != (ob is None):
         return None
-    x = (a.hour * 3600 + a.minute * 60 + a.second) * 1_000_000 + a.microsecond
-    y = (b.hour * 3600 + b.minute * 60 + b.second) * 1_000_000 + b.microsecond
+    x = ((a.hour * 3600 + a.minute * 60 + a.second) * 1_000_000 + a.microsecond) * 1000 + nanos(a)
+    y = ((b.hour * 3600 + b.minute * 60 + b.second) * 1_000_000 + b.microsecond) * 1000 + nanos(b)
     if oa is not None and ob is not None:
-        x -= (oa.days * 86400 + oa.seconds) * 1_000_000 + oa.microseconds
-        y -= (ob.days * 86400 + ob.seconds) * 1_000_000 + ob.microseconds
+        x -= ((oa.days * 86400 + oa.seconds) * 1_000_000 + oa.microseconds) * 1000
+        y -= ((ob.days * 86400 + ob.seconds) * 1_000_000 + ob.microseconds) * 1000
     return (x > y) - (x < y)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from decisions.feel.builtins import BUILTIN_NAMES, BUILTINS
-from decisions.feel.values import DayTimeDuration, FeelFunction, YearMonthDuration
+from decisions.feel.values import DayTimeDuration, FeelFunction, YearMonthDuration, with_nanos
 
 from .helpers import ev, run, same
 
@@ -38,7 +38,9 @@ CONVERSION: list[tuple[str, Any]] = [
     ('date and time("2017-08-14T14:25:00")', dt.datetime(2017, 8, 14, 14, 25)),
     ('date and time("2017-08-14")', dt.datetime(2017, 8, 14)),
     ('date and time(date("2017-08-14"), time("10:00:00"))', dt.datetime(2017, 8, 14, 10)),
-    ('date and time("2017-08-14T14:25:00.123456789")', dt.datetime(2017, 8, 14, 14, 25, 0, 123456)),
+    ('date and time("2017-08-14T14:25:00.123456789")', with_nanos(dt.datetime(2017, 8, 14, 14, 25, 0, 123456), 789)),
+    ('time("10:30:00.000000001")', with_nanos(dt.time(10, 30), 1)),
+    ("time(10, 30, 0.000000001)", with_nanos(dt.time(10, 30), 1)),
     ('date and time("2017-08-14 14:25:00")', None),
     ('duration("P1Y2M")', YearMonthDuration(14)),
     ('duration("-P2M")', YearMonthDuration(-2)),

@@ -18,7 +18,7 @@ def _is(value1: Any, value2: Any) -> bool:
     if type_name(value1) != type_name(value2):
         return False
     if isinstance(value1, (dt.time, dt.datetime)):
-        return bool(value1 == value2) and _zone_id(value1) == _zone_id(value2)
+        return feel_equal(value1, value2) is True and _zone_id(value1) == _zone_id(value2)
     return feel_equal(value1, value2) is True
 
 

@@ -9,7 +9,14 @@ from typing import Any
 
 from decisions.feel import far_dates, temporal
 from decisions.feel.builtins.registry import BuiltinError, fn
-from decisions.feel.values import DECIMAL_CONTEXT, DayTimeDuration, YearMonthDuration, to_string
+from decisions.feel.values import (
+    DECIMAL_CONTEXT,
+    DayTimeDuration,
+    YearMonthDuration,
+    nanos,
+    to_string,
+    with_nanos,
+)
 
 
 def _integer(value: Decimal, what: str) -> int:
@@ -45,7 +52,7 @@ def _time_from_string(text: str) -> dt.time:
 
 def _time_from_temporal(value: dt.date | dt.time) -> dt.time:
     if isinstance(value, dt.datetime):
-        return value.timetz()
+        return with_nanos(value.timetz(), nanos(value))
     if isinstance(value, dt.time):
         return value
     return dt.time(0, 0, 0, tzinfo=dt.UTC)
@@ -53,7 +60,8 @@ def _time_from_temporal(value: dt.date | dt.time) -> dt.time:
 
 def _time_from_parts(hour: Decimal, minute: Decimal, second: Decimal, offset: DayTimeDuration | None = None) -> dt.time:
     whole = int(second)
-    micro = int(((second - whole) * 1_000_000).to_integral_value())
+    fraction = int(((second - whole) * 1_000_000_000).to_integral_value())
+    micro, extra = divmod(fraction, 1000)
     tz: dt.tzinfo | None = None
     if offset is not None:
         delta = offset.to_timedelta()
@@ -61,7 +69,7 @@ def _time_from_parts(hour: Decimal, minute: Decimal, second: Decimal, offset: Da
             raise BuiltinError(f"invalid time offset {offset}")
         tz = dt.timezone(delta)
     try:
-        return dt.time(_integer(hour, "hour"), _integer(minute, "minute"), whole, micro, tzinfo=tz)
+        return with_nanos(dt.time(_integer(hour, "hour"), _integer(minute, "minute"), whole, micro, tzinfo=tz), extra)
     except ValueError as e:
         raise BuiltinError(f"invalid time: {e}") from None
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from decisions.feel.temporal import time_offset
-from decisions.feel.values import DayTimeDuration, Range, YearMonthDuration
+from decisions.feel.values import DayTimeDuration, Range, YearMonthDuration, fraction_of_second, nanos
 
 NAMES = (
     "year", "month", "day", "weekday", "hour", "minute", "second", "time offset", "timezone",
@@ -42,8 +42,8 @@ def get_property(value: Any, name: str) -> tuple[bool, Any]:
             return True, Decimal(value.minute)
         if name == "second":
             seconds = Decimal(value.second)
-            if value.microsecond:
-                seconds += Decimal(value.microsecond).scaleb(-6)
+            if value.microsecond or nanos(value):
+                seconds += fraction_of_second(value).normalize()
             return True, seconds
         if name == "time offset":
             offset = value.utcoffset() if isinstance(value, dt.datetime) else time_offset(value)

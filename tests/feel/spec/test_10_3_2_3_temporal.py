@@ -87,6 +87,77 @@ def test_invalid_dates_are_null(text: str) -> None:
     _null_with_problem(text)
 
 
+# --- fractional seconds to the nanosecond ----------------------------------------------------------
+# XML Schema times have any number of fractional digits; FEEL engines (java.time) keep nine.
+# Seven to nine digits must survive parsing, printing, comparison and arithmetic.
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('string(time("10:20:30.123456789"))', "10:20:30.123456789"),
+    ('string(time("10:20:30.1234567"))', "10:20:30.1234567"),
+    ('string(time("10:20:30.000000001Z"))', "10:20:30.000000001Z"),
+    ('string(date and time("2020-01-01T10:00:00.000000001@Europe/Paris"))',
+     "2020-01-01T10:00:00.000000001@Europe/Paris"),
+    ('string(time(date and time("2017-08-10T23:59:01.987654321")))', "23:59:01.987654321"),
+    ('string(date and time(date("2020-01-01"), time("10:00:00.123456789")))', "2020-01-01T10:00:00.123456789"),
+    ("string(time(10, 20, 30.123456789))", "10:20:30.123456789"),
+    ('string(date and time("2020-01-01T10:00:00") + duration("PT0.000000001S"))', "2020-01-01T10:00:00.000000001"),
+    ('string(date and time("2020-01-01T10:00:00") - duration("PT0.000000001S"))', "2020-01-01T09:59:59.999999999"),
+    ('string(date and time("2020-12-31T23:59:59.999999999Z") + duration("PT0.000000001S"))', "2021-01-01T00:00:00Z"),
+    ('string(time("23:59:59.999999999") + duration("PT0.000000001S"))', "00:00:00"),
+    ('string(time("10:00:00.000000005") + duration("PT0.000000005S"))', "10:00:00.00000001"),
+    ('string(date and time("2020-01-31T10:00:00.000000005") + duration("P1M"))', "2020-02-29T10:00:00.000000005"),
+    ('string(date and time("99999-01-01T10:00:00.000000005") + duration("PT0.000000005S"))',
+     "99999-01-01T10:00:00.00000001"),
+])
+def test_nanoseconds_are_kept(expression: str, expected: str) -> None:
+    assert ev(expression) == expected
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('date and time("2020-01-01T10:00:00.000000001") - date and time("2020-01-01T10:00:00")', "PT0.000000001S"),
+    ('time("10:00:00.5") - time("10:00:00.000000001")', "PT0.499999999S"),
+    ('date and time("2020-01-01T10:00:00.000000001@Europe/Paris") - date and time("2020-01-01T09:00:00Z")',
+     "PT0.000000001S"),
+    ('duration("PT0.000000001S") * 2', "PT0.000000002S"),
+    ('duration("PT0.0000000001S")', "PT0.0000000001S"),  # durations keep every digit
+])
+def test_nanosecond_differences(expression: str, expected: str) -> None:
+    assert _text(expression) == expected
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('time("10:20:30.123456789") = time("10:20:30.123456788")', False),
+    ('time("10:20:30.123456789") > time("10:20:30.123456788")', True),
+    ('time("10:20:30.123456789") = time("10:20:30.123456789")', True),
+    ('time("10:20:30.120") = time("10:20:30.12")', True),
+    ('date and time("2020-01-01T10:00:00.000000001") > date and time("2020-01-01T10:00:00")', True),
+    ('date and time("2020-01-01T10:00:00.000000001") = date and time("2020-01-01T10:00:00")', False),
+    ('date and time("2020-01-01T10:00:00.000000001@Europe/Paris") = date and time("2020-01-01T09:00:00.000000001Z")',
+     True),
+    ('time("10:00:00.000000001") in [time("10:00:00")..time("10:00:00.000000001"))', False),
+    ('time("10:00:00.000000001") in [time("10:00:00")..time("10:00:00.000000001")]', True),
+    ('is(time("10:00:00.000000001"), time("10:00:00"))', False),
+    ('duration("PT0.000000001S") > duration("PT0S")', True),
+])
+def test_nanoseconds_compare(expression: str, expected: bool) -> None:
+    assert ev(expression) is expected
+
+
+def test_nanoseconds_in_properties_and_lists() -> None:
+    assert ev('time("10:20:30.123456789").second') == Decimal("30.123456789")
+    assert ev('date and time("2020-01-01T10:00:00.000000001").second') == Decimal("0.000000001")
+    assert _text('sort([time("10:00:00.000000002"), time("10:00:00.000000001")])') \
+        == "[10:00:00.000000001, 10:00:00.000000002]"
+    assert _text('max([time("10:00:00.000000002"), time("10:00:00.000000001")])') == "10:00:00.000000002"
+    assert _text('distinct values([time("10:00:00.000000001"), time("10:00:00.000000001"), time("10:00:00")])') \
+        == "[10:00:00.000000001, 10:00:00]"
+
+
+def test_more_than_nine_fractional_digits_are_refused_not_cut() -> None:
+    _null_with_problem('time("10:20:30.1234567891")')
+    _null_with_problem('date and time("2020-01-01T10:20:30.1234567891")')
+
+
 # --- 24:00:00 and time literals --------------------------------------------------------------
 
 def test_end_of_day_midnight() -> None:
@@ -327,3 +398,14 @@ def test_now_has_a_zone_and_today_is_its_date_somewhere() -> None:
     assert ev("today() instance of date") is True
     assert ev("now() instance of date and time") is True
     assert ev('date(now()) - today() in [-duration("P1D")..duration("P1D")]') is True
+
+
+def test_copies_of_nanosecond_values_keep_their_nanoseconds() -> None:
+    import copy
+    import pickle
+
+    for text in ['time("10:00:00.000000001@Europe/Paris")', 'date and time("2020-01-01T10:00:00.000000001Z")']:
+        value = ev(text)
+        for twin in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value)):
+            assert values.to_string(twin) == values.to_string(value)
+            assert values.feel_equal(twin, value) is True
