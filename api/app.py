@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         service.close()
 
     app = FastAPI(title="Decisionary", version=_version(), description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url=None)  # served by install_openapi
     app.state.service = service
     app.state.engine = service.engine
     typed_routes = TypedRoutes(app, service)
@@ -81,7 +81,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(module.router)
     install_execution(app)  # workflow runs, reviews, batch jobs, /metrics; the outbox record hook
     generic_typed_route(app, service)
-    install_openapi(app, typed_routes, title="Decisionary", version=_version(), description=DESCRIPTION)
+    install_openapi(app, typed_routes, title="Decisionary", version=_version(), description=DESCRIPTION,
+                    public_models=settings.public_docs)
     return app
 
 

@@ -244,7 +244,7 @@ def run_dev(host: str = "127.0.0.1", port: int = 8000, *, data_dir: Path = Path(
             print(f"error: {exc}{hint}", file=sys.stderr)
             raise SystemExit(1) from None
         print(banner(host, port, key, settings, receiver_url if receiver else None, worker, published))
-        uvicorn.run(create_app(Settings(database_url=url)), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(Settings(database_url=url, public_docs=True)), host=host, port=port, log_level="info")
     except KeyboardInterrupt:
         pass
     finally:

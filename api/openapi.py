@@ -22,15 +22,17 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Optional
 
-from fastapi import Body, Depends, FastAPI, Header, Query
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from api.auth import Principal, RoleCheck, requires
+from api.auth import Principal, RoleCheck, requires, verified_key
 from api.evaluation import Evaluation, Selector, evaluate_async
 from api.jsonio import DecimalJSONRoute
 from api.model_cache import LoadedModel
@@ -215,24 +217,58 @@ class TypedRoutes:
 # --- the document ------------------------------------------------------------------------------
 
 
-def install_openapi(app: FastAPI, typed_routes: TypedRoutes, *, title: str, version: str, description: str) -> None:
+def install_openapi(app: FastAPI, typed_routes: TypedRoutes, *, title: str, version: str, description: str,
+                    public_models: bool = False) -> None:
+    """`app.openapi()` (the whole document), and the routes `/openapi.json` and `/docs`.
+
+    The typed operations name every published decision and its types. Unless `public_models`
+    (Settings.public_docs), `/openapi.json` shows them only to a request with a valid API key
+    (any role); without one it describes the generic API, whose routes name no model."""
+
+    def build(routes: list[BaseRoute]) -> dict[str, Any]:
+        document = get_openapi(title=title, version=version, description=description, routes=routes,
+                               tags=[{"name": TYPED_TAG, "description": "One typed operation per published "
+                                      "decision model, generated from its types."}])
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        problem = ProblemDetail.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(problem.pop("$defs", {}))
+        components["ProblemDetail"] = problem
+        return document
+
     def openapi() -> dict[str, Any]:
         try:
             typed_routes.refresh()
         except (RegistryError, OSError) as exc:  # keep serving the last document
             log.error("cannot check the published decisions: %s", exc)
         if app.openapi_schema is None:
-            document = get_openapi(title=title, version=version, description=description, routes=app.routes,
-                                   tags=[{"name": TYPED_TAG, "description": "One typed operation per published "
-                                          "decision model, generated from its types."}])
-            components = document.setdefault("components", {}).setdefault("schemas", {})
-            problem = ProblemDetail.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(problem.pop("$defs", {}))
-            components["ProblemDetail"] = problem
-            app.openapi_schema = document
+            app.openapi_schema = build(app.routes)
         return app.openapi_schema
 
+    generic: dict[str, Any] = {}  # the document without the typed operations, built once
+
+    def generic_document() -> dict[str, Any]:
+        if not generic:
+            generic.update(build([r for r in app.routes if not (isinstance(r, APIRoute) and TYPED_TAG in r.tags)]))
+        return generic
+
     app.openapi = openapi  # type: ignore[method-assign]
+    service: Service = app.state.service
+
+    async def openapi_json(request: Request) -> JSONResponse:
+        if public_models or await _has_valid_key(service, request):
+            return JSONResponse(await run_in_threadpool(app.openapi))
+        return JSONResponse(generic_document())
+
+    async def docs(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title} - Swagger UI")
+
+    app.add_route("/openapi.json", openapi_json, include_in_schema=False)
+    app.add_route("/docs", docs, include_in_schema=False)
+
+
+async def _has_valid_key(service: Service, request: Request) -> bool:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(secret) and await verified_key(service, secret.strip()) is not None
 
 
 def generic_typed_route(app: FastAPI, service: Service) -> None:

@@ -47,6 +47,10 @@ class Settings:
     # Link every decision record into a hash chain (registry/chain.py). Off only to measure what
     # the chain costs: records written without it are not tamper-evident.
     chain_records: bool = True
+    # Whether /openapi.json and /docs show the typed operation of every published decision (its
+    # key, input and output types) to callers without an API key. Off in production: without a
+    # key the document describes the generic API only. `decisionary dev` turns it on.
+    public_docs: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,4 +63,5 @@ class Settings:
             model_cache_size=_int_env("DECISIONARY_MODEL_CACHE_SIZE", 64),
             cache_seconds=_float_env("DECISIONARY_CACHE_SECONDS", 1.0),
             chain_records=os.environ.get("DECISIONARY_CHAIN_RECORDS", "on").strip().lower() not in ("off", "0", "false"),
+            public_docs=os.environ.get("DECISIONARY_PUBLIC_DOCS", "off").strip().lower() in ("on", "1", "true"),
         )

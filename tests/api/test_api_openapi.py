@@ -19,13 +19,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.api.conftest import LOAN_INPUT, SHIPPING_YAML, Live
+from api.settings import Settings
+from tests.api.conftest import LOAN_INPUT, SHIPPING_YAML, Live, start_live, stop_live
 
 TYPED = "/v1/decisions/{key}/typed/evaluate"
 
 
 def document(live: Live) -> dict[str, Any]:
-    response = live.client().get("/openapi.json")
+    response = live.client("viewer").get("/openapi.json")
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
@@ -47,6 +48,31 @@ def typed_schemas(doc: dict[str, Any], key: str) -> tuple[dict[str, Any], dict[s
     request = resolve_ref(doc, operation["requestBody"]["content"]["application/json"]["schema"])
     response = resolve_ref(doc, operation["responses"]["200"]["content"]["application/json"]["schema"])
     return operation, resolve_ref(doc, request["properties"]["inputs"]), resolve_ref(doc, response["properties"]["outputs"])
+
+
+def test_without_a_key_the_document_names_no_published_model(live: Live) -> None:
+    # Settings.public_docs is off by default (production): the typed operations, which name
+    # every published decision and its types, are shown only with a valid API key.
+    live.publish("shipping", SHIPPING_YAML, "shipping.yaml")
+    anonymous = live.client().get("/openapi.json")
+    assert anonymous.status_code == 200
+    assert TYPED.format(key="shipping") not in anonymous.json()["paths"]
+    assert "shipping" not in anonymous.text and "Ship Date" not in anonymous.text
+    assert "/v1/decisions/{key}/evaluate" in anonymous.json()["paths"]  # the generic API is documented
+    assert live.client(secret="dcy_unknown").get("/openapi.json").json() == anonymous.json()
+    for role in ("viewer", "caller"):
+        assert TYPED.format(key="shipping") in live.client(role).get("/openapi.json").json()["paths"]
+    docs = live.client().get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+def test_public_docs_show_the_published_models_without_a_key(database_url: str) -> None:
+    live, server = start_live(database_url, Settings(database_url=database_url, public_docs=True))
+    try:
+        live.publish("shipping", SHIPPING_YAML, "shipping.yaml")
+        assert TYPED.format(key="shipping") in live.client().get("/openapi.json").json()["paths"]
+    finally:
+        stop_live(live, server)
 
 
 def test_published_decisions_get_typed_operations(loan: Live) -> None:
@@ -121,8 +147,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(loan: Live) -> None:
     loan.publish("shipping", SHIPPING_YAML, "shipping.yaml")
-    schema = schemathesis.openapi.from_url(f"{loan.url}/openapi.json")
     headers = {"Authorization": f"Bearer {loan.keys['admin']}"}
+    schema = schemathesis.openapi.from_url(f"{loan.url}/openapi.json", headers=headers)
     results = list(schema.get_all_operations())
     assert all(isinstance(result, Ok) for result in results), "the document has invalid operations"
     operations = [result.ok() for result in results if isinstance(result, Ok)]
