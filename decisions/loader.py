@@ -16,6 +16,7 @@ from decisions.compiled import Model
 from decisions.compiler import compile_model
 from decisions.dmn.imports import find_model_file
 from decisions.errors import Location, ModelError, Problem
+from decisions.gc_thresholds import fewer_collections
 from decisions.limits import MAX_MODEL_BYTES
 from decisions.model import Definitions
 
@@ -75,6 +76,12 @@ def read_definitions(source: str | Path | bytes, *, format: Format = "auto",
 def load(source: str | Path | bytes, *, format: Format = "auto",
          search_paths: Sequence[str | Path] = (), _loading: frozenset[str] = frozenset()) -> Model:
     """Load and compile a model from a file path or from its content (DMN XML, YAML, or xlsx bytes)."""
+    with fewer_collections():  # a large model is millions of objects that all stay alive
+        return _load(source, format, search_paths, _loading)
+
+
+def _load(source: str | Path | bytes, format: Format, search_paths: Sequence[str | Path],
+          _loading: frozenset[str]) -> Model:
     defs = read_definitions(source, format=format, search_paths=search_paths)
     imported: dict[str, Model] = {}
     if defs.imports:
