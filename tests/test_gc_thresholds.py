@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 import decisions
-from decisions.gc_thresholds import YOUNG_THRESHOLD_WHILE_LOADING, fewer_collections
 from benchmarks import large_tables as lt
+from decisions.gc_thresholds import YOUNG_THRESHOLD_WHILE_LOADING, fewer_collections
 
 
 @pytest.fixture(autouse=True)
