@@ -157,7 +157,13 @@ class BuiltinFunction(FeelFunction):
         self.parameters = tuple(p.name for p in self.signatures[0].params)
 
     def call(self, env: Env, args: Sequence[Any], named: Mapping[str, Any] | None = None) -> Any:
-        for sig in self.signatures:
+        signatures = self.signatures
+        if named is not None and len(signatures) > 1:
+            # `before(point, range)` and `before(range, point)` take the same names: the one
+            # whose parameters are in the order the names were written is tried first.
+            order = list(named)
+            signatures = tuple(sorted(signatures, key=lambda s: [p.name for p in s.params if p.name in named] != order))
+        for sig in signatures:
             bound = sig.bind_named(named) if named is not None else sig.bind_positional(args)
             if bound is None:
                 continue

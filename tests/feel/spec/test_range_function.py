@@ -298,6 +298,13 @@ def test_range_builtins_on_every_ordered_type(expression: str, expected: bool) -
     ("starts(point: 1, range: [1..5])", True),
     ("finished by(range: [1..5], point: 5)", True),
     ("coincides(point1: 1, point2: 1)", True),
+    # before(point, range) and before(range, point) share their names: the order written decides
+    ("before(point: 1, range: [2..5])", True),
+    ("before(range: [2..5], point: 1)", False),
+    ("before(range: [2..5], point: 6)", True),
+    ("after(point: 6, range: [2..5])", True),
+    ("after(range: [2..5], point: 6)", False),
+    ("after(range: [7..9], point: 6)", True),
 ])
 def test_range_builtins_with_named_parameters(expression: str, expected: bool) -> None:
     assert ev(expression) is expected
