@@ -47,6 +47,7 @@ import yaml
 from decisions.compiled import Model
 from decisions.errors import DecisionsError
 from decisions.feel.values import feel_equal, from_python, to_json
+from decisions.safe_yaml import load_yaml
 from decisions.tck import parse_test_file
 from decisions.tck_values import first_difference, render
 
@@ -90,7 +91,7 @@ def _prefix(source: str | None) -> str:
 def parse_cases(text: str, *, source: str | None = None) -> list[Case]:
     """The cases of a YAML test file, or CaseFileError naming the file, the case and the field."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)  # aliases bounded: a test file cannot be an expansion bomb
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

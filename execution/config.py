@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from decisions.safe_yaml import load_yaml
 from execution.errors import TargetRefused
 
 CONFIG_ENV = "DECISIONARY_EXECUTION_CONFIG"
@@ -95,7 +96,7 @@ class ExecutionConfig:
         path = env.get(CONFIG_ENV, "").strip()
         if path:
             try:
-                loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+                loaded = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
             except (OSError, yaml.YAMLError) as exc:
                 raise ValueError(f"cannot read the execution configuration {path}: {exc}") from None
             if not isinstance(loaded, dict):

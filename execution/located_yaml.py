@@ -14,10 +14,9 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from decisions.safe_yaml import compose_yaml
+
 Path = tuple[str | int, ...]
-
-MAX_NODES = 100_000  # a bindings document is small; this bounds alias expansion ("billion laughs")
-
 
 class LocatedYamlError(ValueError):
     def __init__(self, message: str, line: int | None) -> None:
@@ -28,7 +27,7 @@ class LocatedYamlError(ValueError):
 
 def load_located(text: str) -> tuple[Any, dict[Path, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose_yaml(text)  # the shared safe loader: aliases cannot expand it too far
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise LocatedYamlError(f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark else None) from None
@@ -55,12 +54,8 @@ class _Builder:
     def __init__(self, lines: dict[Path, int]) -> None:
         self.lines = lines
         self.constructor = SafeConstructor()
-        self.count = 0
 
     def build(self, node: Node, path: Path) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise LocatedYamlError(f"the document is too large (more than {MAX_NODES} values)", node.start_mark.line + 1)
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, MappingNode):
             result: dict[str, Any] = {}

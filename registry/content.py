@@ -105,7 +105,9 @@ def normalised_text(content: bytes, fmt: Format) -> bytes:
     text = content.decode("utf-8", errors="replace")
     if fmt == "yaml":
         try:
-            data = yaml.safe_load(text)
+            from decisions.safe_yaml import load_yaml  # the shared loader: aliases bounded
+
+            data = load_yaml(text)
             return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str,
                               separators=(",", ":")).encode("utf-8")
         except yaml.YAMLError:

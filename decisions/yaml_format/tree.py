@@ -3,7 +3,8 @@
 PyYAML's composer builds nodes without constructing any object (no tags are executed); this
 module turns them into `YScalar`/`YSeq`/`YMap` with 1-based lines. Plain scalars keep their
 spelling, so FEEL such as `5`, `true` or `0.10` is read as written, not as a YAML number or
-boolean. Aliases are followed, with a bound on how far they may expand a document.
+boolean. Aliases are followed; how far they may expand a document is bounded by the shared
+loader (decisions/safe_yaml.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from decisions.errors import Location, ModelError, Problem
-
-# Alias-expansion ("billion laughs") guard: without aliases a YAML text cannot hold more nodes
-# than characters, so a tree much larger than its text is refused.
-NODE_ALLOWANCE = 100_000
+from decisions.safe_yaml import YamlTooLarge, compose_yaml
 
 
 @dataclass
@@ -46,9 +44,12 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 
 def parse_yaml_tree(text: str, *, file: str | None = None) -> YNode | None:
     """Compose `text` with PyYAML's safe loader into a located tree (None for an empty document)."""
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        node = yaml.compose(text, Loader=loader_class)
+        node = compose_yaml(text)
+    except YamlTooLarge as error:
+        mark = error.problem_mark
+        raise ModelError(Problem(str(error.problem), Location(file=file, line=mark.line + 1 if mark else None),
+                                 code="yaml-structure")) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -61,14 +62,12 @@ def parse_yaml_tree(text: str, *, file: str | None = None) -> YNode | None:
         raise ModelError(Problem("the YAML is nested too deeply", Location(file=file), code="yaml-syntax")) from None
     if node is None:
         return None
-    return _Converter(file, max_nodes=2 * len(text) + NODE_ALLOWANCE).convert(node)
+    return _Converter(file).convert(node)
 
 
 class _Converter:
-    def __init__(self, file: str | None, max_nodes: int) -> None:
+    def __init__(self, file: str | None) -> None:
         self.file = file
-        self.max_nodes = max_nodes
-        self.count = 0
         self.active: set[int] = set()  # collection nodes being converted: an alias back to one is a cycle
 
     def fail(self, message: str, node: yaml.Node) -> ModelError:
@@ -76,10 +75,6 @@ class _Converter:
                                   code="yaml-structure"))
 
     def convert(self, node: yaml.Node) -> YNode:
-        self.count += 1
-        if self.count > self.max_nodes:
-            raise self.fail(f"refused: aliases expand the YAML to more than {self.max_nodes:,} nodes "
-                            "(an alias-expansion bomb?)", node)
         line = node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
             value = str(node.value)

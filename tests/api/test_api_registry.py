@@ -101,3 +101,13 @@ def test_diff_between_versions(live: Live) -> None:
     diff = live.client("viewer").get("/v1/models/loan-approval/diff?from=1&to=2").json()
     assert diff["identical"] is False
     assert any("590" in line for line in diff["summary"]), diff["summary"]
+
+
+def test_test_cases_are_read_through_the_capped_yaml_loader(live: Live) -> None:
+    # 500 bytes standing for 387 million values: refused at upload, before any gate walks them.
+    lines = ['    l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"    l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 9)]
+    bomb = "- name: bomb\n  inputs:\n" + "\n".join(lines) + "\n  expect: {Decision: Approve}\n"
+    response = live.upload("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name, test_cases=bomb)
+    assert response.status_code == 400, response.text[:500]
+    assert "alias" in response.json()["detail"] and len(response.content) < 5_000
