@@ -436,7 +436,8 @@ class Compiler:
         body = self.compile(node.body, ctx.with_names(names))
         text = self.text
         pos = ctx.pos(node)
-        return lambda env: UserFunction(names, param_types, body, env, text, pos)
+        result_type = static_type(node.body, dict(zip(names, param_types, strict=True)))
+        return lambda env: UserFunction(names, param_types, body, env, text, pos, result_type)
 
     def _Call(self, node: ast.Call, ctx: _Ctx) -> Fn:
         args = [self.compile(a, ctx) for a in node.args]
@@ -554,3 +555,33 @@ class Compiler:
                 return lambda env, v: v == c if type(v) is Decimal else matches(v, c)
             return lambda env, v: matches(v, c)
         return lambda env, v: matches(v, fn(env))
+
+
+def static_type(node: ast.Node, names: Mapping[str, feel_types.FeelType | None]) -> feel_types.FeelType | None:
+    """The type of an expression when it is known without evaluating it: literals, lists and
+    contexts of those, and names of typed parameters. None when unknown (the type of a
+    function's body, compared with `function<...> -> T`; 10.3.2.9)."""
+    if isinstance(node, ast.Literal):
+        return feel_types.type_of(node.value)
+    if isinstance(node, ast.Name):
+        return names.get(node.name)
+    if isinstance(node, ast.ListExpr):
+        items = [static_type(item, names) for item in node.items]
+        if any(t is None for t in items):
+            return None
+        known = {t for t in items if t is not None and not isinstance(t, feel_types.NullType)}
+        if len(known) > 1:
+            return feel_types.LIST
+        # [] and [null] are lists of any type: list<Null> conforms to every list type
+        return feel_types.ListType(known.pop() if known else feel_types.NULL)
+    if isinstance(node, ast.ContextExpr):
+        inner = dict(names)
+        fields: list[tuple[str, feel_types.FeelType]] = []
+        for key, value in node.entries:
+            t = static_type(value, inner)
+            if t is None:
+                return None
+            inner[key] = t
+            fields.append((key, t))
+        return feel_types.ContextType(tuple(fields))
+    return None

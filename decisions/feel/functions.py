@@ -18,11 +18,14 @@ class UserFunction(FeelFunction):
     """`function(a, b) body`: closes over the environment where it was defined."""
 
     def __init__(self, parameters: Sequence[str], parameter_types: Sequence[feel_types.FeelType | None],
-                 body: Fn, closure: Env, text: str, position: int) -> None:
+                 body: Fn, closure: Env, text: str, position: int,
+                 result_type: feel_types.FeelType | None = None) -> None:
         self.name = "function"
         self.parameters = tuple(parameters)
         self.parameter_types: tuple[feel_types.FeelType, ...] | None = (
             tuple(t or feel_types.ANY for t in parameter_types) if any(parameter_types) else None)
+        # The type of the body when it is known without running it (for `instance of`), else None.
+        self.result_type = result_type
         self._types = tuple(parameter_types)
         self._body = body
         self._closure = closure

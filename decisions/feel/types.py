@@ -45,7 +45,7 @@ class FeelType:
 
     def is_assignable_from(self, other: FeelType) -> bool:
         """Whether every value of `other` is a value of this type (used for function types)."""
-        return self == other or isinstance(self, AnyType)
+        return self == other or isinstance(self, AnyType) or isinstance(other, NullType)
 
     def __str__(self) -> str:
         return self.name
@@ -122,6 +122,8 @@ class ListType(FeelType):
         return NOT_CONFORMING if item is NOT_CONFORMING else [item]
 
     def is_assignable_from(self, other: FeelType) -> bool:
+        if isinstance(other, NullType):
+            return True
         return isinstance(other, ListType) and self.element.is_assignable_from(other.element)
 
 
@@ -151,6 +153,8 @@ class ContextType(FeelType):
         return NOT_CONFORMING
 
     def is_assignable_from(self, other: FeelType) -> bool:
+        if isinstance(other, NullType):
+            return True
         if not isinstance(other, ContextType):
             return False
         theirs = dict(other.fields)
@@ -188,15 +192,17 @@ class FunctionType(FeelType):
             return True
         if len(value.parameters) != len(self.parameters):
             return False
-        declared: tuple[FeelType, ...] | None = getattr(value, "parameter_types", None)
+        # Undeclared parameter types are Any; an unknown result type (a body whose type is only
+        # known when it runs) is taken to conform.
+        declared: tuple[FeelType, ...] = getattr(value, "parameter_types", None) or (ANY,) * len(self.parameters)
         result: FeelType | None = getattr(value, "result_type", None)
-        if declared is None:
-            return True
         # Parameters are contravariant, the result covariant.
         return all(d.is_assignable_from(p) for d, p in zip(declared, self.parameters, strict=True)) and (
             result is None or self.result.is_assignable_from(result))
 
     def is_assignable_from(self, other: FeelType) -> bool:
+        if isinstance(other, NullType):
+            return True
         if not isinstance(other, FunctionType):
             return False
         if self.parameters is None:
