@@ -209,6 +209,14 @@ def test_an_at_literal_of_no_temporal_value_is_null_with_a_problem() -> None:
     assert ev('@"2021-02-30"') is None
 
 
+def test_unary_minus_applies_to_at_literals_and_nothing_else() -> None:
+    assert ev('-@"P1D" = @"-P1D"') is True
+    assert ev('-@"P1Y" = @"-P1Y"') is True
+    value, problems = run('-"a"')
+    assert value is None and problems
+    assert ev("-null") is None
+
+
 def test_at_needs_a_string_literal() -> None:
     with pytest.raises(FeelSyntaxError):
         compile_expression("@2021")

@@ -210,6 +210,13 @@ def test_from_singleton_list() -> None:
     assert same(ev("(function(a: context<x: number>) a)([{x: 1}])"), {"x": 1})
 
 
+def test_operators_do_not_convert_singleton_lists() -> None:
+    # The conversions apply to bindings (parameters, typed variables), not to operands.
+    value, problems = run("[5] + 1")
+    assert value is None and problems
+    assert ev("[5] = 5") is None
+
+
 def test_a_longer_or_empty_list_does_not_convert() -> None:
     assert ev("(function(a: number) a)([5, 6])") is None
     assert ev("(function(a: number) a)([])") is None
