@@ -13,6 +13,7 @@ DMN_NAMESPACES: dict[str, str] = {
     "1.3": "https://www.omg.org/spec/DMN/20191111/MODEL/",
     "1.4": "https://www.omg.org/spec/DMN/20211108/MODEL/",
     "1.5": "https://www.omg.org/spec/DMN/20230324/MODEL/",
+    "1.6": "https://www.omg.org/spec/DMN/20240513/MODEL/",
 }
 
 # FEEL namespace per DMN version: DMN 1.1 typeRefs are QNames such as `feel:string`.
@@ -22,7 +23,11 @@ FEEL_NAMESPACES: dict[str, str] = {
     "1.3": "https://www.omg.org/spec/DMN/20191111/FEEL/",
     "1.4": "https://www.omg.org/spec/DMN/20211108/FEEL/",
     "1.5": "https://www.omg.org/spec/DMN/20230324/FEEL/",
+    "1.6": "https://www.omg.org/spec/DMN/20240513/FEEL/",
 }
+
+# Drools' extension attributes of DMN 1.1, which has no import names: `drools:name` names an import.
+DROOLS_DMN11_NAMESPACE = "http://www.drools.org/kie/dmn/1.1"
 
 # Extension namespace for what DMN has no place for (the registry key of a model).
 DECISIONARY_NAMESPACE = "https://decisionary.dev/schema/dmn"

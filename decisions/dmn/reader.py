@@ -20,6 +20,7 @@ from decisions.dmn.imports import DRG_ELEMENTS, ImportIndex
 from decisions.dmn.namespaces import (
     DECISIONARY_EXTENSIONS_NAMESPACE,
     DECISIONARY_NAMESPACE,
+    DROOLS_DMN11_NAMESPACE,
     SUPPORTED_VERSIONS,
     dmn_version_of,
     is_feel_namespace,
@@ -285,7 +286,8 @@ class _DefinitionsReader:
             raise self.scope.error("<import> has no namespace", element, code="dmn-import")
         return Import(
             namespace=namespace,
-            name=attribute_name(element) or "",
+            # DMN 1.1 has no import names; Drools writes one as `drools:name`.
+            name=attribute_name(element) or element.get(f"{{{DROOLS_DMN11_NAMESPACE}}}name") or "",
             location=element.get("locationURI"),
             import_type=element.get("importType"),
         )
