@@ -14,6 +14,7 @@ error at its position, with the closest declared names as suggestions.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from decisions import feel
 from decisions.boxed import Logic, ModelFunction, compile_logic, function_definition
 from decisions.compiled import Coercer, CompiledDecision, CompiledService, InputSpec, Model, OutputAlias
+from decisions.dialects import is_camunda_model, reads_undeclared_names
 from decisions.errors import Location, ModelError, Problem
 from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
@@ -89,7 +91,8 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
     file = defs.source.file
     _check_names(defs, file)
     _check_requirements(defs, file)
-    types = TypeSystem(defs.item_definitions, file)
+    items = defs.item_definitions + _imported_items(imported or {})  # theirs by `<import name>.<type>`
+    types = TypeSystem(items, file)
     imported = imported or {}
     warnings: list[Problem] = []
 
@@ -98,11 +101,11 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
     names += list(imported) + _component_names(defs.item_definitions)
     for model in imported.values():
         names += [f"{n}" for n in model.decision_names + model.input_names + list(model.knowledge)]
-    scope = feel.Scope(names, type_definitions=feel_type_definitions(defs.item_definitions),
-                       builtin_names_are_inputs=not defs.inputs)
+    scope = feel.Scope(names, type_definitions=feel_type_definitions(items),
+                       builtin_names_are_inputs=reads_undeclared_names(defs))
 
     implicit: list[str] = []
-    declares_inputs = bool(defs.inputs)
+    declares_inputs = not reads_undeclared_names(defs)  # see decisions.dialects
 
     def compile_with_implicit(build: Any, where: Location, outputs: Mapping[str, OutputAlias] | None = None,
                               used: list[OutputAlias] | None = None) -> Any:
@@ -156,7 +159,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
         aliases: list[OutputAlias] = []
         logic: Logic = compile_with_implicit(
             lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where,
-            _required_outputs(decision.required_decisions, by_name), aliases)
+            _required_outputs(decision.required_decisions, by_name, is_camunda_model(defs)), aliases)
         if logic.scoring is not None:
             warnings.extend(logic.scoring.problems)  # what its symbolic checks found
         if logic.scorecard is not None:
@@ -222,14 +225,22 @@ def _result_coercer(coerce: Coercer | None, logic: Any) -> Coercer | None:
     return each
 
 
-def _required_outputs(required: Sequence[str], decisions: Mapping[str, Decision]) -> dict[str, OutputAlias]:
+def _required_outputs(required: Sequence[str], decisions: Mapping[str, Decision],
+                      by_id: bool = False) -> dict[str, OutputAlias]:
     """The outputs of the required decisions' tables, by output name, as Camunda 7 puts them in
     scope in a DRG: a table reads `season`, the output of the decision named "Season decision".
-    A name two required decisions share is left out (neither is meant)."""
+    With `by_id` (Camunda models), a required decision's whole value is also read by its id, as
+    Camunda 8 does (`jedi_or_sith`, the decision "Jedi or Sith" whose output has no name).
+    A name two required decisions share is left out (neither is meant); a decision required
+    twice (Camunda Modeler can draw the same requirement twice) is one decision."""
     found: dict[str, OutputAlias] = {}
     shared: set[str] = set()
-    for source in required:
+    for source in dict.fromkeys(required):
         decision = decisions.get(source)
+        if by_id and decision is not None and decision.id and decision.id != source:
+            if decision.id in found:
+                shared.add(decision.id)
+            found[decision.id] = OutputAlias(decision.id, source)
         table = decision.logic if decision is not None else None
         if not isinstance(table, DecisionTable):
             continue
@@ -237,7 +248,7 @@ def _required_outputs(required: Sequence[str], decisions: Mapping[str, Decision]
         for output in table.outputs:
             if not output.name or output.name == source:
                 continue
-            if output.name in found:
+            if output.name in found and found[output.name].source != source:
                 shared.add(output.name)
             found[output.name] = OutputAlias(output.name, source, output.name if multiple else None)
     return {name: alias for name, alias in found.items() if name not in shared}
@@ -259,6 +270,27 @@ def _check_business_key(business_key: str | None, inputs: list[str], file: str |
     known = "its inputs are " + ", ".join(f"'{name}'" for name in inputs) if inputs else "it has no inputs"
     raise ModelError(Problem(f"the business key '{business_key}' is not an input of the model; {known}",
                              Location(file=file, path="business key"), code="business-key"))
+
+
+def _imported_items(imported: Mapping[str, Model]) -> list[ItemDefinition]:
+    """The item definitions of the imported models, named as the importing model reads them:
+    `base.tPerson` for `tPerson` of the import named `base`; their references to their own
+    model's types (and to what that model imports) are renamed alike."""
+    found: list[ItemDefinition] = []
+    for prefix, model in imported.items():
+        own = {item.name for item in model.definitions.item_definitions}
+        theirs = {imp.name for imp in model.definitions.imports}
+
+        def renamed(item: ItemDefinition, top: bool, prefix: str = prefix, own: set[str] = own,
+                    theirs: set[str] = theirs) -> ItemDefinition:
+            ref = item.type_ref
+            if ref is not None and (ref in own or ref.split(".", 1)[0] in theirs):
+                ref = f"{prefix}.{ref}"
+            return dataclasses.replace(item, name=f"{prefix}.{item.name}" if top else item.name, type_ref=ref,
+                                       components=[renamed(c, False) for c in item.components])
+        found.extend(renamed(item, True) for item in model.definitions.item_definitions)
+        found.extend(_imported_items({f"{prefix}.{k}": v for k, v in model.imports.items()}))
+    return found
 
 
 def _check_type_ref(types: TypeSystem, type_ref: str | None, where: Location) -> None:

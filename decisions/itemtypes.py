@@ -10,6 +10,7 @@ a message saying why: the DMN null semantics, made visible.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -55,6 +56,46 @@ def builtin_type(type_ref: str) -> str | None:
     if ":" in name:
         name = name.split(":", 1)[1]
     return _ALIASES.get(name.lower()) or _ALIASES.get(name.replace(" ", "").lower())
+
+
+# Camunda's number types, with the range of the Java type each stands for (None: any finite).
+_CAMUNDA_NUMBERS: dict[str, tuple[int, int] | None] = {
+    "integer": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1), "double": None,
+}
+_JAVA_INTEGER = re.compile(r"[+-]?[0-9]+")  # what Integer.parseInt and Long.parseLong accept
+_DOUBLE_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def camunda_number(type_ref: str | None) -> str | None:
+    """`integer`, `long` or `double` when `type_ref` is one of Camunda's number types, else None."""
+    name = (type_ref or "").strip()
+    if ":" in name:
+        name = name.split(":", 1)[1]
+    return name.lower() if name.lower() in _CAMUNDA_NUMBERS else None
+
+
+def convert_camunda_number(value: Any, kind: str) -> tuple[Any, str | None]:
+    """A value converted to Camunda's `integer`, `long` or `double`, as Camunda 7's DMN engine
+    converts it: a number, or a string holding one (`"4"`); for integer and long it must be whole
+    (`4.0` is 4, `4.2` is not an integer) and within the Java type's range. Anything else (a
+    boolean, `"4.2"` for integer, a date) does not convert: (None, why)."""
+    if value is None:
+        return None, None
+    if isinstance(value, str):
+        text = value if kind != "double" else value.strip()
+        if not (_JAVA_INTEGER if kind != "double" else _DOUBLE_TEXT).fullmatch(text):
+            return None, f"{value!r} is not {'an' if kind == 'integer' else 'a'} {kind}"
+        value = Decimal(text)
+    elif not isinstance(value, Decimal) or not value.is_finite():
+        return None, f"expected {kind}, got {type_name(value)}"
+    bounds = _CAMUNDA_NUMBERS[kind]
+    if bounds is None:
+        return value, None
+    if value != value.to_integral_value():
+        return None, f"{value} is not {'an' if kind == 'integer' else 'a'} {kind}"
+    if not bounds[0] <= value <= bounds[1]:
+        return None, f"{value} is out of the range of {kind}"
+    return Decimal(int(value)), None
 
 
 def _conforms_builtin(value: Any, kind: str) -> bool:
@@ -122,8 +163,11 @@ class TypeSystem:
         if type_ref in self._cache:
             return self._cache[type_ref]
         kind = builtin_type(type_ref)
+        camunda = camunda_number(type_ref)
         coerce: Coercer | None
-        if kind == "Any":
+        if camunda is not None:
+            coerce = lambda v, k=camunda: convert_camunda_number(v, k)  # noqa: E731
+        elif kind == "Any":
             coerce = None
         elif kind is not None:
             coerce = lambda v, k=kind: self._check_builtin(v, k)  # noqa: E731
@@ -149,7 +193,7 @@ class TypeSystem:
             value, message = coerce(value)
             return Invalid(message) if message else value
 
-        if kind == "number":
+        if kind == "number" and camunda_number(type_ref) in (None, "double"):
             def bind_number(raw: Any) -> Any:
                 t = type(raw)
                 if t is int:
@@ -174,7 +218,8 @@ class TypeSystem:
     def numbers_unchecked(self, type_ref: str | None) -> bool:
         """Whether binding a float or int is a pure conversion, with nothing to check that could
         make it null or invalid but NaN and infinity: typeRef number, Any, or none."""
-        return (builtin_type(type_ref) if type_ref else "Any") in ("number", "Any")
+        return (builtin_type(type_ref) if type_ref else "Any") in ("number", "Any") \
+            and camunda_number(type_ref) in (None, "double")
 
     def _check_builtin(self, value: Any, kind: str) -> tuple[Any, str | None]:
         if value is None or _conforms_builtin(value, kind):

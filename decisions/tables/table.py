@@ -27,6 +27,7 @@ from decisions import feel
 from decisions.errors import Location, ModelError, Problem, Severity
 from decisions.feel import ast
 from decisions.feel.values import feel_equal, from_python
+from decisions.itemtypes import camunda_number, convert_camunda_number
 from decisions.model import DecisionTable
 from decisions.tables.hit_policy import Match, apply_hit_policy
 from decisions.tables.index import (
@@ -386,6 +387,10 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             inputs.append(CompiledInput(clause.title, None, lambda env: None, allowed, clause.input_values))
             continue
         name = compiled.ast.name if isinstance(compiled.ast, ast.Name) else None
+        getter = compiled.fn
+        camunda = camunda_number(clause.type_ref)
+        if camunda is not None:  # Camunda's integer, long, double: the value is converted, so never read raw
+            getter, name = _camunda_converted(compiled.fn, camunda, "input", where.with_(column=clause.title)), None
         if name is None:
             trees.append(compiled.ast)
         allowed_index = None
@@ -393,8 +398,7 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             allowed_index = build_column_index([test.ast], [_bind_env(allowed)])
             if allowed_index.pending:
                 allowed_index = None
-        inputs.append(CompiledInput(clause.title, name, compiled.fn, allowed, clause.input_values,
-                                    allowed_index))
+        inputs.append(CompiledInput(clause.title, name, getter, allowed, clause.input_values, allowed_index))
 
     outputs: list[CompiledOutput] = []
     for out_clause in table.outputs:
@@ -414,6 +418,9 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
             default = compiled.fn if compiled is not None else None
             if compiled is not None:
                 trees.append(compiled.ast)
+            camunda = camunda_number(out_clause.type_ref)
+            if default is not None and camunda is not None:
+                default = _camunda_converted(default, camunda, "default output", at)
         outputs.append(CompiledOutput(out_clause.title, allowed, out_clause.output_values, priorities, default))
 
     compiled_cells: dict[str, Any] = {}
@@ -460,8 +467,15 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
                 cells.append(lambda env: None)
                 all_constant = False
                 continue
-            cells.append(compiled.fn)
             ok, value = _constant_of(compiled)
+            camunda = camunda_number(table.outputs[c].type_ref)
+            if camunda is None:
+                cells.append(compiled.fn)
+            else:  # converted as Camunda converts it; a constant that does not convert is reported when it is used
+                at = where.with_(rule=r, column=table.outputs[c].title)
+                cells.append(_camunda_converted(compiled.fn, camunda, "output", at))
+                value, message = convert_camunda_number(value, camunda) if ok else (value, None)
+                ok = ok and message is None
             constants.append(value)
             all_constant = all_constant and ok
         rule_outputs.append(cells)
@@ -491,6 +505,18 @@ def compile_table(decision: str, table: DecisionTable, scope: feel.Scope, where:
         columns.append(build_column_index(cell_asts[c], tests))
     return CompiledTable(decision, table, inputs, outputs, columns, cell_tests, rule_outputs,
                          constant_outputs, where, other_reads)
+
+
+def _camunda_converted(fn: Getter, kind: str, what: str, where: Location) -> Getter:
+    """`fn`, with its value converted to Camunda's `kind` (integer, long, double); a value that
+    does not convert is null, with an error saying why."""
+    def converted(env: feel.Env) -> Any:
+        value, message = convert_camunda_number(fn(env), kind)
+        if message is not None:
+            env.problems.append(Problem(f"{what} is typed {kind}: {message}; it is taken as null", where,
+                                        code="type-mismatch"))
+        return value
+    return converted
 
 
 def _inlined_reads(inp: CompiledInput, index: ColumnIndex, c: int) -> tuple[Any, ...]:
