@@ -24,7 +24,15 @@ from decisions.feel.iteration import detach, filter_items, index, member, produc
 from decisions.feel.matching import Fn, TestFn, any_of, constant_number_range, literal_set, matches
 from decisions.feel.operators import OperationError, add, divide, multiply, negate, power, subtract
 from decisions.feel.parser import Parsed
-from decisions.feel.values import DECIMAL_CONTEXT, FeelFunction, Range, feel_compare, feel_equal, type_name
+from decisions.feel.values import (
+    DECIMAL_CONTEXT,
+    FeelFunction,
+    Range,
+    feel_compare,
+    feel_equal,
+    to_string,
+    type_name,
+)
 
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": add, "-": subtract, "*": multiply, "/": divide, "**": power,
@@ -356,8 +364,12 @@ class Compiler:
             if s is None or e is None:
                 report(env, "range bound is null")
                 return None
-            if feel_compare(s, e) is None:
+            order = feel_compare(s, e)
+            if order is None:
                 report(env, f"range bounds {type_name(s)} and {type_name(e)} are not comparable")
+                return None
+            if order > 0:  # 10.3.2.7: the endpoints must be ordered, start <= end
+                report(env, f"range start {to_string(s)} is after its end {to_string(e)}")
                 return None
             return Range(s, e, sc, ec)
         return range_

@@ -74,6 +74,8 @@ def constant_number_range(node: ast.RangeLiteral) -> TestFn | None:
             and type(s.value) is Decimal and type(e.value) is Decimal):
         return None
     lo, hi = s.value, e.value
+    if lo > hi:  # no range (10.3.2.7): the general path reports it
+        return None
     r = Range(lo, hi, node.start_closed, node.end_closed)
     contains = r.contains
     if node.start_closed and node.end_closed:

@@ -13,6 +13,7 @@ from decisions.feel.builtins import (
     conversion,
     lists,
     numeric,
+    range_literal,
     ranges,
     strings,
     temporal,
@@ -21,7 +22,7 @@ from decisions.feel.builtins.properties import NAMES as PROPERTY_NAMES
 from decisions.feel.builtins.registry import BuiltinError, BuiltinFunction
 
 BUILTINS: dict[str, BuiltinFunction] = {}
-for _module in (conversion, boolean, strings, lists, numeric, temporal, ranges, context):
+for _module in (conversion, boolean, strings, lists, numeric, temporal, range_literal, ranges, context):
     for _function in _module.FUNCTIONS:
         BUILTINS[_function.name] = _function
 

@@ -1,4 +1,4 @@
-"""Range functions (DMN 1.5, 10.3.4.9): `range(from)`, which reads a range from its text, and before, after, meets, met by, overlaps, overlaps before,
+"""Range functions (DMN 1.5, 10.3.4.9): before, after, meets, met by, overlaps, overlaps before,
 overlaps after, finishes, finished by, includes, during, starts, started by, coincides.
 
 Each takes points and/or ranges; a range open on one side (`< 10`) has an infinite bound.
@@ -10,52 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from decisions.feel import ast
 from decisions.feel.builtins.registry import BuiltinError, Param, Signature, fn
 from decisions.feel.values import Range, feel_compare
-
-# `range("[date(\"2020-01-01\")..@\"2020-12-31\"]")`: the functions an endpoint may call.
-_TEMPORAL_CONSTRUCTORS = ("date", "time", "date and time", "duration", "years and months duration")
-
-
-def _range_text(from_: str) -> Range | None:
-    """`range("[1..10)")`: the range a range literal's text denotes (DMN 1.5).
-
-    Only literal endpoints are allowed: numbers, strings, `@` temporal literals and the
-    temporal conversion functions applied to string literals. A range of names or
-    arithmetic (`[1+1..x]`) is not a literal and gives null, as does a malformed text.
-    """
-    from decisions.feel import compile_expression
-
-    try:
-        compiled = compile_expression(from_)
-    except Exception as e:  # noqa: BLE001 - any failure of user text is a null result
-        raise BuiltinError(f"invalid range {from_!r}: {e}") from None
-    node = compiled.ast
-    if isinstance(node, ast.RangeLiteral):
-        endpoints = [node.start, node.end]
-    elif isinstance(node, ast.Compare) and node.op != "!=":
-        endpoints = [node.operand]
-    else:
-        raise BuiltinError(f"{from_!r} is not a range literal")
-    if not all(e is not None and _is_literal_endpoint(e) for e in endpoints):
-        raise BuiltinError(f"the endpoints of {from_!r} must be literals")
-    value = compiled.evaluate()
-    if not isinstance(value, Range):
-        raise BuiltinError(f"{from_!r} is not a range: its endpoints are null or not comparable")
-    return value
-
-
-def _is_literal_endpoint(node: ast.Node) -> bool:
-    if isinstance(node, ast.Literal):
-        return True
-    if isinstance(node, ast.Negation):
-        return isinstance(node.operand, ast.Literal) and not isinstance(node.operand.value, str)
-    if isinstance(node, ast.Call) and isinstance(node.function, ast.Name):
-        args = node.args if node.named is None else tuple(arg for _, arg in node.named)
-        return (node.function.name in _TEMPORAL_CONSTRUCTORS and len(args) == 1
-                and isinstance(args[0], ast.Literal) and isinstance(args[0].value, str))
-    return False
 
 
 class _Infinity:
@@ -250,7 +206,6 @@ def _point_or_range(name: str, rr: Callable[..., bool] | None = None, rp: Callab
 
 
 FUNCTIONS = [
-    fn("range", (["from: string"], _range_text)),
     _point_or_range("before", _before_rr, _before_rp, _before_pr, _before_pp),
     _point_or_range("after", _after_rr, _after_rp, _after_pr, _after_pp),
     _point_or_range("meets", _meets),

@@ -110,6 +110,7 @@ def test_for_over_a_date_range_steps_one_day() -> None:
     "for i in 1.5..3 return i",  # range bounds must be integers
     'for i in 1.."a" return i',
     "for i in > 5 return i",  # an unbounded range has no items to list
+    "for i in [3..1] return i",  # a range value must be ascending; only `3..1` counts down
 ])
 def test_for_over_what_cannot_be_iterated_is_null(expression: str) -> None:
     value, problems = run(expression)

@@ -67,13 +67,17 @@ def test_in_a_range_of_another_type_is_null(expression: str) -> None:
 
 
 @pytest.mark.parametrize("expression", [
+    "[10..1]",  # 10.3.2.7: the endpoints must be ordered, start <= end
+    '["z".."a"]',
+    "5 in [10..1]",
+    "5 in (10..1)",
     '[1.."a"]',
     '[1..@"2020-01-01"]',
     '[@"2020-01-01"..@"2020-01-01T00:00:00"]',  # date and date and time are distinct types
     '[duration("P1D")..duration("P1Y")]',  # so are the two kinds of duration
     '[@"10:00:00"..@"10:00:00Z"]',  # a local and a zoned time are not comparable
 ])
-def test_endpoints_of_mismatched_types_give_null(expression: str) -> None:
+def test_endpoints_of_mismatched_types_or_out_of_order_give_null(expression: str) -> None:
     _null_with_problem(expression)
 
 
@@ -126,10 +130,15 @@ def test_range_properties(expression: str, expected: object) -> None:
     ("(-1..1)", Range(Decimal(-1), Decimal(1), False, False)),
     ("[1.5..2.5]", Range(Decimal("1.5"), Decimal("2.5"), True, True)),
     ('["a".."z"]', Range("a", "z", True, True)),
-    ("< 10", Range(None, Decimal(10), False, False)),
-    ("<= 10", Range(None, Decimal(10), False, True)),
-    ("> 10", Range(Decimal(10), None, False, False)),
-    (">= 10", Range(Decimal(10), None, True, False)),
+    ("[-2.5..-1]", Range(Decimal("-2.5"), Decimal(-1), True, True)),
+    ("[1..1]", Range(Decimal(1), Decimal(1), True, True)),
+    ('["a..b".."z"]', Range("a..b", "z", True, True)),  # `..` inside a string is no separator
+    (" [1..2] ", Range(Decimal(1), Decimal(2), True, True)),
+    # rule 66 b and c: an endpoint left out, on an open side, is unbounded
+    ("(..10]", Range(None, Decimal(10), False, True)),
+    ("]..10)", Range(None, Decimal(10), False, False)),
+    ("[10..)", Range(Decimal(10), None, True, False)),
+    ("(10..[", Range(Decimal(10), None, False, False)),
 ])
 def test_range_function_reads_a_range_literal(text: str, expected: Range) -> None:
     value, problems = run("range(from)", {"from": text})
@@ -169,7 +178,17 @@ def test_range_function_reads_temporal_endpoints(text: str, start: str | None, e
     "hello",
     "",
     "!= 10",
-    "[null..10]",
+    "[null..10]",  # null is no range endpoint
+    "[1..null]",
+    "[true..false]",
+    "[3..1]",  # the endpoints must be in order
+    '["b".."a"]',
+    "< 10",  # a unary comparison is not a range literal (rule 66)
+    ">= 10",
+    "[..10]",  # a missing endpoint must be on an open side
+    "[1..]",
+    "(..)",
+    "[1...2]",
 ])
 def test_range_function_refuses_what_is_no_range_literal(text: str) -> None:
     value, problems = run("range(from)", {"from": text})
@@ -179,6 +198,15 @@ def test_range_function_refuses_what_is_no_range_literal(text: str) -> None:
 def test_range_function_needs_a_string() -> None:
     _null_with_problem("range(10)")
     _null_with_problem("range(null)")
+
+
+def test_unbounded_range_function_results_equal_unary_comparisons() -> None:
+    assert ev('range("(..10]") = (<= 10)') is True
+    assert ev('range("[10..)") = (>= 10)') is True
+    assert ev('range("(..10)") = (<= 10)') is False
+    assert ev('range("(..10]").start') is None
+    assert ev('5 in range("(..10]")') is True
+    assert ev('includes(range("[10..)"), 1000000)') is True
 
 
 def test_range_function_results_work_with_in_and_the_range_builtins() -> None:
