@@ -204,6 +204,10 @@ def check_command(
         typer.echo(str(problem))
     if any(getattr(problem, "severity", "error") == "error" for problem in warnings):
         raise typer.Exit(EXIT_PROBLEMS)
+    # Names read without being declared (Camunda style): what a caller must pass, listed once.
+    implicit = [spec.name for spec in loaded.inputs.values() if spec.implicit]
+    if implicit:
+        typer.echo(f"implicit inputs: {', '.join(implicit)}")
     typer.echo(f"ok: {len(loaded.decision_names)} decisions, {len(loaded.input_names)} inputs")
 
 

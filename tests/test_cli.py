@@ -127,6 +127,41 @@ def test_check_clean_model(model: Path) -> None:
     assert result.stdout.strip().splitlines()[-1] == "ok: 2 decisions, 1 inputs"
 
 
+CAMUNDA_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="Discount"
+             namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="discount" name="Discount">
+    <decisionTable id="t">
+      <input id="i1" label="Customer"><inputExpression typeRef="string"><text>customer</text></inputExpression></input>
+      <input id="i2" label="Order size"><inputExpression typeRef="integer"><text>orderSize</text></inputExpression></input>
+      <output id="o1" name="discount" typeRef="double"/>
+      <rule><inputEntry><text>"Business"</text></inputEntry><inputEntry><text>&lt; 10</text></inputEntry>
+        <outputEntry><text>0.1</text></outputEntry></rule>
+      <rule><inputEntry><text>"Business"</text></inputEntry><inputEntry><text>&gt;= 10</text></inputEntry>
+        <outputEntry><text>0.15</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def test_check_lists_implicit_inputs(tmp_path: Path) -> None:
+    """A Camunda model declares no input data: check names the variables its expressions read."""
+    model = tmp_path / "discount.dmn"
+    model.write_text(CAMUNDA_MODEL, encoding="utf-8")
+    result = run("check", str(model))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2:] == ["implicit inputs: customer, orderSize", "ok: 1 decisions, 2 inputs"]
+    evaluated = run("eval", str(model), "--input", '{"customer": "Business", "orderSize": "12"}', "--json")
+    assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
+    assert json.loads(evaluated.stdout)["outputs"]["Discount"] in (0.15, "0.15")
+
+
+def test_check_clean_model_lists_no_implicit_inputs(model: Path) -> None:
+    assert "implicit inputs" not in run("check", str(model)).stdout
+
+
 def test_check_broken_model_reports_location(tmp_path: Path) -> None:
     broken = tmp_path / "broken.dmn"
     broken.write_text(MODEL.replace("{age_test}", "&lt; (18"), encoding="utf-8")
