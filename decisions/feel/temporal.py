@@ -35,7 +35,7 @@ def zone(name: str) -> dt.tzinfo | None:
     if m:
         sign = -1 if m.group(1) == "-" else 1
         hours, minutes, seconds = int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)
-        if hours > 18 or minutes > 59 or seconds > 59:
+        if minutes > 59 or seconds > 59 or (hours, minutes, seconds) > (18, 0, 0):  # +-18:00 at most
             return None
         return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes, seconds=seconds))
     try:

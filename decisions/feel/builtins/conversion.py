@@ -65,7 +65,7 @@ def _time_from_parts(hour: Decimal, minute: Decimal, second: Decimal, offset: Da
     tz: dt.tzinfo | None = None
     if offset is not None:
         delta = offset.to_timedelta()
-        if abs(delta) >= dt.timedelta(hours=24):
+        if abs(delta) > dt.timedelta(hours=18):  # as for offsets in text: +-18:00 at most
             raise BuiltinError(f"invalid time offset {offset}")
         tz = dt.timezone(delta)
     try:

@@ -195,6 +195,23 @@ def test_zoned_values_compare_by_instant(expression: str, expected: bool) -> Non
     'date and time("2020-01-01T10:00:00") - date and time("2020-01-01T10:00:00Z")',
     'time("10:00:00") - time("10:00:00Z")',
 ])
+@pytest.mark.parametrize(("expression", "valid"), [
+    ('time("10:00:00+18:00")', True),
+    ('time("10:00:00-18:00")', True),
+    ('time("10:00:00+18:01")', False),  # offsets reach +-18:00 at most
+    ('time("10:00:00+05:60")', False),
+    ('date and time("2020-01-01T10:00:00@No/Such_Zone")', False),
+    ('date and time("2020-01-01T10:00:00z")', False),
+    ('time(10, 0, 0, duration("PT18H"))', True),
+    ('time(10, 0, 0, duration("-PT18H1M"))', False),
+])
+def test_offsets_and_zone_ids(expression: str, valid: bool) -> None:
+    if valid:
+        assert ev(expression) is not None
+    else:
+        _null_with_problem(expression)
+
+
 def test_local_and_zoned_values_do_not_mix(expression: str) -> None:
     _null_with_problem(expression)
 
