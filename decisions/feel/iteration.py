@@ -86,6 +86,11 @@ def iteration_items(env: Env, source: Fn, end: Fn | None, report: Callable[[Env,
         if start.start is None or start.end is None or feel_compare(start.start, start.end) == 1:
             report(env, "cannot iterate over a range without both bounds in ascending order")
             return None
+        if _is_plain_date(start.start) and _is_plain_date(start.end):
+            days = _date_range(env, start.start, start.end, report)
+            if days is None:
+                return None
+            return days[(0 if start.start_included else 1):(None if start.end_included else -1)]
         return _integer_range(env, start.start, start.end, start.start_included, start.end_included, report)
     if start is None:
         report(env, "cannot iterate over null")

@@ -103,6 +103,10 @@ def test_for_over_a_date_range_steps_one_day() -> None:
     value = ev('for d in @"2021-02-27"..@"2021-03-01" return string(d)')
     assert value == ["2021-02-27", "2021-02-28", "2021-03-01"]
     assert ev('for d in @"2021-01-03"..@"2021-01-01" return d.day') == [Decimal(3), Decimal(2), Decimal(1)]
+    # a range value of dates, like one of integers, lists the days it includes
+    assert ev('for d in [@"2021-01-30"..@"2021-02-01"] return d.day') == [Decimal(30), Decimal(31), Decimal(1)]
+    assert ev('for d in (@"2021-01-30"..@"2021-02-01") return d.day') == [Decimal(31)]
+    assert ev('for d in [@"2021-01-30"..@"2021-01-30") return d') == []
 
 
 @pytest.mark.parametrize("expression", [
