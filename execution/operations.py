@@ -106,6 +106,7 @@ class RunFilter:
     decision_id: str | None = None
     since: datetime | None = None  # last updated at or after
     until: datetime | None = None  # last updated before
+    decisions: Any = None  # a SELECT of decision ids: only their runs (a reader's scope)
 
     def where(self) -> list[Any]:
         clauses: list[Any] = []
@@ -119,6 +120,8 @@ class RunFilter:
             clauses.append(RUNS.c.model_key == self.key)
         if self.decision_id is not None:
             clauses.append(RUNS.c.decision_id == self.decision_id)
+        if self.decisions is not None:
+            clauses.append(RUNS.c.decision_id.in_(self.decisions))
         if self.error is not None:
             clauses.append(RUNS.c.last_error.contains(self.error, autoescape=True))
         if self.since is not None:

@@ -6,19 +6,21 @@ gets its workflow runs in the same transaction (execution/outbox.py).
 
     GET  /v1/models/{key}/versions/{n}/bindings     readers        the version's bindings
     PUT  /v1/models/{key}/versions/{n}/bindings     author         attach/replace/remove (drafts only)
-    GET  /v1/execution/runs                         readers        runs, by filter
-    GET  /v1/execution/runs/{id}                    readers        one run with its context and attempts
-    GET  /v1/execution/decisions/{id}/runs          readers        a decision's runs step by step
-    GET  /v1/execution/dead-letters                 readers        dead-lettered runs, by filter
+    GET  /v1/execution/runs                         decisions'     runs, by filter
+    GET  /v1/execution/runs/{id}                    decisions'     one run with its context and attempts
+    GET  /v1/execution/decisions/{id}/runs          decisions'     a decision's runs step by step
+    GET  /v1/execution/dead-letters                 decisions'     dead-lettered runs, by filter
     POST /v1/execution/runs/{id}/retry|cancel       admin          one run
     POST /v1/execution/dead-letters/retry|cancel    admin          in bulk, by filter
-    GET  /v1/execution/stats                        readers        counts, queue depth, latency
+    GET  /v1/execution/stats                        reviewer       counts, queue depth, latency
     GET  /metrics                                   any key        the same, Prometheus text format
+
+Runs hold the decision's inputs, outputs and review data, so they are read by the rule of decision
+records (api/decision_access.py): reviewers read every decision's, a caller its own.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -27,6 +29,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
 from api.auth import EVERYONE, READERS, Principal, requires
+from api.decision_access import DecisionReader, DecisionScope, EveryDecisionReader
 from api.execution_schemas import (
     AttemptOut,
     BindingsBody,
@@ -134,10 +137,10 @@ def bindings_put(request: Request, key: ModelKey, number: VersionNumber, body: B
 # --- runs --------------------------------------------------------------------------------------
 
 
-def _filter(state: str | None, workflow: str | None, key: str | None, step: str | None, error: str | None,
-            decision_id: str | None, since: datetime | None = None, until: datetime | None = None) -> RunFilter:
+def _filter(scope: DecisionScope, state: str | None, workflow: str | None, key: str | None, step: str | None,
+            error: str | None, decision_id: str | None) -> RunFilter:
     return RunFilter(state=state, workflow=workflow, key=key, step=step, error=error, decision_id=decision_id,
-                     since=since, until=until)
+                     decisions=scope.decisions())
 
 
 WorkflowQ = Annotated[str | None, Query(pattern=NAME_QUERY, max_length=100)]
@@ -150,39 +153,41 @@ BeforeQ = Annotated[str | None, Query(pattern=ID_PATTERN, description="Page: run
 
 
 @router.get("/v1/execution/runs", response_model=list[RunOut], summary="Workflow runs, newest first")
-def runs_list(request: Request, _: Reader, state: RunState | None = None, workflow: WorkflowQ = None,
+def runs_list(request: Request, scope: DecisionReader, state: RunState | None = None, workflow: WorkflowQ = None,
               key: KeyQ = None, step: StepQ = None, error: ErrorQ = None, decision_id: DecisionQ = None,
               limit: LimitQ = 100, before: BeforeQ = None) -> list[RunOut]:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
-        runs = list_runs(session, _filter(state, workflow, key, step, error, decision_id), limit=limit,
+        runs = list_runs(session, _filter(scope, state, workflow, key, step, error, decision_id), limit=limit,
                          before=before)
     return [run_out(r) for r in runs]
 
 
 @router.get("/v1/execution/dead-letters", response_model=list[RunOut],
             summary="Dead-lettered runs (a step failed for good), newest first")
-def dead_letters(request: Request, _: Reader, workflow: WorkflowQ = None, key: KeyQ = None, step: StepQ = None,
-                 error: ErrorQ = None, decision_id: DecisionQ = None, limit: LimitQ = 100,
+def dead_letters(request: Request, scope: DecisionReader, workflow: WorkflowQ = None, key: KeyQ = None,
+                 step: StepQ = None, error: ErrorQ = None, decision_id: DecisionQ = None, limit: LimitQ = 100,
                  before: BeforeQ = None) -> list[RunOut]:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
-        runs = list_runs(session, _filter("dead", workflow, key, step, error, decision_id), limit=limit,
+        runs = list_runs(session, _filter(scope, "dead", workflow, key, step, error, decision_id), limit=limit,
                          before=before)
     return [run_out(r) for r in runs]
 
 
 @router.get("/v1/execution/runs/{run_id}", response_model=RunOut,
             summary="One run: its state, context and every attempt of its steps")
-def run_detail(request: Request, run_id: RunId, _: Reader) -> RunOut:
+def run_detail(request: Request, run_id: RunId, scope: DecisionReader) -> RunOut:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
         run = get_run(session, run_id)
+        scope.check(session, run.decision_id, "workflow run", run_id)
         attempts = attempts_of(session, run_id)
     return run_out(run, attempts=attempts, with_context=True)
 
 
 @router.get("/v1/execution/decisions/{decision_id}/runs", response_model=list[RunOut],
             summary="The workflow runs a decision started, step by step")
-def decision_runs(request: Request, decision_id: DecisionId, _: Reader) -> list[RunOut]:
+def decision_runs(request: Request, decision_id: DecisionId, scope: DecisionReader) -> list[RunOut]:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
+        scope.check(session, decision_id, "decision", decision_id)
         runs = runs_of_decision(session, decision_id)
     return [run_out(run, attempts=attempts) for run, attempts in runs]
 
@@ -225,7 +230,7 @@ def dead_letters_cancel(request: Request, body: RunFilterBody, principal: Operat
 
 @router.get("/v1/execution/stats", response_model=dict[str, Any],
             summary="Per workflow and step: runs by state, attempts, latency; queue depth, oldest due step")
-def stats(request: Request, _: Reader) -> dict[str, Any]:
+def stats(request: Request, _: EveryDecisionReader) -> dict[str, Any]:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
         return execution_stats(session)
 

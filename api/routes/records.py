@@ -1,4 +1,5 @@
-"""Decision records: what was decided, for whom, with which version. Readable by reviewers.
+"""Decision records: what was decided, for whom, with which version. Read by the rule of
+api/decision_access.py: reviewers read every record, a caller the records of its own calls.
 
     GET /v1/records              the decision log: filters, newest first, cursor pages (audit.log)
     GET /v1/records/{record_id}  one record
@@ -12,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 
 from api.auth import Principal, requires
+from api.decision_access import DecisionReader
 from api.problems import ProblemError
 from api.routes.common import ALIAS_PATTERN, KEY_PATTERN, make_router, record_out, service_of
 from api.schemas import BrokenLinkOut, ChainHeadOut, RecordOut, RecordPageOut, VerifyOut
@@ -28,7 +30,7 @@ Text = Annotated[str | None, Query(min_length=1, max_length=200)]
 
 @router.get("/v1/records", response_model=RecordPageOut, summary="The decision log: records, newest first")
 def records_list(
-    request: Request, _: Reviewer,
+    request: Request, scope: DecisionReader,
     key: Annotated[str | None, Query(pattern=KEY_PATTERN, max_length=100, description="Only this model's.")] = None,
     version: Annotated[int | None, Query(ge=1, le=999_999_999, description="Only this version's.")] = None,
     alias: Annotated[str | None, Query(pattern=ALIAS_PATTERN, max_length=100,
@@ -44,7 +46,7 @@ def records_list(
     fired: Annotated[str | None, Query(max_length=400, description="`Decision:rule`: that rule fired; a rule id "
                                        "(`Risk Category:rule-7`) or a position (`Risk Category:7`).")] = None,
     caller: Annotated[str | None, Query(min_length=1, max_length=200,
-                                        description="Only records of this caller (API key name).")] = None,
+                                        description="Only records of this caller (API key id).")] = None,
     business_key: Annotated[str | None, Query(min_length=1, max_length=200,
                                               description="Only this business key's records.")] = None,
     workflow_state: Annotated[str | None, Query(max_length=16, description="Records with a workflow run in this "
@@ -56,6 +58,9 @@ def records_list(
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before, "
                                         "with the same filters.")] = None,
 ) -> RecordPageOut:
+    if scope.caller is not None and caller not in (None, scope.caller):
+        return RecordPageOut(records=[], next_cursor=None)  # a caller reads only its own records
+    caller = scope.caller or caller
     try:
         page = query_records(
             service_of(request).engine, key=key, version=version, alias=alias, arm=arm,
@@ -72,8 +77,10 @@ def records_list(
 
 
 @router.get("/v1/records/{record_id}", response_model=RecordOut, summary="One decision record")
-def record_detail(request: Request, record_id: Annotated[str, Path(pattern=RECORD_ID)], _: Reviewer) -> RecordOut:
+def record_detail(request: Request, record_id: Annotated[str, Path(pattern=RECORD_ID)],
+                  scope: DecisionReader) -> RecordOut:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
+        scope.check(session, record_id, "decision record", record_id)
         return record_out(get_record(session, record_id))
 
 

@@ -4,7 +4,8 @@
     GET  /v1/reviews/{id}                      reviewer   one task with the decision's inputs, outputs, rules
     POST /v1/reviews/{id}/claim                reviewer   take a task (nobody else can answer it then)
     POST /v1/reviews/{id}/decide               reviewer   approve, reject or override, with a reason
-    GET  /v1/execution/decisions/{id}/overrides readers   overrides recorded against a decision
+    GET  /v1/execution/decisions/{id}/overrides decisions' overrides recorded against a decision
+                                                          (api/decision_access.py: reviewers, a caller its own)
 
 The reviewer is the API key's name. An override is checked against the types and allowed values
 of the outputs of the version that decided. Answering wakes the waiting workflow (execution/review.py).
@@ -17,7 +18,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
 
-from api.auth import READERS, Principal, requires
+from api.auth import Principal, requires
+from api.decision_access import DecisionReader
 from api.execution_schemas import ReviewAnswer, ReviewTaskOut
 from api.jsonio import to_api_json
 from api.problems import ProblemError, pydantic_errors
@@ -30,7 +32,6 @@ from registry import get_version, unit_of_work
 router = make_router(400, 404, 409, tag="reviews")
 
 Reviewer = Annotated[Principal, Depends(requires("reviewer"))]
-Reader = Annotated[Principal, Depends(requires(*READERS))]
 ID_PATTERN = r"^[0-9A-Za-z]{1,64}$"
 TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="A review task id.")]
 
@@ -96,6 +97,7 @@ def checked_override(service: Service, task_id: str, outputs: Mapping[str, Any])
 @router.get("/v1/execution/decisions/{decision_id}/overrides", response_model=list[dict[str, Any]],
             summary="Outcomes reviewers overrode for a decision (who, when, why, before, after)")
 def decision_overrides(request: Request, decision_id: Annotated[str, Path(pattern=ID_PATTERN)],
-                       _: Reader) -> list[dict[str, Any]]:
+                       scope: DecisionReader) -> list[dict[str, Any]]:
     with unit_of_work(service_of(request).engine, read_only=True) as session:
+        scope.check(session, decision_id, "decision", decision_id)
         return overrides_of(session, decision_id)

@@ -80,7 +80,7 @@ def test_evaluate_enqueues_runs_with_the_record_and_calls_back(service: Live, re
     assert "inputs" not in pending and pending["decision"] == {"id": decision}  # read from the record later
     work(service.engine, config_for(), settled(service.engine))
     assert receiver.processed_bodies("/callback")[0]["decision_id"] == decision
-    runs = service.client("viewer").get(f"/v1/execution/decisions/{decision}/runs")
+    runs = service.client("reviewer").get(f"/v1/execution/decisions/{decision}/runs")
     assert runs.status_code == 200
     [run] = runs.json()
     assert run["state"] == "done" and [a["outcome"] for a in run["attempts"]] == ["ok"]
@@ -132,7 +132,7 @@ def test_reviewers_work_their_queue_over_http(service: Live, receiver: Receiver)
     assert decided.status_code == 200 and decided.json()["outcome"] == "override"
     work(service.engine, config_for(), settled(service.engine))
     assert receiver.processed_bodies("/after") == [{"outcome": "override", "by": "reviewer-person"}]
-    overrides = service.client("viewer").get(f"/v1/execution/decisions/{decision}/overrides").json()
+    overrides = service.client("reviewer").get(f"/v1/execution/decisions/{decision}/overrides").json()
     assert overrides[0]["override"]["Decision"] == "Approve" and overrides[0]["by"] == "reviewer-person"
 
 
@@ -161,8 +161,41 @@ def test_an_override_is_checked_against_the_types_of_the_outputs(service: Live, 
     assert reviewer.get(f"/v1/reviews/{task['id']}").json()["state"] == "open"  # nothing was answered
     decided = override({"Decision": "Approve", "Credit Limit": 25000.5})
     assert decided.status_code == 200, decided.text
-    [recorded] = service.client("viewer").get(f"/v1/execution/decisions/{decision}/overrides").json()
+    [recorded] = service.client("reviewer").get(f"/v1/execution/decisions/{decision}/overrides").json()
     assert recorded["override"]["Decision"] == "Approve" and recorded["override"]["Credit Limit"] == 25000.5
+
+
+def test_runs_dead_letters_and_stats_are_read_by_the_rule_of_records(service: Live, receiver: Receiver) -> None:
+    # Runs hold the decision's inputs, outputs and review data: reviewers read every decision's,
+    # a caller only the decisions it asked for, viewers, authors and approvers none.
+    publish_with_bindings(service, BINDINGS.format(url=receiver.url))
+    mine = service.client("caller").post("/v1/decisions/loan-approval/evaluate", json={"inputs": REFER}).json()
+    other_caller = service.client("admin").post("/v1/keys", json={"name": "other-service", "role": "caller"}).json()
+    other = service.client(secret=other_caller["secret"])
+    theirs = other.post("/v1/decisions/loan-approval/evaluate", json={"inputs": APPROVE}).json()
+    work(service.engine, config_for(), settled(service.engine))
+    run_of = {d["decision_id"]: service.client("reviewer").get(f"/v1/execution/decisions/{d['decision_id']}/runs")
+              .json()[0]["id"] for d in (mine, theirs)}
+    paths = ["/v1/execution/runs", "/v1/execution/dead-letters", "/v1/execution/stats", "/v1/records",
+             f"/v1/execution/runs/{run_of[mine['decision_id']]}", f"/v1/execution/decisions/{mine['decision_id']}/runs",
+             f"/v1/execution/decisions/{mine['decision_id']}/overrides", f"/v1/records/{mine['decision_id']}"]
+    for role in ("viewer", "author", "approver"):
+        for path in paths:
+            assert service.client(role).get(path).status_code == 403, (role, path)
+    for path in paths:
+        assert service.client("reviewer").get(path).status_code == 200, path
+    caller = service.client("caller")
+    listed = caller.get("/v1/execution/runs").json()
+    assert {r["decision_id"] for r in listed} == {mine["decision_id"]}
+    assert {r["decision_id"] for r in other.get("/v1/execution/runs").json()} == {theirs["decision_id"]}
+    assert caller.get(f"/v1/execution/runs/{run_of[mine['decision_id']]}").json()["context"]["inputs"] == REFER
+    assert caller.get(f"/v1/execution/runs/{run_of[theirs['decision_id']]}").status_code == 404
+    assert caller.get(f"/v1/execution/decisions/{theirs['decision_id']}/runs").status_code == 404
+    assert caller.get(f"/v1/execution/decisions/{theirs['decision_id']}/overrides").status_code == 404
+    assert caller.get("/v1/execution/runs", params={"decision_id": theirs["decision_id"]}).json() == []
+    assert [r["id"] for r in caller.get("/v1/records").json()["records"]] == [mine["decision_id"]]
+    assert caller.get(f"/v1/records/{theirs['decision_id']}").status_code == 404
+    assert caller.get("/v1/execution/stats").status_code == 403  # counts over every caller's decisions
 
 
 def test_operators_retry_and_cancel_dead_letters(service: Live, receiver: Receiver) -> None:
@@ -174,7 +207,7 @@ def test_operators_retry_and_cancel_dead_letters(service: Live, receiver: Receiv
                     json={"inputs": APPROVE, "callback_url": f"{receiver.url}/callback"})
     work(service.engine, config_for(), settled(service.engine))
     receiver.fail_rate = 0.0
-    dead = service.client("viewer").get("/v1/execution/dead-letters", params={"workflow": "approved"}).json()
+    dead = service.client("reviewer").get("/v1/execution/dead-letters", params={"workflow": "approved"}).json()
     assert len(dead) == 3 and all("answered 500" in d["last_error"] for d in dead)
     assert service.client("reviewer").post(f"/v1/execution/runs/{dead[0]['id']}/retry").status_code == 403
     admin = service.client("admin")
@@ -195,10 +228,10 @@ def test_stats_and_prometheus_metrics(service: Live, receiver: Receiver) -> None
     for inputs in (APPROVE, APPROVE, REFER):
         caller.post("/v1/decisions/loan-approval/evaluate",
                     json={"inputs": inputs, "callback_url": f"{receiver.url}/callback"})
-    before = service.client("viewer").get("/v1/execution/stats").json()
+    before = service.client("reviewer").get("/v1/execution/stats").json()
     assert before["queue_depth"] == 3 and before["oldest_due_age_seconds"] >= 0
     work(service.engine, config_for(), settled(service.engine))
-    stats = service.client("viewer").get("/v1/execution/stats").json()
+    stats = service.client("reviewer").get("/v1/execution/stats").json()
     assert stats["queue_depth"] == 0
     assert stats["workflows"]["approved"]["runs"] == {"done": 2}
     assert stats["workflows"]["referred"]["runs"] == {"waiting": 1}
