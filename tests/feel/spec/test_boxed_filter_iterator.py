@@ -267,6 +267,18 @@ def test_boxed_conditional(condition: str, expected: str) -> None:
     assert _evaluate(_conditional(condition))[0] == expected
 
 
+@pytest.mark.parametrize(("expression", "expected"), [
+    # the FEEL if: "if FEEL(c) is true then FEEL(a) else FEEL(b)"
+    ("if true then 1 else 2", 1),
+    ("if false then 1 else 2", 2),
+    ("if null then 1 else 2", 2),
+    ('if "abc" then 1 else 2', 2),
+    ("if 1 > 2 then 1 else null", None),
+])
+def test_feel_if(expression: str, expected: Any) -> None:
+    assert same(ev(expression), expected)
+
+
 def test_boxed_conditional_with_a_condition_that_is_no_boolean_is_an_error() -> None:
     value, problems = _evaluate(_conditional('"abc"'))
     assert value is None and problems
