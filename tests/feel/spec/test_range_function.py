@@ -5,6 +5,7 @@ equality and properties, the `range(from)` function (10.3.4.?) and the range bui
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -351,3 +352,108 @@ def test_range_builtins_with_named_parameters(expression: str, expected: bool) -
 ])
 def test_range_builtins_with_arguments_that_do_not_fit_give_null(expression: str) -> None:
     _null_with_problem(expression)
+
+
+# --- every endpoint combination, against the ranges as sets of points ------------------------------
+# With integer endpoints 0..3 (or none), the points -1, -0.75, ..., 4 tell every two ranges apart
+# as sets (an open interval between integers holds three of them, so only a closed endpoint can be
+# the single point two ranges share); each built-in is then a statement about those sets.
+
+_GRID = [Decimal(k) / 4 for k in range(-4, 17)]
+
+
+def _ranges() -> list[Range]:
+    found = []
+    for s in range(4):
+        for e in range(s, 4):
+            for si in (True, False):
+                for ei in (True, False):
+                    if s == e and not (si and ei):
+                        continue  # empty: no range
+                    found.append(Range(Decimal(s), Decimal(e), si, ei))
+    for k in range(4):
+        for inc in (True, False):
+            found.append(Range(None, Decimal(k), False, inc))
+            found.append(Range(Decimal(k), None, inc, False))
+    return found
+
+
+def _points(r: Range) -> list[Decimal]:
+    return [x for x in _GRID if r.contains(x)]
+
+
+def _set_relation(name: str, a: list[Decimal], b: list[Decimal]) -> bool:
+    sa, sb = set(a), set(b)
+    if name == "before":
+        return max(a) < min(b)
+    if name == "after":
+        return min(a) > max(b)
+    if name == "meets":
+        return max(a) == min(b) and len(sa & sb) == 1
+    if name == "met by":
+        return min(a) == max(b) and len(sa & sb) == 1
+    if name == "overlaps":
+        return bool(sa & sb)
+    if name == "overlaps before":
+        return min(a) < min(b) and bool(sa & sb) and max(a) <= max(b)
+    if name == "overlaps after":
+        return min(b) < min(a) and bool(sa & sb) and max(b) <= max(a)
+    if name == "includes":
+        return sb <= sa
+    if name == "during":
+        return sa <= sb
+    if name == "starts":
+        return sa <= sb and min(a) == min(b)
+    if name == "started by":
+        return sb <= sa and min(a) == min(b)
+    if name == "finishes":
+        return sa <= sb and max(a) == max(b)
+    if name == "finished by":
+        return sb <= sa and max(a) == max(b)
+    assert name == "coincides"
+    return sa == sb
+
+
+@pytest.mark.parametrize("name", ["before", "after", "meets", "met by", "overlaps", "overlaps before",
+                                  "overlaps after", "includes", "during", "starts", "started by", "finishes",
+                                  "finished by", "coincides"])
+def test_range_builtins_agree_with_the_ranges_as_sets(name: str) -> None:
+    from decisions.feel import Env, Scope, compile_expression
+
+    call = compile_expression(f"{name}(a, b)", Scope(["a", "b"])).fn
+    ranges = _ranges()
+    wrong = []
+    for a in ranges:
+        for b in ranges:
+            got = call(Env({"a": a, "b": b}))
+            expected = _set_relation(name, _points(a), _points(b))
+            if got is not expected:
+                wrong.append(f"{name}({a}, {b}) = {got}, the sets say {expected}")
+    assert not wrong, wrong[:10]
+
+
+# a point starts or finishes a range when it is its (included) endpoint: an integer here
+@pytest.mark.parametrize(("call_text", "relation"), [
+    ("before(p, r)", lambda p, pts: all(p < x for x in pts)),
+    ("before(r, p)", lambda p, pts: all(x < p for x in pts)),
+    ("after(p, r)", lambda p, pts: all(p > x for x in pts)),
+    ("after(r, p)", lambda p, pts: all(x > p for x in pts)),
+    ("includes(r, p)", lambda p, pts: p in pts),
+    ("during(p, r)", lambda p, pts: p in pts),
+    ("starts(p, r)", lambda p, pts: p == int(p) and p in pts and p == min(pts)),
+    ("started by(r, p)", lambda p, pts: p == int(p) and p in pts and p == min(pts)),
+    ("finishes(p, r)", lambda p, pts: p == int(p) and p in pts and p == max(pts)),
+    ("finished by(r, p)", lambda p, pts: p == int(p) and p in pts and p == max(pts)),
+])
+def test_point_and_range_builtins_agree_with_the_range_as_a_set(call_text: str, relation: Any) -> None:
+    from decisions.feel import Env, Scope, compile_expression
+
+    call = compile_expression(call_text, Scope(["p", "r"])).fn
+    wrong = []
+    for r in _ranges():
+        points = _points(r)
+        for p in _GRID[4:-4]:  # points within the endpoints' span
+            got = call(Env({"p": p, "r": r}))
+            if got is not relation(p, points):
+                wrong.append(f"{call_text} with p = {p}, r = {r}: {got}")
+    assert not wrong, wrong[:10]
