@@ -479,19 +479,25 @@ def names_used(node: Any) -> set[str]:
     found: set[str] = set()
 
     def walk(n: Any) -> None:
-        if isinstance(n, ast.Literal):
-            return  # the commonest node: a value, never a name
         if isinstance(n, ast.Name):
             found.add(n.name)
         elif isinstance(n, tuple | list):
             for item in n:
-                walk(item)
+                if not isinstance(item, _LEAVES):
+                    walk(item)
         elif not isinstance(n, type):
             for name in _field_names(type(n)):  # a large table has thousands of trees
-                walk(getattr(n, name))
+                value = getattr(n, name)
+                if not isinstance(value, _LEAVES):
+                    walk(value)
 
-    walk(node)
+    if not isinstance(node, _LEAVES):
+        walk(node)
     return found
+
+
+# What `names_used` need not look into: literals (the commonest nodes) and plain field values.
+_LEAVES = (ast.Literal, str, bool, int, Decimal, type(None))
 
 
 def uses_names(node: Any) -> bool:
