@@ -360,9 +360,5 @@ def _render_decimal(value: Decimal) -> str:
 
 
 def _iso(value: dt.datetime | dt.time) -> str:
-    tz = value.tzinfo
-    key = getattr(tz, "key", None)
-    if isinstance(key, str):  # an IANA zone: FEEL writes it after '@'
-        return f"{value.replace(tzinfo=None).isoformat()}@{key}"
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    # FEEL's own text: nanoseconds kept, `Z` for UTC, `@` before an IANA zone id
+    return values.to_string(value)

@@ -310,6 +310,9 @@ def test_render_is_feel_like_and_short() -> None:
     assert render('say "hi"') == '"say \\"hi\\""'
     assert render([True, {"a": dt.date(2017, 1, 2)}]) == '[true, {a: date("2017-01-02")}]'
     assert render(dt.time(9, 5, tzinfo=dt.UTC)) == 'time("09:05:00Z")'
+    assert render(with_nanos(dt.time(9, 5), 1)) == 'time("09:05:00.000000001")'
+    assert render(dt.datetime(2020, 1, 1, 10, tzinfo=ZoneInfo("Europe/Paris"))) \
+        == 'date and time("2020-01-01T10:00:00@Europe/Paris")'
     assert render(dtd(90)) == 'duration("PT1M30S")'
     assert len(render(["x" * 50] * 20)) == 200
 
