@@ -186,15 +186,6 @@ def test_zoned_values_compare_by_instant(expression: str, expected: bool) -> Non
     assert ev(expression) is expected
 
 
-@pytest.mark.parametrize("expression", [
-    # a value with a zone and one without are not comparable: null
-    'date and time("2020-01-01T10:00:00") = date and time("2020-01-01T10:00:00Z")',
-    'date and time("2020-01-01T10:00:00") < date and time("2020-01-01T10:00:00@Europe/Paris")',
-    'time("10:00:00") = time("10:00:00Z")',
-    'time("10:00:00") < time("11:00:00+01:00")',
-    'date and time("2020-01-01T10:00:00") - date and time("2020-01-01T10:00:00Z")',
-    'time("10:00:00") - time("10:00:00Z")',
-])
 @pytest.mark.parametrize(("expression", "valid"), [
     ('time("10:00:00+18:00")', True),
     ('time("10:00:00-18:00")', True),
@@ -212,6 +203,15 @@ def test_offsets_and_zone_ids(expression: str, valid: bool) -> None:
         _null_with_problem(expression)
 
 
+@pytest.mark.parametrize("expression", [
+    # a value with a zone and one without are not comparable: null
+    'date and time("2020-01-01T10:00:00") = date and time("2020-01-01T10:00:00Z")',
+    'date and time("2020-01-01T10:00:00") < date and time("2020-01-01T10:00:00@Europe/Paris")',
+    'time("10:00:00") = time("10:00:00Z")',
+    'time("10:00:00") < time("11:00:00+01:00")',
+    'date and time("2020-01-01T10:00:00") - date and time("2020-01-01T10:00:00Z")',
+    'time("10:00:00") - time("10:00:00Z")',
+])
 def test_local_and_zoned_values_do_not_mix(expression: str) -> None:
     _null_with_problem(expression)
 
@@ -426,3 +426,15 @@ def test_copies_of_nanosecond_values_keep_their_nanoseconds() -> None:
         for twin in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value)):
             assert values.to_string(twin) == values.to_string(value)
             assert values.feel_equal(twin, value) is True
+
+
+@pytest.mark.parametrize("start", [
+    '@"2020-01-01T10:00:00.999999999Z"', '@"2020-01-01T10:00:00"', '@"2018-10-28T02:59:59.999999999@Europe/Paris"',
+    '@"-0001-12-31T23:59:59.000000001"', '@"12345-06-30T00:00:00.5"',
+])
+@pytest.mark.parametrize("seconds", ["0.000000001", "-0.000000001", "0.999999999", "-86400.000000007", "3600.5"])
+def test_adding_then_subtracting_a_duration_gives_it_back(start: str, seconds: str) -> None:
+    d = f'duration("{"-" if seconds.startswith("-") else ""}PT{seconds.lstrip("-")}S")'
+    assert ev(f"({start} + {d}) - {start} = {d}") is True
+    assert ev(f"({start} + {d}) - {d} = {start}") is True
+    assert ev(f"{start} + {d} > {start}") is (not seconds.startswith("-"))
