@@ -283,7 +283,8 @@ def tck_command(
 @reports_errors
 def convert_command(
     model: Annotated[Path, typer.Argument(help="Model file (DMN, YAML or xlsx).")],
-    to: Annotated[str, typer.Option("--to", help="Target format: yaml, xlsx, or dmn (DMN 1.5), dmn1.3, ...")],
+    to: Annotated[str, typer.Option("--to", help="Target format: yaml, xlsx, or dmn (the model's DMN version; 1.3 if it states none), "
+                                         "dmn1.3, ...")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")] = None,
 ) -> None:
     """Convert a model between DMN XML, the YAML form and an Excel workbook (xlsx needs --out)."""
@@ -298,12 +299,12 @@ def convert_command(
     defs = read_definitions(existing_file(model, "model"))
     content: str | bytes
     if target == "yaml":
-        content = write_yaml(defs, ids=False)
+        content = write_yaml(defs)  # ids kept where the DMN writer would not generate them again
     elif target == "xlsx":
         content = write_xlsx(defs)
     elif target.startswith("dmn"):
-        version = target[3:] or "1.5"
-        if version not in ("1.1", "1.2", "1.3", "1.4", "1.5"):
+        version = target[3:] or None
+        if version is not None and version not in ("1.1", "1.2", "1.3", "1.4", "1.5"):
             fail(f"unknown DMN version {version!r}; use dmn1.1 to dmn1.5")
         content = write_dmn(defs, version=version)
     else:

@@ -14,6 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# The DMN version of a model that does not state one (YAML without `dmn version`, a workbook, a
+# model built in code): DMN 1.3 is the newest version every common modeler opens.
+DEFAULT_DMN_VERSION = "1.3"
+
 HitPolicy = Literal[
     "UNIQUE", "FIRST", "PRIORITY", "ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER"
 ]
@@ -30,6 +34,21 @@ class Source:
 
     file: str | None = None
     line: int | None = None
+
+
+@dataclass
+class Extensions:
+    """Vendor content DMN leaves open (Camunda's `historyTimeToLive`, ...), kept to be written back.
+
+    `attributes`: namespaced attributes by `{namespace}name`. `elements`: the children of
+    `<extensionElements>`, each as a well-formed XML text that declares the namespaces it uses.
+    The engine never interprets them."""
+
+    attributes: dict[str, str] = field(default_factory=dict)
+    elements: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not self.attributes and not self.elements
 
 
 # --- expressions -------------------------------------------------------------------
@@ -102,6 +121,7 @@ class InputClause:
     type_ref: str | None = None
     input_values: str | None = None  # unary tests text: the allowed values
     id: str | None = None
+    extensions: Extensions = field(default_factory=Extensions)
 
     @property
     def title(self) -> str:
@@ -116,6 +136,7 @@ class OutputClause:
     output_values: str | None = None  # unary tests text: allowed values, also the priority order
     default_output: str | None = None  # FEEL text
     id: str | None = None
+    extensions: Extensions = field(default_factory=Extensions)
 
     @property
     def title(self) -> str:
@@ -130,6 +151,7 @@ class Rule:
     id: str | None = None
     description: str | None = None
     source: Source = field(default_factory=Source)
+    extensions: Extensions = field(default_factory=Extensions)
 
 
 @dataclass
@@ -144,6 +166,7 @@ class DecisionTable:
     type_ref: str | None = None
     id: str | None = None
     source: Source = field(default_factory=Source)
+    extensions: Extensions = field(default_factory=Extensions)
 
 
 @dataclass
@@ -272,6 +295,7 @@ class InputData:
     id: str | None = None
     description: str | None = None
     source: Source = field(default_factory=Source)
+    extensions: Extensions = field(default_factory=Extensions)
 
 
 @dataclass
@@ -287,6 +311,8 @@ class Decision:
     question: str | None = None
     allowed_answers: str | None = None
     source: Source = field(default_factory=Source)
+    authorities: list[str] = field(default_factory=list)  # authority requirements: knowledge sources, ...
+    extensions: Extensions = field(default_factory=Extensions)
 
 
 @dataclass
@@ -298,6 +324,8 @@ class BusinessKnowledgeModel:
     id: str | None = None
     description: str | None = None
     source: Source = field(default_factory=Source)
+    authorities: list[str] = field(default_factory=list)
+    extensions: Extensions = field(default_factory=Extensions)
 
 
 @dataclass
@@ -310,6 +338,60 @@ class DecisionService:
     type_ref: str | None = None
     id: str | None = None
     source: Source = field(default_factory=Source)
+    extensions: Extensions = field(default_factory=Extensions)
+
+
+@dataclass
+class KnowledgeSource:
+    """An authority for decisions (a regulation, a policy, an expert): drawn, never evaluated."""
+
+    name: str
+    id: str | None = None
+    description: str | None = None
+    authorities: list[str] = field(default_factory=list)  # names of inputs, decisions, knowledge sources
+    extensions: Extensions = field(default_factory=Extensions)
+    source: Source = field(default_factory=Source)
+
+
+# --- the diagram (DMNDI) -----------------------------------------------------------
+
+
+@dataclass
+class Bounds:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class Shape:
+    """Where a DRG element is drawn; `element` is its name."""
+
+    element: str
+    bounds: Bounds
+    id: str | None = None
+
+
+@dataclass
+class Edge:
+    """How a requirement is drawn: from the required element `source` to `target`, by name."""
+
+    source: str
+    target: str
+    waypoints: list[tuple[float, float]]
+    id: str | None = None
+
+
+@dataclass
+class Diagram:
+    """The drawing of the decision requirements graph (DMNDI, or Camunda's `biodi` in DMN 1.1).
+    Elements without a shape are laid out when the model is written."""
+
+    shapes: list[Shape] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    name: str | None = None
+    id: str | None = None
 
 
 @dataclass
@@ -327,7 +409,7 @@ class Definitions:
     name: str
     namespace: str = ""
     id: str | None = None
-    dmn_version: str = "1.5"
+    dmn_version: str | None = None  # as read; None: not stated (written as DEFAULT_DMN_VERSION)
     key: str | None = None  # the registry key, e.g. "loan-approval"
     business_key: str | None = None  # the input that identifies a case, to match outcomes to decisions
     description: str | None = None
@@ -339,3 +421,7 @@ class Definitions:
     services: list[DecisionService] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     source: Source = field(default_factory=Source)
+    knowledge_sources: list[KnowledgeSource] = field(default_factory=list)
+    extensions: Extensions = field(default_factory=Extensions)
+    prefixes: dict[str, str] = field(default_factory=dict)  # prefix -> namespace of extension names
+    diagram: Diagram | None = None

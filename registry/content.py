@@ -4,9 +4,12 @@ The content hash is the SHA-256 (hex) of a canonical form of the model, so that 
 not change the model do not change the hash:
 
 - "model-yaml" (preferred): the model is loaded with `decisions.load` and re-serialised with
-  `decisions.yaml_format.write_yaml(model.definitions)`. Whitespace, comments, key order, XML
-  prefixes and even the file format (DMN or YAML of the same model) do not matter.
-  Anyone can recompute it: sha256(write_yaml(decisions.load(text).definitions).encode()).
+  `decisions.yaml_format.canonical_yaml(model.definitions)`. Whitespace, comments, key order, XML
+  prefixes and even the file format (DMN or YAML of the same model) do not matter; neither do
+  the diagram, knowledge sources and vendor extensions, which do not change what the model
+  decides. The canonical form is fixed: what the engine learns to read later stays out of it,
+  so a stored version's hash verifies against its content for good.
+  Anyone can recompute it: sha256(canonical_yaml(decisions.load(text).definitions).encode()).
 - "text" (fallback, when the model does not load, e.g. an import that is not available, or the
   engine is not installed): a normalised text. YAML is parsed and dumped as sorted JSON
   (whitespace and comments do not matter); DMN XML is parsed (defusedxml) and written back with
@@ -91,9 +94,9 @@ def load_model(content: bytes, fmt: Format) -> Any:
 def model_canonical_form(content: bytes, fmt: Format) -> str | None:
     """The model re-serialised as YAML, or None when it does not load (or no engine is present)."""
     try:
-        from decisions.yaml_format import write_yaml
+        from decisions.yaml_format import canonical_yaml
 
-        return str(write_yaml(load_model(content, fmt).definitions))
+        return str(canonical_yaml(load_model(content, fmt).definitions))
     except Exception:  # noqa: BLE001 - a model that does not load is hashed by its text instead
         return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from decisions.dmn import read_dmn, read_dmn_file, write_dmn
+from decisions.dmn.writer import stable_id
 from decisions.errors import ModelError, Problem
 from decisions.model import (
     Binding,
@@ -20,6 +23,7 @@ from decisions.model import (
     Decision,
     DecisionTable,
     Definitions,
+    Diagram,
     Filter,
     FunctionDefinition,
     InputClause,
@@ -30,6 +34,7 @@ from decisions.model import (
     OutputClause,
     Relation,
     Rule,
+    Shape,
 )
 from decisions.yaml_format import read_yaml, write_yaml
 
@@ -77,7 +82,7 @@ def problems_of(text: str, file: str = "model.yaml") -> list[Problem]:
 
 def test_the_analysts_form_reads() -> None:
     defs = read_yaml(LOAN_APPROVAL, file="loan.yaml")
-    assert (defs.name, defs.key, defs.dmn_version) == ("loan-approval", "loan-approval", "1.5")
+    assert (defs.name, defs.key, defs.dmn_version) == ("loan-approval", "loan-approval", None)  # not stated: DMN 1.3 on writing
     applicant, risk_type = defs.item_definitions
     assert [(c.name, c.type_ref) for c in applicant.components] == [("age", "number"), ("income", "number")]
     assert (risk_type.type_ref, risk_type.allowed_values) == ("string", '"Low", "Medium", "High"')
@@ -121,7 +126,7 @@ def test_the_analysts_form_round_trips_and_writes_deterministically() -> None:
 @pytest.mark.parametrize("path", TCK_MODELS, ids=tck_id)
 def test_tck_models_round_trip_through_yaml(path: Path) -> None:
     original = read_dmn_file(path)
-    assert model_differences(original, read_yaml(write_yaml(original), file="x.yaml")) == []
+    assert model_differences(as_yaml_keeps(original), read_yaml(write_yaml(original), file="x.yaml")) == []
     without_ids = read_yaml(write_yaml(original, ids=False))
     assert model_differences(without_ids, original, generated_ids_ok=True) == []
     assert all(decision.id is None for decision in without_ids.decisions)
@@ -133,7 +138,26 @@ def test_tck_models_round_trip_dmn_yaml_dmn(path: Path) -> None:
     imported = [read_dmn_file(p) for p in sorted(path.parent.glob("*.dmn")) if p != path] if original.imports else []
     via_yaml = read_yaml(write_yaml(original))
     again = read_dmn(write_dmn(via_yaml, imported=imported), file=str(path))
-    assert model_differences(original, again, generated_ids_ok=True) == []
+    assert model_differences(positions_only(original), again, generated_ids_ok=True) == []
+
+
+def as_yaml_keeps(defs: Definitions) -> Definitions:
+    """The model as YAML keeps it: element ids that the DMN writer generates again are left out,
+    and the diagram is kept by position."""
+    kept = positions_only(copy.deepcopy(defs))
+    for group in (kept.inputs, kept.decisions, kept.knowledge_models, kept.services, kept.knowledge_sources):
+        for index, element in enumerate(group):
+            if element.id == stable_id(element.name):
+                group[index] = dataclasses.replace(element, id=None)  # type: ignore[call-overload]
+    return kept
+
+
+def positions_only(defs: Definitions) -> Definitions:
+    """The model as YAML keeps it: its diagram's shapes by position (edges are drawn again)."""
+    if defs.diagram is None:
+        return dataclasses.replace(defs)
+    shapes = [Shape(shape.element, shape.bounds) for shape in defs.diagram.shapes]
+    return dataclasses.replace(defs, diagram=Diagram(shapes))
 
 
 EVERY_KIND = """\

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Literal, cast
 
+from decisions.dmn.extensions import read_extensions
 from decisions.dmn.scorecard import read_scorecard
 from decisions.dmn.scoring import read_scoring
 from decisions.dmn.xml_scope import NON_SEMANTIC, XmlScope, attribute_name, local_name
@@ -146,6 +147,7 @@ def _decision_table(scope: XmlScope, element: ET.Element, path: str) -> Decision
         output_label=element.get("outputLabel"),
         type_ref=scope.type_ref(element),
         id=element.get("id"),
+        extensions=read_extensions(element, scope),
         source=scope.source(element),
     )
 
@@ -158,6 +160,7 @@ def _input_clause(scope: XmlScope, element: ET.Element) -> InputClause:
         type_ref=scope.type_ref(expression) if expression is not None else None,
         input_values=_unary_tests(scope, element, "inputValues"),
         id=element.get("id"),
+        extensions=read_extensions(element, scope),
     )
 
 
@@ -170,6 +173,7 @@ def _output_clause(scope: XmlScope, element: ET.Element) -> OutputClause:
         output_values=_unary_tests(scope, element, "outputValues"),
         default_output=_unary_tests(scope, element, "defaultOutputEntry"),
         id=element.get("id"),
+        extensions=read_extensions(element, scope),
     )
 
 
@@ -188,6 +192,7 @@ def _rule(scope: XmlScope, element: ET.Element, path: str, number: int, n_inputs
         annotations=[scope.text_of(child) or "" for child in scope.all(element, "annotationEntry")],
         id=element.get("id"),
         description=scope.plain_text(element, "description"),
+        extensions=read_extensions(element, scope),
         source=scope.source(element),
     )
 

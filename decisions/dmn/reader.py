@@ -16,11 +16,22 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from decisions.dmn.diagram import (
+    BIODI_NAMESPACE,
+    DC_NAMESPACE,
+    DI_NAMESPACE,
+    DMNDI_NAMESPACES,
+    is_biodi,
+    read_diagram,
+)
+from decisions.dmn.extensions import read_extensions
 from decisions.dmn.imports import DRG_ELEMENTS, ImportIndex
 from decisions.dmn.namespaces import (
     DECISIONARY_EXTENSIONS_NAMESPACE,
     DECISIONARY_NAMESPACE,
+    DMN_NAMESPACES,
     DROOLS_DMN11_NAMESPACE,
+    FEEL_NAMESPACES,
     SUPPORTED_VERSIONS,
     dmn_version_of,
     is_feel_namespace,
@@ -34,10 +45,12 @@ from decisions.model import (
     Decision,
     DecisionService,
     Definitions,
+    Extensions,
     FunctionDefinition,
     Import,
     InputData,
     ItemDefinition,
+    KnowledgeSource,
     Parameter,
     Source,
 )
@@ -47,7 +60,7 @@ T = TypeVar("T")
 # Children of <definitions> that carry nothing the engine uses (documentation, diagrams, ...).
 _IGNORED_IN_DEFINITIONS = frozenset(
     {
-        "knowledgeSource", "textAnnotation", "association", "group", "elementCollection",
+        "textAnnotation", "association", "group", "elementCollection",
         "performanceIndicator", "organizationUnit", "businessContextElement", "dmnDI", "DMNDI",
     }
 ) | NON_SEMANTIC
@@ -59,6 +72,16 @@ _DECISION_PARTS = frozenset(
     }
 )
 _BKM_PARTS = frozenset({"variable", "encapsulatedLogic", "knowledgeRequirement", "authorityRequirement"})
+_SOURCE_PARTS = frozenset({"authorityRequirement", "type", "owner"})
+_AUTHORITY_REFERENCES = ("requiredDecision", "requiredInput", "requiredAuthority")
+_EXTENDED = frozenset({"definitions", "decision", "inputData", "businessKnowledgeModel", "decisionService",
+                       "knowledgeSource", "decisionTable", "input", "output", "rule"})
+_KEY_ATTRIBUTE = f"{{{DECISIONARY_NAMESPACE}}}key"
+# Namespaces whose names the reader knows; any other namespace of an attribute is an extension's.
+_KNOWN_NAMESPACES = frozenset({*DMN_NAMESPACES.values(), *FEEL_NAMESPACES.values(), *DMNDI_NAMESPACES.values(),
+                               DC_NAMESPACE, DI_NAMESPACE, BIODI_NAMESPACE, DECISIONARY_NAMESPACE,
+                               DECISIONARY_EXTENSIONS_NAMESPACE, "http://www.w3.org/XML/1998/namespace",
+                               "http://www.w3.org/2001/XMLSchema-instance"})
 _SERVICE_PARTS = frozenset({"variable", "outputDecision", "encapsulatedDecision", "inputDecision", "inputData"})
 # The namespace of `decisionary:key` is accepted too: a model may declare that one prefix once.
 _BUSINESS_KEY_TAGS = frozenset(f"{{{uri}}}businessKey"
@@ -126,6 +149,7 @@ class _DefinitionsReader:
         self.model_namespace = (doc.root.get("namespace") or "").strip()
         self.imports: dict[str, Import] = {}
         self.ids: dict[str, str] = {}
+        self.extended_tags = {(namespace, tag) for tag in _EXTENDED}  # elements whose extensions are kept
         self.problems: list[Problem] = []
 
     def read(self) -> Definitions:
@@ -135,11 +159,15 @@ class _DefinitionsReader:
             namespace=self.model_namespace,
             id=root.get("id"),
             dmn_version=self.version,
-            key=root.get(f"{{{DECISIONARY_NAMESPACE}}}key"),
+            key=root.get(_KEY_ATTRIBUTE),
             description=scope.plain_text(root, "description"),
             expression_language=root.get("expressionLanguage"),
             source=Source(self.file, scope.line(root)),
         )
+        defs.extensions = read_extensions(root, scope, keep=lambda child: child.tag not in _BUSINESS_KEY_TAGS
+                                          and not is_biodi(child))
+        defs.extensions.attributes.pop(_KEY_ATTRIBUTE, None)
+        defs.prefixes = self._extension_prefixes(root)
         try:
             defs.business_key = self._business_key(root)
         except ModelError as error:
@@ -162,13 +190,39 @@ class _DefinitionsReader:
                 self._append(defs.knowledge_models, self._bkm, child)
             elif local == "decisionService":
                 self._append(defs.services, self._service, child)
+            elif local == "knowledgeSource" and attribute_name(child):
+                self._append(defs.knowledge_sources, self._knowledge_source, child)
             elif local not in _IGNORED_IN_DEFINITIONS and local != "import":
                 self.problems.append(Problem(f"unknown element <{local}> in <definitions>",
                                              scope.location(child), code="dmn-unknown-element"))
         self.problems.extend(self._other_languages(root))
         if self.problems:
             raise ModelError(self.problems)
+        defs.diagram = read_diagram(root, scope.namespace, self.ids)
         return defs
+
+    def _extension_prefixes(self, root: ET.Element) -> dict[str, str]:
+        """The document's prefixes of the namespaces that extension attributes use (`camunda`, ...)."""
+        used = {local_name(name)[0] for element in root.iter() if isinstance(element.tag, str)
+                and local_name(element.tag) in self.extended_tags
+                for name in element.attrib if name.startswith("{")} - _KNOWN_NAMESPACES
+        return {prefix: uri for prefix, uri in sorted(self.doc.prefixes.items()) if prefix and uri in used}
+
+    def _extensions(self, element: ET.Element, scope: XmlScope) -> Extensions:
+        return read_extensions(element, scope, keep=lambda child: not is_biodi(child))
+
+    def _authorities(self, element: ET.Element, scope: XmlScope) -> list[str]:
+        """Names the `<authorityRequirement>`s of `element` refer to. They only draw the model, so
+        an href that names nothing is left out rather than failing the model."""
+        names: list[str] = []
+        for requirement in scope.all(element, "authorityRequirement"):
+            for local, reference in scope.children(requirement):
+                if local in _AUTHORITY_REFERENCES:
+                    try:
+                        names.append(self._href(reference, scope, join("authorityRequirement", local)))
+                    except ModelError:
+                        continue
+        return names
 
     def _other_languages(self, root: ET.Element) -> list[Problem]:
         """An expression in a language other than FEEL (Camunda 7's juel, groovy, javascript,
@@ -324,6 +378,7 @@ class _DefinitionsReader:
             type_ref=self._variable_type(element, scope),
             id=element.get("id"),
             description=scope.plain_text(element, "description"),
+            extensions=self._extensions(element, scope),
             source=scope.source(element),
         )
 
@@ -342,6 +397,8 @@ class _DefinitionsReader:
             description=scope.plain_text(element, "description"),
             question=scope.plain_text(element, "question"),
             allowed_answers=scope.plain_text(element, "allowedAnswers"),
+            authorities=self._authorities(element, scope),
+            extensions=self._extensions(element, scope),
             source=scope.source(element),
         )
 
@@ -360,6 +417,8 @@ class _DefinitionsReader:
             required_knowledge=self._hrefs(element, "knowledgeRequirement", "requiredKnowledge", scope),
             id=element.get("id"),
             description=scope.plain_text(element, "description"),
+            authorities=self._authorities(element, scope),
+            extensions=self._extensions(element, scope),
             source=scope.source(element),
         )
 
@@ -375,6 +434,20 @@ class _DefinitionsReader:
             input_data=self._hrefs(element, None, "inputData", scope),
             type_ref=self._variable_type(element, scope),
             id=element.get("id"),
+            extensions=self._extensions(element, scope),
+            source=scope.source(element),
+        )
+
+    def _knowledge_source(self, element: ET.Element) -> KnowledgeSource:
+        scope = self.scope.for_element(attribute_name(element))
+        name = self._name(element, "knowledge source", scope)
+        self._check_parts(element, _SOURCE_PARTS, f"knowledge source '{name}'", scope)
+        return KnowledgeSource(
+            name=name,
+            id=element.get("id"),
+            description=scope.plain_text(element, "description"),
+            authorities=self._authorities(element, scope),
+            extensions=self._extensions(element, scope),
             source=scope.source(element),
         )
 

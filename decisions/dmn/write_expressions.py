@@ -18,6 +18,7 @@ from decisions.model import (
     Context,
     DecisionTable,
     Expression,
+    Extensions,
     Filter,
     FunctionDefinition,
     Invocation,
@@ -46,13 +47,20 @@ def text_child(parent: ET.Element, tag: str, text: str | None, **attributes: str
     return element
 
 
+Extend = Callable[[ET.Element, Extensions], None]
+
+
 class ExpressionWriter:
+    """`extend(element, extensions)` writes an element's vendor extensions; it is called right
+    after the element's `<description>`, where DMN puts `<extensionElements>`."""
+
     def __init__(self, version: str, type_ref: Callable[[str | None], str | None], file: str | None = None,
-                 element: str | None = None) -> None:
+                 element: str | None = None, extend: Extend | None = None) -> None:
         self.version = version
         self.type_ref = type_ref
         self.file = file
         self.element = element
+        self.extend: Extend = extend or (lambda _element, _extensions: None)
 
     def at_least(self, version: str, feature: str) -> None:
         if _VERSION_ORDER.index(self.version) < _VERSION_ORDER.index(version):
@@ -106,14 +114,17 @@ class ExpressionWriter:
             self.at_least("1.2", "a decision table annotation column")
         element = sub(parent, "decisionTable", id=table.id, typeRef=self.type_ref(table.type_ref),
                       hitPolicy=table.hit_policy, aggregation=table.aggregation, outputLabel=table.output_label)
+        self.extend(element, table.extensions)
         for clause in table.inputs:
             input_element = sub(element, "input", id=clause.id, label=clause.label)
+            self.extend(input_element, clause.extensions)
             expression = sub(input_element, "inputExpression", typeRef=self.type_ref(clause.type_ref))
             sub(expression, "text").text = clause.expression
             text_child(input_element, "inputValues", clause.input_values)
         for output in table.outputs:
             output_element = sub(element, "output", id=output.id, label=output.label, name=output.name,
                                  typeRef=self.type_ref(output.type_ref))
+            self.extend(output_element, output.extensions)
             text_child(output_element, "outputValues", output.output_values)
             text_child(output_element, "defaultOutputEntry", output.default_output)
         for name in table.annotation_columns:
@@ -122,6 +133,7 @@ class ExpressionWriter:
             rule_element = sub(element, "rule", id=rule.id)
             if rule.description is not None:
                 sub(rule_element, "description").text = rule.description
+            self.extend(rule_element, rule.extensions)
             for cell in rule.input_entries:
                 text_child(rule_element, "inputEntry", cell)
             for cell in rule.output_entries:

@@ -300,7 +300,7 @@ class _WorkbookReader:
             return values.get(key, (None, 0))[0]
 
         return Definitions(name=name[0], namespace=get("namespace") or "", id=get("id"),
-                           dmn_version=version[0] or "1.5", key=get("key"), business_key=get("business key"),
+                           dmn_version=version[0] or None, key=get("key"), business_key=get("business key"),
                            description=get("description"), expression_language=get("expression language"),
                            item_definitions=types, inputs=inputs, source=Source(self.file))
 

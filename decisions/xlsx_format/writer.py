@@ -16,7 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from decisions.errors import Location, ModelError, Problem
-from decisions.model import Decision, DecisionTable, Definitions, ItemDefinition, LiteralExpression, Scoring
+from decisions.model import (
+    DEFAULT_DMN_VERSION,
+    Decision,
+    DecisionTable,
+    Definitions,
+    ItemDefinition,
+    LiteralExpression,
+    Scoring,
+)
 from decisions.xlsx_format.layout import (
     COLUMNS_ROW,
     DECISION_MARK,
@@ -120,7 +128,8 @@ def _row(sheet: Any, row: int, texts: list[str | None]) -> None:
 def _model_sheet(sheet: Any, defs: Definitions) -> None:
     values: list[tuple[str, str | None]] = [
         ("model", defs.name), ("namespace", defs.namespace or None), ("id", defs.id),
-        ("dmn version", defs.dmn_version if defs.dmn_version != "1.5" else None), ("key", defs.key),
+        ("dmn version", defs.dmn_version if defs.dmn_version != DEFAULT_DMN_VERSION else None),
+        ("key", defs.key),
         ("business key", defs.business_key), ("description", defs.description),
         ("expression language", defs.expression_language),
     ]

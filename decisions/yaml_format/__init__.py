@@ -30,6 +30,6 @@ line of every node, so errors point at the line and at a path such as
 
 from decisions.yaml_format.reader import read_yaml
 from decisions.yaml_format.tree import parse_yaml_tree
-from decisions.yaml_format.writer import write_yaml
+from decisions.yaml_format.writer import canonical_yaml, write_yaml
 
-__all__ = ["parse_yaml_tree", "read_yaml", "write_yaml"]
+__all__ = ["canonical_yaml", "parse_yaml_tree", "read_yaml", "write_yaml"]

@@ -40,6 +40,7 @@ from decisions.yaml_format.vocabulary import (
     CHARACTERISTIC_KEYS,
     COMPANIONS,
     EXPRESSION_KEYS,
+    EXTENSION_KEYS,
     HIT_POLICY_ABBREVIATIONS,
     KINDS,
     SCORECARD_KEYS,
@@ -252,7 +253,8 @@ class ExpressionReader(YamlValues):
 
     def table(self, node: YNode, path: str, type_ref: str | None, identifier: str | None) -> DecisionTable:
         spec = self.mapping(node, path, "a decision table",
-                            ("hit policy", "inputs", "outputs", "annotations", "output label", "rules"))
+                            ("hit policy", "inputs", "outputs", "annotations", "output label", "rules",
+                             *EXTENSION_KEYS))
         hit_policy, aggregation = self.hit_policy(spec, path)
         inputs = [self.input_clause(item, f"{path}.inputs[{index}]")
                   for index, item in enumerate(self.sequence(spec, "inputs", path), 1)]
@@ -267,6 +269,7 @@ class ExpressionReader(YamlValues):
         annotations = self.names(spec.entries.get("annotations"), f"{path}.annotations")
         table = DecisionTable(inputs, outputs, [], hit_policy, aggregation, annotations,
                               self.optional(spec, "output label", path), type_ref, identifier, self.source(node))
+        table.extensions = self.extensions(spec, path)
         for index, item in enumerate(self.sequence(spec, "rules", path), 1):
             table.rules.append(self.rule(item, f"{path}.rules[{index}]", index, table))
         return table
@@ -294,20 +297,24 @@ class ExpressionReader(YamlValues):
     def input_clause(self, node: YNode, path: str) -> InputClause:
         if isinstance(node, YScalar):
             return InputClause(self.feel(node, path))
-        spec = self.mapping(node, path, "a table input", ("expression", "label", "type", "values", "id"))
+        spec = self.mapping(node, path, "a table input", ("expression", "label", "type", "values", "id",
+                                                          *EXTENSION_KEYS))
         if "expression" not in spec.entries:
             raise self.fail("a table input needs 'expression'", node, path)
         return InputClause(self.feel(spec.entries["expression"], f"{path}.expression"),
                            self.optional(spec, "label", path), self.optional(spec, "type", path),
-                           self.optional(spec, "values", path), self.optional(spec, "id", path))
+                           self.optional(spec, "values", path), self.optional(spec, "id", path),
+                           self.extensions(spec, path))
 
     def output_clause(self, node: YNode, path: str) -> OutputClause:
         if isinstance(node, YScalar):
             return OutputClause(name=None if is_null(node) else node.text)
-        spec = self.mapping(node, path, "a table output", ("name", "label", "type", "values", "default", "id"))
+        spec = self.mapping(node, path, "a table output", ("name", "label", "type", "values", "default", "id",
+                                                           *EXTENSION_KEYS))
         return OutputClause(self.optional(spec, "name", path), self.optional(spec, "label", path),
                             self.optional(spec, "type", path), self.optional(spec, "values", path),
-                            self.optional(spec, "default", path), self.optional(spec, "id", path))
+                            self.optional(spec, "default", path), self.optional(spec, "id", path),
+                            self.extensions(spec, path))
 
     def cells(self, node: YNode | None, path: str, expected: int | None, what: str, number: int) -> list[str]:
         if is_null(node):
@@ -333,7 +340,8 @@ class ExpressionReader(YamlValues):
                                 node, path, rule=number)
             cells = self.cells(node, path, None, "cell", number)
             return Rule(cells[:n_in], cells[n_in:n_in + n_out], cells[n_in + n_out:], source=self.source(node))
-        spec = self.mapping(node, path, f"rule {number}", ("when", "then", "annotation", "description", "id"))
+        spec = self.mapping(node, path, f"rule {number}", ("when", "then", "annotation", "description", "id",
+                                                           *EXTENSION_KEYS))
         if "then" not in spec.entries:
             raise self.fail(f"rule {number} has no 'then' (its output cells)", node, path, rule=number)
         return Rule(
@@ -342,6 +350,7 @@ class ExpressionReader(YamlValues):
             annotations=self.cells(spec.entries.get("annotation"), f"{path}.annotation", None, "annotation", number),
             id=self.optional(spec, "id", path),
             description=self.optional(spec, "description", path),
+            extensions=self.extensions(spec, path),
             source=self.source(node),
         )
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from decisions.dmn.extensions import parse_extension_element
 from decisions.errors import Location, ModelError, Problem
-from decisions.model import Parameter, Source
+from decisions.model import Extensions, Parameter, Source
 from decisions.yaml_format.tree import YMap, YNode, YScalar, YSeq, describe, is_null
 from decisions.yaml_format.vocabulary import FUNCTION_KINDS
 
@@ -18,6 +19,7 @@ class YamlValues:
         self.problems: list[Problem] = []
         self.element: str | None = None
         self.element_line: int | None = None
+        self.prefixes: dict[str, str] = {}  # prefix -> namespace, from the top-level `prefixes`
 
     def fail(self, message: str, node: YNode | None, path: str, **extra: object) -> ModelError:
         line = node.line if node is not None else None
@@ -104,3 +106,35 @@ class YamlValues:
             raise self.fail(f"unknown function kind '{text}'; expected FEEL, Java or PMML", spec.entries["kind"],
                             f"{path}.kind")
         return kind
+
+    def extensions(self, spec: YMap, path: str) -> Extensions:
+        """`extensions: {camunda:versionTag: "3"}` (prefixes from the top-level `prefixes`, or
+        `{namespace}name`) and `extension elements: [<xml .../>, ...]`, each well-formed XML."""
+        result = Extensions()
+        attributes = spec.entries.get("extensions")
+        for name, value in self.section(attributes, f"{path}.extensions").items():
+            where = f"{path}.extensions.{name}"
+            prefix, colon, local = name.partition(":")
+            if name.startswith("{") and "}" in name:
+                clark = name
+            elif colon and prefix in self.prefixes and local:
+                clark = f"{{{self.prefixes[prefix]}}}{local}"
+            else:
+                raise self.fail(f"extension attribute '{name}' needs a prefix declared under the top-level "
+                                "'prefixes' (e.g. camunda:versionTag), or the form '{namespace}name'", value, where)
+            result.attributes[clark] = "" if is_null(value) else self.text(value, where, "an extension value")
+        elements = spec.entries.get("extension elements")
+        items: list[YNode] = []
+        if isinstance(elements, YSeq):
+            items = elements.items
+        elif elements is not None and not is_null(elements):
+            items = [elements]
+        for index, item in enumerate(items, 1):
+            where = f"{path}.extension elements[{index}]"
+            text = self.text(item, where, "an extension element")
+            try:
+                parse_extension_element(text, file=self.file, element=self.element)
+            except ModelError as error:
+                raise self.fail(error.problems[0].message, item, where) from None
+            result.elements.append(text.strip())
+        return result

@@ -7,20 +7,24 @@ from typing import TypeVar
 
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
+    Bounds,
     BusinessKnowledgeModel,
     Decision,
     DecisionService,
     Definitions,
+    Diagram,
     FunctionDefinition,
     Import,
     InputData,
     ItemDefinition,
+    KnowledgeSource,
     LiteralExpression,
+    Shape,
     Source,
 )
 from decisions.yaml_format.read_expressions import ExpressionReader
-from decisions.yaml_format.tree import YMap, YNode, YScalar, describe, is_null, parse_yaml_tree
-from decisions.yaml_format.vocabulary import EXPRESSION_KEYS, SUPPORTED_DMN_VERSIONS, TOP_KEYS
+from decisions.yaml_format.tree import YMap, YNode, YScalar, YSeq, describe, is_null, parse_yaml_tree
+from decisions.yaml_format.vocabulary import EXPRESSION_KEYS, EXTENSION_KEYS, SUPPORTED_DMN_VERSIONS, TOP_KEYS
 
 T = TypeVar("T")
 
@@ -67,8 +71,8 @@ class ModelReader(ExpressionReader):
         top = self.mapping(tree, "", "the model", TOP_KEYS)
         if "model" not in top.entries:
             raise self.fail("the model has no name: add 'model: <name>' at the top level", tree, "")
-        version = self.optional(top, "dmn version", "") or "1.5"
-        if version not in SUPPORTED_DMN_VERSIONS:
+        version = self.optional(top, "dmn version", "") or None  # None: not stated, written as DMN 1.3
+        if version is not None and version not in SUPPORTED_DMN_VERSIONS:
             raise self.fail(f"unknown DMN version '{version}'; expected one of {', '.join(SUPPORTED_DMN_VERSIONS)}",
                             top.entries["dmn version"], "dmn version")
         defs = Definitions(
@@ -83,12 +87,23 @@ class ModelReader(ExpressionReader):
             source=Source(self.file, tree.line),
         )
         sections = top.entries
+        for prefix, node in self.section(sections.get("prefixes"), "prefixes").items():
+            self.prefixes[prefix] = self.text(node, f"prefixes.{prefix}", "a namespace")
+        defs.prefixes = dict(self.prefixes)
+        defs.extensions = self.extensions(top, "")
         self.read_section(defs.imports, self.import_, sections.get("imports"), "imports")
         self.read_section(defs.item_definitions, self.item, sections.get("types"), "types")
         self.read_section(defs.inputs, self.input, sections.get("inputs"), "inputs")
         self.read_section(defs.decisions, self.decision, sections.get("decisions"), "decisions")
         self.read_section(defs.knowledge_models, self.bkm, sections.get("knowledge"), "knowledge")
         self.read_section(defs.services, self.service, sections.get("services"), "services")
+        self.read_section(defs.knowledge_sources, self.knowledge_source, sections.get("knowledge sources"),
+                          "knowledge sources")
+        if "diagram" in sections:
+            try:
+                defs.diagram = self.diagram(sections["diagram"])
+            except ModelError as error:
+                self.problems.extend(error.problems)
         for decision, node in self.flat_requirements:
             self.element = decision.name
             try:
@@ -143,9 +158,10 @@ class ModelReader(ExpressionReader):
         if isinstance(node, YScalar):
             type_ref = None if is_null(node) else node.text
             return InputData(name=name, type_ref=type_ref, source=self.element_source())
-        spec = self.mapping(node, path, f"input '{name}'", ("type", "description", "id"))
+        spec = self.mapping(node, path, f"input '{name}'", ("type", "description", "id", *EXTENSION_KEYS))
         return InputData(name=name, type_ref=self.optional(spec, "type", path), id=self.optional(spec, "id", path),
-                         description=self.optional(spec, "description", path), source=self.element_source())
+                         description=self.optional(spec, "description", path),
+                         extensions=self.extensions(spec, path), source=self.element_source())
 
     def decision(self, name: str, node: YNode) -> Decision:
         path = f"decisions.{name}"
@@ -154,7 +170,7 @@ class ModelReader(ExpressionReader):
                                                                                 source=self.source(node))
             return Decision(name=name, logic=logic, source=self.element_source())
         allowed = EXPRESSION_KEYS | {"type", "id", "description", "question", "allowed answers", "requires",
-                                     "expression type", "expression id"}
+                                     "authorities", "expression type", "expression id", *EXTENSION_KEYS}
         spec = self.mapping(node, path, f"decision '{name}'", allowed)
         decision = Decision(
             name=name,
@@ -164,6 +180,8 @@ class ModelReader(ExpressionReader):
             description=self.optional(spec, "description", path),
             question=self.optional(spec, "question", path),
             allowed_answers=self.optional(spec, "allowed answers", path),
+            authorities=self.names(spec.entries.get("authorities"), f"{path}.authorities"),
+            extensions=self.extensions(spec, path),
             source=self.element_source(),
         )
         requires = spec.entries.get("requires")
@@ -198,7 +216,8 @@ class ModelReader(ExpressionReader):
     def bkm(self, name: str, node: YNode) -> BusinessKnowledgeModel:
         path = f"knowledge.{name}"
         allowed = EXPRESSION_KEYS | {"type", "id", "description", "requires", "parameters", "kind",
-                                     "function type", "function id", "expression type", "expression id"}
+                                     "function type", "function id", "expression type", "expression id",
+                                     "authorities", *EXTENSION_KEYS}
         if is_null(node):
             return BusinessKnowledgeModel(name=name, logic=None, source=self.element_source())
         spec = self.mapping(node, path, f"business knowledge model '{name}'", allowed)
@@ -209,6 +228,8 @@ class ModelReader(ExpressionReader):
             required_knowledge=self.names(spec.entries.get("requires"), f"{path}.requires"),
             id=self.optional(spec, "id", path),
             description=self.optional(spec, "description", path),
+            authorities=self.names(spec.entries.get("authorities"), f"{path}.authorities"),
+            extensions=self.extensions(spec, path),
             source=self.element_source(),
         )
         body = self.logic(spec, path, "expression type", "expression id", holder_keys=frozenset({"kind"}))
@@ -226,7 +247,7 @@ class ModelReader(ExpressionReader):
     def service(self, name: str, node: YNode) -> DecisionService:
         path = f"services.{name}"
         spec = self.mapping(node, path, f"decision service '{name}'",
-                            ("type", "id", "outputs", "encapsulated", "input decisions", "inputs"))
+                            ("type", "id", "outputs", "encapsulated", "input decisions", "inputs", *EXTENSION_KEYS))
         entries = spec.entries
         return DecisionService(
             name=name,
@@ -236,5 +257,40 @@ class ModelReader(ExpressionReader):
             input_data=self.names(entries.get("inputs"), f"{path}.inputs"),
             type_ref=self.optional(spec, "type", path),
             id=self.optional(spec, "id", path),
+            extensions=self.extensions(spec, path),
             source=self.element_source(),
         )
+
+    def knowledge_source(self, name: str, node: YNode) -> KnowledgeSource:
+        path = f"knowledge sources.{name}"
+        if is_null(node):
+            return KnowledgeSource(name=name, source=self.element_source())
+        spec = self.mapping(node, path, f"knowledge source '{name}'",
+                            ("id", "description", "authorities", *EXTENSION_KEYS))
+        return KnowledgeSource(
+            name=name,
+            id=self.optional(spec, "id", path),
+            description=self.optional(spec, "description", path),
+            authorities=self.names(spec.entries.get("authorities"), f"{path}.authorities"),
+            extensions=self.extensions(spec, path),
+            source=self.element_source(),
+        )
+
+    def diagram(self, node: YNode) -> Diagram:
+        """`diagram: {element name: [x, y, width, height], ...}`: where each element is drawn."""
+        diagram = Diagram()
+        for name, bounds in self.section(node, "diagram").items():
+            path = f"diagram.{name}"
+            numbers: list[float] = []
+            for item in bounds.items if isinstance(bounds, YSeq) else []:
+                try:
+                    numbers.append(float(self.text(item, path, "a number")))
+                except ValueError:
+                    numbers = []
+                    break
+            finite = all(abs(number) < 1e9 for number in numbers)  # also refuses nan and inf
+            if len(numbers) != 4 or not finite or numbers[2] <= 0 or numbers[3] <= 0:
+                raise self.fail(f"the shape of '{name}' must be [x, y, width, height]: four numbers, width and "
+                                "height above 0", bounds, path)
+            diagram.shapes.append(Shape(name, Bounds(*numbers)))
+        return diagram

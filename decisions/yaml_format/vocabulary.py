@@ -7,7 +7,9 @@ from typing import Literal
 SUPPORTED_DMN_VERSIONS = ("1.1", "1.2", "1.3", "1.4", "1.5")
 
 TOP_KEYS = ("model", "key", "namespace", "id", "dmn version", "expression language", "description",
-            "business key", "imports", "types", "inputs", "decisions", "knowledge", "services")
+            "business key", "prefixes", "extensions", "extension elements", "imports", "types", "inputs",
+            "decisions", "knowledge", "services", "knowledge sources", "diagram")
+EXTENSION_KEYS = ("extensions", "extension elements")
 
 # Expression kind keys, and the companion keys each kind allows.
 KINDS: dict[str, frozenset[str]] = {

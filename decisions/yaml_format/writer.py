@@ -2,18 +2,29 @@
 
 Short lists (rule rows, name lists) and short mappings of plain values go on one line;
 multi-line texts become literal blocks; everything else is block style with indented lists.
-The output is deterministic (the registry hashes it).
+The output is deterministic.
+
+`write_yaml` is the export: everything the model holds, but what the DMN writer would give
+again left out: element ids equal to the generated ones, the DMN version when it is the default
+(1.3), the diagram when it is the automatic layout. So YAML -> DMN -> YAML gives the same text. `canonical_yaml` is the registry's hash form, fixed as it
+was when versions were first hashed (every id; no diagram, knowledge sources or vendor
+extensions, which do not change what a model decides; the DMN version only when stated and not
+1.5), so that a stored version's hash verifies against its content for good.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import yaml
 
+from decisions.dmn.diagram import complete_diagram
+from decisions.dmn.writer import stable_id
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
+    DEFAULT_DMN_VERSION,
     BusinessKnowledgeModel,
     Conditional,
     Context,
@@ -22,12 +33,14 @@ from decisions.model import (
     DecisionTable,
     Definitions,
     Expression,
+    Extensions,
     Filter,
     FunctionDefinition,
     Import,
     InputData,
     Invocation,
     ItemDefinition,
+    KnowledgeSource,
     ListExpression,
     LiteralExpression,
     Parameter,
@@ -96,17 +109,28 @@ _FLOW_WIDTH = 100
 
 
 def write_yaml(defs: Definitions, *, ids: bool = True) -> str:
-    """The YAML form of `defs`; `read_yaml` gives the same model back (source positions aside).
+    """The YAML form of `defs`; `read_yaml` gives the same model back (source positions aside, and
+    ids equal to the generated ones, which the DMN writer generates again).
 
     `ids=False` leaves element ids out, for a cleaner text when nothing refers to them
-    (ids matter when other models import this one, or for diagram references).
+    (ids matter to Camunda, whose decision keys they are, when other models import this one,
+    and for diagram references).
     """
+    return _dump(_YamlWriter(defs, ids, canonical=False))
+
+
+def canonical_yaml(defs: Definitions) -> str:
+    """The registry's canonical form of `defs`, whose SHA-256 is a version's content hash."""
+    return _dump(_YamlWriter(defs, True, canonical=True))
+
+
+def _dump(writer: _YamlWriter) -> str:
     try:
-        return yaml.dump(_YamlWriter(defs, ids).model(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+        return yaml.dump(writer.model(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                          default_flow_style=False, width=1_000_000)
     except RecursionError:
         raise ModelError(Problem("the model's expressions are nested too deeply to write",
-                                 Location(file=defs.source.file), code="too-deep")) from None
+                                 Location(file=writer.defs.source.file), code="too-deep")) from None
 
 
 def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -123,10 +147,12 @@ def _flow(items: list[Any]) -> list[Any]:
 
 
 class _YamlWriter:
-    def __init__(self, defs: Definitions, ids: bool) -> None:
+    def __init__(self, defs: Definitions, ids: bool, canonical: bool) -> None:
         self.defs = defs
         self.ids = ids
+        self.canonical = canonical
         self.element: str | None = None
+        self.prefix_of = {namespace: prefix for prefix, namespace in defs.prefixes.items()}
 
     def fail(self, message: str) -> ModelError:
         return ModelError(Problem(f"cannot write YAML: {message}",
@@ -137,6 +163,26 @@ class _YamlWriter:
         if value is None or ((key == "id" or key.endswith(" id")) and not self.ids):
             return
         target[key] = value
+
+    def element_id(self, target: dict[str, Any], element: Any) -> None:
+        """A DRG element's id; the export leaves out the one the DMN writer would generate."""
+        if self.canonical or element.id != stable_id(element.name):
+            self.put(target, "id", element.id)
+
+    def extensions(self, target: dict[str, Any], extensions: Extensions) -> None:
+        """Vendor extensions: attributes as `prefix:name: value`, elements as XML texts."""
+        if self.canonical or extensions.is_empty():
+            return
+        if extensions.attributes:
+            target["extensions"] = _compact({self.attribute_name(name): value
+                                             for name, value in extensions.attributes.items()})
+        if extensions.elements:
+            target["extension elements"] = list(extensions.elements)
+
+    def attribute_name(self, clark: str) -> str:
+        namespace, _, local = clark[1:].partition("}")
+        prefix = self.prefix_of.get(namespace)
+        return f"{prefix}:{local}" if prefix else clark
 
     def named(self, items: list[T], name_of: Callable[[T], str | None], what: str) -> None:
         seen: set[str | None] = set()
@@ -152,11 +198,16 @@ class _YamlWriter:
         self.put(out, "key", defs.key)
         self.put(out, "namespace", defs.namespace or None)
         self.put(out, "id", defs.id)
-        if defs.dmn_version != "1.5":
+        omitted = "1.5" if self.canonical else DEFAULT_DMN_VERSION
+        if defs.dmn_version is not None and defs.dmn_version != omitted:
             out["dmn version"] = defs.dmn_version
         self.put(out, "expression language", defs.expression_language)
         self.put(out, "description", defs.description)
         self.put(out, "business key", defs.business_key)
+        if not self.canonical:
+            if defs.prefixes:
+                out["prefixes"] = _compact(dict(defs.prefixes))
+            self.extensions(out, defs.extensions)
         sections: list[tuple[str, list[Any], Callable[[Any], Any], str]] = [
             ("imports", defs.imports, self.import_, "imports"),
             ("types", defs.item_definitions, self.item, "types"),
@@ -165,6 +216,8 @@ class _YamlWriter:
             ("knowledge", defs.knowledge_models, self.bkm, "business knowledge models"),
             ("services", defs.services, self.service, "decision services"),
         ]
+        if not self.canonical:
+            sections.append(("knowledge sources", defs.knowledge_sources, self.knowledge_source, "knowledge sources"))
         for key, items, write, what in sections:
             if not items:
                 continue
@@ -175,6 +228,10 @@ class _YamlWriter:
                 section[item.name] = write(item)
             self.element = None
             out[key] = section
+        if not self.canonical and defs.diagram is not None and defs.diagram.shapes and not _laid_out(defs):
+            out["diagram"] = {shape.element: _FlowList([_Number(_number(value)) for value in (
+                shape.bounds.x, shape.bounds.y, shape.bounds.width, shape.bounds.height)])
+                for shape in defs.diagram.shapes}
         return out
 
     def import_(self, imported: Import) -> Any:
@@ -212,7 +269,8 @@ class _YamlWriter:
         out: dict[str, Any] = {}
         self.put(out, "type", input_data.type_ref)
         self.put(out, "description", input_data.description)
-        self.put(out, "id", input_data.id)
+        self.element_id(out, input_data)
+        self.extensions(out, input_data.extensions)
         if not out or list(out) == ["type"]:
             return input_data.type_ref
         return _compact(out)
@@ -241,12 +299,15 @@ class _YamlWriter:
     def decision(self, decision: Decision) -> Any:
         out: dict[str, Any] = {}
         self.put(out, "type", decision.type_ref)
-        self.put(out, "id", decision.id)
+        self.element_id(out, decision)
         self.put(out, "description", decision.description)
         self.put(out, "question", decision.question)
         self.put(out, "allowed answers", decision.allowed_answers)
         if decision.required_inputs or decision.required_decisions or decision.required_knowledge:
             out["requires"] = self.requires(decision)
+        if decision.authorities and not self.canonical:
+            out["authorities"] = _FlowList(decision.authorities)
+        self.extensions(out, decision.extensions)
         if decision.logic is not None:
             out.update(self.logic(decision.logic, "expression type", "expression id"))
         if not out:
@@ -258,10 +319,13 @@ class _YamlWriter:
     def bkm(self, bkm: BusinessKnowledgeModel) -> Any:
         out: dict[str, Any] = {}
         self.put(out, "type", bkm.type_ref)
-        self.put(out, "id", bkm.id)
+        self.element_id(out, bkm)
         self.put(out, "description", bkm.description)
         if bkm.required_knowledge:
             out["requires"] = _FlowList(bkm.required_knowledge)
+        if bkm.authorities and not self.canonical:
+            out["authorities"] = _FlowList(bkm.authorities)
+        self.extensions(out, bkm.extensions)
         if bkm.logic is not None:
             function = bkm.logic
             out["parameters"] = self.parameters(function.parameters)
@@ -279,13 +343,23 @@ class _YamlWriter:
     def service(self, service: DecisionService) -> Any:
         out: dict[str, Any] = {}
         self.put(out, "type", service.type_ref)
-        self.put(out, "id", service.id)
+        self.element_id(out, service)
         out["outputs"] = _FlowList(service.output_decisions)
         for key, names in (("encapsulated", service.encapsulated_decisions),
                            ("input decisions", service.input_decisions), ("inputs", service.input_data)):
             if names:
                 out[key] = _FlowList(names)
+        self.extensions(out, service.extensions)
         return out
+
+    def knowledge_source(self, source: KnowledgeSource) -> Any:
+        out: dict[str, Any] = {}
+        self.element_id(out, source)
+        self.put(out, "description", source.description)
+        if source.authorities:
+            out["authorities"] = _FlowList(source.authorities)
+        self.extensions(out, source.extensions)
+        return _compact(out) if out else None
 
     # --- expressions -----------------------------------------------------------------
 
@@ -393,6 +467,7 @@ class _YamlWriter:
     def table(self, table: DecisionTable) -> dict[str, Any]:
         out: dict[str, Any] = {"hit policy": table.hit_policy + (f" {table.aggregation}" if table.aggregation else "")}
         self.put(out, "output label", table.output_label)
+        self.extensions(out, table.extensions)
         inputs: list[Any] = []
         for clause in table.inputs:
             spec: dict[str, Any] = {"expression": clause.expression}
@@ -400,6 +475,7 @@ class _YamlWriter:
             self.put(spec, "type", clause.type_ref)
             self.put(spec, "values", clause.input_values)
             self.put(spec, "id", clause.id)
+            self.extensions(spec, clause.extensions)
             inputs.append(clause.expression if len(spec) == 1 else _compact(spec))
         if inputs:
             out["inputs"] = _flow(inputs)
@@ -410,6 +486,7 @@ class _YamlWriter:
                                ("values", output.output_values), ("default", output.default_output),
                                ("id", output.id)):
                 self.put(spec, key, value)
+            self.extensions(spec, output.extensions)
             outputs.append(output.name if list(spec) == ["name"] else _compact(spec))
         if outputs != [{}]:
             out["outputs"] = _flow(outputs)
@@ -420,11 +497,25 @@ class _YamlWriter:
 
     def rule(self, rule: Rule, table: DecisionTable) -> Any:
         if rule.description is None and (rule.id is None or not self.ids) and \
-                len(rule.annotations) == len(table.annotation_columns):
+                len(rule.annotations) == len(table.annotation_columns) and \
+                (self.canonical or rule.extensions.is_empty()):
             return _FlowList(rule.input_entries + rule.output_entries + rule.annotations)
         out: dict[str, Any] = {"when": _FlowList(rule.input_entries), "then": _FlowList(rule.output_entries)}
         if rule.annotations:
             out["annotation"] = _FlowList(rule.annotations)
         self.put(out, "description", rule.description)
         self.put(out, "id", rule.id)
+        self.extensions(out, rule.extensions)
         return out
+
+
+def _laid_out(defs: Definitions) -> bool:
+    """Whether the model's diagram is the one the DMN writer lays out when there is none."""
+    assert defs.diagram is not None
+    automatic = complete_diagram(dataclasses.replace(defs, diagram=None))
+    return {shape.element: shape.bounds for shape in defs.diagram.shapes} == \
+        {shape.element: shape.bounds for shape in automatic.shapes}
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)

@@ -54,8 +54,8 @@ def test_yaml_dmn_yaml_gives_the_identical_model(source: str) -> None:
     through_dmn = read_dmn(text)
     assert model_differences(original, through_dmn, generated_ids_ok=True) == []
     assert write_yaml(through_dmn, ids=False) == write_yaml(original, ids=False)
-    again = read_yaml(write_yaml(through_dmn))
-    assert model_differences(through_dmn, again) == []
+    again = read_yaml(write_yaml(through_dmn))  # without the ids the DMN writer generates again
+    assert model_differences(again, through_dmn, generated_ids_ok=True) == []
     assert write_dmn(again) == text
 
 

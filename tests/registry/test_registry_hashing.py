@@ -10,13 +10,14 @@ from registry_samples import AUTHOR, KEY, loan_dmn
 from sqlalchemy.engine import Engine
 
 from decisions import load
-from decisions.yaml_format import write_yaml
+from decisions.yaml_format import canonical_yaml
 from registry import create_draft, unit_of_work
 from registry.content import content_hash, detect_format, normalised_text
 
 
 def _yaml_of(dmn: str) -> str:
-    return write_yaml(load(dmn.encode(), format="dmn").definitions)
+    """The model's canonical YAML form (itself a YAML model)."""
+    return canonical_yaml(load(dmn.encode(), format="dmn").definitions)
 
 
 def _reformatted(dmn: str) -> str:
@@ -26,7 +27,7 @@ def _reformatted(dmn: str) -> str:
     return declaration + "\n" + body.replace(' id="loan" name="Loan Approval"', '\n  name="Loan Approval"   id="loan"')
 
 
-def test_the_hash_is_the_sha256_of_the_model_written_as_yaml() -> None:
+def test_the_hash_is_the_sha256_of_the_model_in_canonical_yaml() -> None:
     digest, method = content_hash(loan_dmn().encode(), "dmn")
     assert method == "model-yaml"
     assert digest == hashlib.sha256(_yaml_of(loan_dmn()).encode()).hexdigest()
