@@ -199,10 +199,12 @@ def check_command(
         errors = sum(1 for problem in exc.problems if problem.severity == "error")
         typer.echo(f"{errors or len(exc.problems)} error(s) in {model}")
         raise typer.Exit(EXIT_PROBLEMS) from None
-    warnings = list(getattr(loaded, "problems", None) or [])
-    for problem in warnings:
+    found = list(getattr(loaded, "problems", None) or [])
+    for problem in found:
         typer.echo(str(problem))
-    if any(getattr(problem, "severity", "error") == "error" for problem in warnings):
+    errors = sum(1 for problem in found if getattr(problem, "severity", "error") == "error")
+    if errors:  # elements that do not compile: they evaluate to null, and the model is not fit to publish
+        typer.echo(f"{errors} error(s) in {model}")
         raise typer.Exit(EXIT_PROBLEMS)
     # Names read without being declared (Camunda style): what a caller must pass, listed once.
     implicit = [spec.name for spec in loaded.inputs.values() if spec.implicit]

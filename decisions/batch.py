@@ -75,6 +75,13 @@ class _Columns:
         else:
             found.append(problem)
 
+    def failed(self, errors: Sequence[Problem]) -> list[Any]:
+        """A column of nulls for an element that does not compile, each row reporting its errors."""
+        for i in range(self.n):
+            for problem in errors:
+                self.add_problem(i, problem)
+        return [None] * self.n
+
     def feel_values(self, name: str) -> list[Any]:
         """Column `name` as FEEL values, converted and type-checked exactly as `evaluate` does."""
         cached = self._feel.get(name)
@@ -87,8 +94,9 @@ class _Columns:
         elif name in self.parts:
             names, arrays = self.parts[name]
             values = [dict(zip(names, row, strict=True)) for row in zip(*(a.tolist() for a in arrays), strict=True)]
+        elif (spec := self.model.inputs.get(name)) is not None and spec.errors:
+            values = self.failed(spec.errors)  # an input that cannot be read: null, whatever is given
         elif name in self.frame.columns:
-            spec = self.model.inputs.get(name)
             values = [from_python(v) for v in self.frame[name].tolist()]
             if spec is not None and spec.coerce is not None:
                 for i, value in enumerate(values):
@@ -321,6 +329,9 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
     decision's value given in the frame). `Model.fired_ids` turns positions into stable ids."""
     cols = _Columns(model, frame)
     plan = model._plan(decisions)
+    for spec in model.inputs.values():
+        if spec.errors:  # reported on every row, as `evaluate` reports them on every call
+            cols.feel_values(spec.name)
     visible = list(model.inputs)
     fired_rules: dict[str, list[Any]] = {}  # per table decision, each row's fired rules
     reason_columns: dict[str, dict[str, np.ndarray]] = {}  # per scoring decision with baselines
@@ -338,6 +349,11 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
             if fired and decision.logic.scorecard is not None:
                 for characteristic in decision.logic.scorecard.characteristics:
                     fired_rules[characteristic.key] = _rule_lists(np.zeros(cols.n, dtype=np.int64))
+            continue
+        if decision.logic.errors:  # a decision that does not compile: null and its errors, as `evaluate` gives
+            cols.arrays[name] = np.empty(cols.n, dtype=object)
+            cols.arrays[name][:] = cols.failed(decision.logic.errors)
+            visible.append(name)
             continue
         aliased = _bind_aliases(cols, decision, visible)
         try:

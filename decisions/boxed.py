@@ -50,6 +50,21 @@ class Logic:
     expression: feel.CompiledExpression | None = None
     scoring: CompiledScoring | None = None  # a scoring expression: reason codes, vectorised batch, checks
     scorecard: CompiledScorecard | None = None  # a points scorecard: its characteristics' tables, reason codes
+    # The errors that kept the element from compiling: `fn` gives null and reports them (see `failing`).
+    errors: tuple[Problem, ...] = ()
+
+
+def failing(errors: Sequence[Problem]) -> Logic:
+    """The logic of an element that does not compile: each evaluation gives null and reports why,
+    as an evaluation error would be reported (the DMN spec's semantics: an element in error
+    gives null, and the rest of the model is evaluated as usual)."""
+    found = tuple(errors)
+
+    def run(env: feel.Env) -> Any:
+        env.problems.extend(found)
+        return None
+
+    return Logic(run, errors=found)
 
 
 def _feel(text: str, scope: feel.Scope, where: Location) -> feel.CompiledExpression:

@@ -56,6 +56,7 @@ class InputSpec:
     description: str | None = None
     unconverted: tuple[type, ...] = ()  # types `bind` returns values of as they are
     numbers_unchecked: bool = False  # `bind` only converts a float or int (to null if not finite)
+    errors: tuple[Problem, ...] = ()  # why it cannot be read (an unknown type): null, and these, whatever is given
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class CompiledService:
     name: str
     outputs: list[str]
     parameters: list[str]  # input decisions then input data, by name
+    errors: tuple[Problem, ...] = ()  # why it cannot be invoked: it gives null and reports them
 
 
 @dataclass
@@ -99,7 +101,9 @@ class Model:
     decisions: dict[str, CompiledDecision]  # in evaluation order
     knowledge: dict[str, Any]  # BKM and decision service values (FEEL functions), by name
     services: dict[str, CompiledService] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)  # warnings found while compiling
+    # Found while compiling: warnings, and the errors of elements that do not compile (each of
+    # those gives null and reports its errors when evaluated; see decisions/compiler.py).
+    problems: list[Problem] = field(default_factory=list)
     imports: dict[str, Model] = field(default_factory=dict)  # imported models, by import name
 
     def __post_init__(self) -> None:
@@ -108,10 +112,12 @@ class Model:
         self._plans: dict[tuple[str, ...], list[CompiledDecision]] = {}
         self._full_plan = list(self.decisions.values())
         # Per input: name, binder, implicit?, and the types of value kept as they are.
-        self._feel_binders = [(s.name, s.bind, s.implicit, s.unconverted) for s in self.inputs.values()]
+        readable = [s for s in self.inputs.values() if not s.errors]
+        self._feel_binders = [(s.name, s.bind, s.implicit, s.unconverted) for s in readable]
         raw = self._inputs_only_table_columns_read()
         self._binders = [(s.name, s.bind, s.implicit, (*s.unconverted, int, float) if s.name in raw else s.unconverted)
-                         for s in self.inputs.values()]
+                         for s in readable]
+        self._unreadable = [(s.name, s.errors) for s in self.inputs.values() if s.errors]
         self._rule_ids = {name: rule_ids(table.table) for name, table in self.tables().items()}
 
     def tables(self) -> dict[str, CompiledTable]:
@@ -145,6 +151,8 @@ class Model:
             if not names:
                 break
             table, expression, scorecard = decision.logic.table, decision.logic.expression, decision.logic.scorecard
+            if decision.logic.errors:
+                continue  # it reads nothing
             if table is not None and table.other_reads is not None:
                 names -= table.other_reads
             elif scorecard is not None:  # its tables read them, and its reason codes convert them
@@ -182,6 +190,13 @@ class Model:
     @property
     def decision_names(self) -> list[str]:
         return list(self._order)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The errors found while compiling: each belongs to an element (decision, business
+        knowledge model, decision service, input data) that gives null and reports it when
+        evaluated. A model with errors loads and evaluates, but is not fit to publish."""
+        return [p for p in self.problems if p.severity == "error"]
 
     @property
     def business_key(self) -> str | None:
@@ -265,6 +280,9 @@ class Model:
                                         Location(element=name), "error", "input-type"))
                 value = None
             values[name] = value
+        for name, errors in self._unreadable:
+            values[name] = None
+            problems.extend(errors)
         if self.imports:
             self._bind_imports(inputs, values, problems)
         return values
@@ -350,7 +368,8 @@ class Model:
     def _trace_step(self, decision: CompiledDecision, values: dict[str, Any], value: Any,
                     rules: list[int], started: float) -> TraceStep:
         table = decision.logic.table
-        kind = "decision table" if table is not None else "scorecard" if decision.logic.scorecard else "expression"
+        kind = "decision table" if table is not None else "scorecard" if decision.logic.scorecard else \
+            "error" if decision.logic.errors else "expression"
         annotations: dict[int, list[str]] = {}
         if table is not None:
             for r in rules:
@@ -375,6 +394,8 @@ class Model:
         service = self.services.get(name)
         if service is None:
             raise InputError(f"unknown decision service {name!r}")
+        if service.errors:
+            return EvaluationResult({name: None}, {}, list(service.errors), None)
         result = self.evaluate({k: v for k, v in inputs.items()}, decisions=service.outputs)
         if len(service.outputs) == 1:
             value = result.outputs[service.outputs[0]]

@@ -5,6 +5,14 @@ FEEL functions; decisions are ordered by their requirements (a cycle is an error
 and each one's logic is compiled to a closure; decision services become functions over the
 compiled decisions. Every FEEL text is parsed here and nowhere later.
 
+An element that does not compile does not take the model down (the DMN spec's error
+semantics): its errors are listed in `Model.problems`, and it compiles to logic that gives null
+and reports them whenever it is evaluated or invoked; what requires it sees null. What leaves
+the model as a whole ambiguous is still a `ModelError`: an element without a name, a name used
+twice (a reference could mean either), a requirement cycle (no evaluation order), an item
+definition that does not compile (any element may be typed by it) and a business key that is
+not an input (it names the model's cases).
+
 Names read by an expression that the model never declares: in a model that declares no input
 data (Camunda-style models read variables straight from the process) they become implicit
 inputs, with a warning, so such models evaluate with those variables taken from the inputs. In
@@ -16,11 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from decisions import feel
-from decisions.boxed import Logic, ModelFunction, compile_logic, function_definition
+from decisions.boxed import Logic, ModelFunction, compile_logic, failing, function_definition
 from decisions.compiled import Coercer, CompiledDecision, CompiledService, InputSpec, Model, OutputAlias
 from decisions.dialects import is_camunda_model, reads_undeclared_names
 from decisions.errors import Location, ModelError, Problem
@@ -28,7 +36,7 @@ from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
 from decisions.itemtypes import TypeSystem, feel_type_definitions
 from decisions.limits import MAX_IMPLICIT_INPUTS
-from decisions.model import Decision, DecisionTable, Definitions, ItemDefinition
+from decisions.model import Decision, DecisionService, DecisionTable, Definitions, ItemDefinition
 from decisions.scorecard import CompiledCharacteristic
 
 
@@ -59,42 +67,74 @@ def _check_names(defs: Definitions, file: str | None) -> None:
         raise ModelError(problems)
 
 
-def _check_requirements(defs: Definitions, file: str | None) -> None:
+def _requirement_errors(defs: Definitions, file: str | None) -> dict[str, list[Problem]]:
+    """Per decision, the requirements that name nothing in the model: the decision's own errors."""
     inputs = {i.name for i in defs.inputs}
     decisions = {d.name for d in defs.decisions}
     knowledge = {k.name for k in defs.knowledge_models} | {s.name for s in defs.services}
     imported = {i.name for i in defs.imports}
-    problems: list[Problem] = []
+    found: dict[str, list[Problem]] = {}
 
     def known(name: str, pool: set[str]) -> bool:
         return name in pool or name.split(".", 1)[0] in imported or "#" in name
 
     for d in defs.decisions:
         where = Location(file=file, element=d.name)
-        for name in d.required_inputs:
-            if not known(name, inputs | decisions):
-                problems.append(Problem(f"requires input data '{name}', which the model does not define",
-                                        where, code="requirement"))
-        for name in d.required_decisions:
-            if not known(name, decisions):
-                problems.append(Problem(f"requires decision '{name}', which the model does not define",
-                                        where, code="requirement"))
-        for name in d.required_knowledge:
-            if not known(name, knowledge):
-                problems.append(Problem(f"requires knowledge '{name}', which the model does not define",
-                                        where, code="requirement"))
-    if problems:
-        raise ModelError(problems)
+        problems = [Problem(f"requires input data '{name}', which the model does not define", where,
+                            code="requirement")
+                    for name in d.required_inputs if not known(name, inputs | decisions)]
+        problems += [Problem(f"requires decision '{name}', which the model does not define", where,
+                             code="requirement")
+                     for name in d.required_decisions if not known(name, decisions)]
+        problems += [Problem(f"requires knowledge '{name}', which the model does not define", where,
+                             code="requirement")
+                     for name in d.required_knowledge if not known(name, knowledge)]
+        if problems:
+            found[d.name] = problems
+    return found
+
+
+def _service_errors(service: DecisionService, decisions: Mapping[str, Any], file: str | None) -> list[Problem]:
+    """What a decision service names that the model lacks: its output decisions are evaluated by
+    name, so each must be a decision of this model. (Its inputs are parameters: a name nothing
+    reads does no harm.)"""
+    where = Location(file=file, element=service.name)
+    return [Problem(f"outputs decision '{name}', which the model does not define", where, code="requirement")
+            for name in service.output_decisions if name not in decisions]
 
 
 def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None) -> Model:
+    """Compile a parsed model. An element that does not compile (a FEEL text that does not parse,
+    a name nothing declares, a bad table, an unknown type, a requirement naming nothing) is
+    compiled to logic that gives null and reports its errors when evaluated, and its errors are
+    listed in `Model.problems`: the rest of the model evaluates as usual. What makes the model
+    as a whole ambiguous (names used twice, a requirement cycle, a broken item definition, an
+    unknown business key) is a `ModelError`."""
+    try:
+        return _compile(defs, imported or {})
+    except ModelError as error:
+        if defs.source.locate_problem is None:
+            raise
+        raise ModelError([defs.source.locate_problem(p) for p in error.problems]) from None
+
+
+def _compile(defs: Definitions, imported: Mapping[str, Model]) -> Model:
     file = defs.source.file
     _check_names(defs, file)
-    _check_requirements(defs, file)
+    requirement_errors = _requirement_errors(defs, file)
     items = defs.item_definitions + _imported_items(imported or {})  # theirs by `<import name>.<type>`
     types = TypeSystem(items, file)
-    imported = imported or {}
-    warnings: list[Problem] = []
+    problems: list[Problem] = []  # warnings, and the errors of elements that do not compile
+    for model in imported.values():
+        problems.extend(p for p in model.problems if p.severity == "error")
+
+    def element_errors(error: ModelError | list[Problem]) -> tuple[Problem, ...]:
+        """An element's errors, located as the reader can say it, and listed in the model's problems."""
+        found = error.problems if isinstance(error, ModelError) else error
+        if defs.source.locate_problem is not None:
+            found = [defs.source.locate_problem(p) for p in found]
+        problems.extend(found)
+        return tuple(found)
 
     names = [i.name for i in defs.inputs] + [d.name for d in defs.decisions]
     names += [k.name for k in defs.knowledge_models] + [s.name for s in defs.services]
@@ -128,7 +168,7 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                         text=exc.text, position=exc.position), code="unknown-name")) from None
                 implicit.append(exc.name)
                 scope = scope.with_names([exc.name])
-                warnings.append(Problem(
+                problems.append(Problem(
                     f"'{exc.name}' is not declared as input data; it is read from the inputs",
                     where.with_(text=exc.text, position=exc.position), "warning", "implicit-input"))
         raise ModelError(Problem("too many undeclared names", where))
@@ -144,9 +184,14 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                                                          knowledge_env, where)
             continue
         definition = bkm.logic
-        make = compile_with_implicit(
-            lambda s, d=definition, where=where, name=bkm.name: function_definition(d, s, where, types, name),
-            where)
+        try:
+            make = compile_with_implicit(
+                lambda s, d=definition, where=where, name=bkm.name: function_definition(d, s, where, types, name),
+                where)
+        except ModelError as error:  # a function that gives null and reports why, wherever it is called
+            knowledge_env.vars[bkm.name] = ModelFunction(bkm.name, [p.name for p in definition.parameters],
+                                                         _failing_body(element_errors(error)), knowledge_env, where)
+            continue
         knowledge_env.vars[bkm.name] = make(knowledge_env)
 
     # Decisions, in requirement order.
@@ -157,22 +202,33 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
         decision = by_name[name]
         where = Location(file=file, element=name, line=decision.source.line)
         aliases: list[OutputAlias] = []
-        logic: Logic = compile_with_implicit(
-            lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where,
-            _required_outputs(decision.required_decisions, by_name, is_camunda_model(defs)), aliases)
+        try:
+            if name in requirement_errors:
+                raise ModelError(requirement_errors[name])
+            logic: Logic = compile_with_implicit(
+                lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where,
+                _required_outputs(decision.required_decisions, by_name, is_camunda_model(defs)), aliases)
+            if logic.scorecard is not None:
+                _check_characteristic_keys(logic.scorecard.characteristics, by_name, where)
+            _check_type_ref(types, decision.type_ref, where)
+            coerce = _result_coercer(types.coercer(decision.type_ref), decision.logic)
+        except ModelError as error:
+            logic, coerce, aliases = failing(element_errors(error)), None, []
         if logic.scoring is not None:
-            warnings.extend(logic.scoring.problems)  # what its symbolic checks found
-        if logic.scorecard is not None:
-            _check_characteristic_keys(logic.scorecard.characteristics, by_name, where)
-        _check_type_ref(types, decision.type_ref, where)
-        compiled[name] = CompiledDecision(
-            name, logic, decision.type_ref, _result_coercer(types.coercer(decision.type_ref), decision.logic),
-            list(decision.required_decisions) + list(decision.required_inputs), where, aliases)
+            problems.extend(logic.scoring.problems)  # what its symbolic checks found
+        compiled[name] = CompiledDecision(name, logic, decision.type_ref, coerce,
+                                          list(decision.required_decisions) + list(decision.required_inputs),
+                                          where, aliases)
 
     inputs: dict[str, InputSpec] = {}
     for data in defs.inputs:
         where = Location(file=file, element=data.name)
-        _check_type_ref(types, data.type_ref, where)
+        try:
+            _check_type_ref(types, data.type_ref, where)
+        except ModelError as error:  # bound to null, with its errors, whatever value is given
+            inputs[data.name] = InputSpec(data.name, data.type_ref, None, types.binder(None),
+                                          description=data.description, errors=element_errors(error))
+            continue
         inputs[data.name] = InputSpec(data.name, data.type_ref, types.coercer(data.type_ref),
                                       types.binder(data.type_ref), description=data.description,
                                       unconverted=types.unconverted(data.type_ref),
@@ -183,14 +239,26 @@ def compile_model(defs: Definitions, imported: Mapping[str, Model] | None = None
                                      numbers_unchecked=types.numbers_unchecked(None))
 
     _check_business_key(defs.business_key, list(inputs), file)
-    model = Model(defs, inputs, compiled, knowledge_env.vars, problems=warnings, imports=dict(imported))
+    model = Model(defs, inputs, compiled, knowledge_env.vars, problems=problems, imports=dict(imported))
     for service in defs.services:
         params = list(service.input_decisions) + list(service.input_data)
-        model.services[service.name] = CompiledService(service.name, list(service.output_decisions), params)
+        errors = _service_errors(service, compiled, file)
+        model.services[service.name] = CompiledService(service.name, list(service.output_decisions), params,
+                                                       element_errors(errors) if errors else ())
         knowledge_env.vars[service.name] = _service_function(model, service.name, params,
                                                              Location(file=file, element=service.name),
                                                              knowledge_env)
     return model
+
+
+def _failing_body(errors: Sequence[Problem]) -> Callable[[feel.Env, dict[str, Any]], Any]:
+    """The body of a function that does not compile: null, and its errors, whatever the arguments."""
+    fails = failing(errors).fn
+
+    def body(env: feel.Env, args: dict[str, Any]) -> Any:
+        return fails(env)
+
+    return body
 
 
 def _unknown_name(name: str, scope: feel.Scope, used: Sequence[OutputAlias] | None) -> str:

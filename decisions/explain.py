@@ -75,7 +75,7 @@ def explain(model: Model, inputs: Mapping[str, Any], decision: str,
             rule: int | str | None = None) -> list[RuleExplanation]:
     """The explanation of `rule` (a 1-based number or a rule id) of `decision`'s table for these
     inputs, or of every rule when `rule` is None. InputError names an unknown decision or rule,
-    or a decision that is not a table."""
+    or a decision that is not a table (or is one that does not compile)."""
     compiled = model.decisions.get(decision)
     owner = model.decision_of(decision)  # a scorecard characteristic's table: its scorecard
     if owner not in model.decisions:
@@ -84,6 +84,10 @@ def explain(model: Model, inputs: Mapping[str, Any], decision: str,
     table = model.tables().get(decision)
     if table is None:
         assert compiled is not None
+        if compiled.logic.errors:
+            reasons = "; ".join(p.message for p in compiled.logic.errors)
+            raise InputError(f"decision {decision!r} does not compile ({reasons}), so it has no rules to explain; "
+                             "it gives null")
         if compiled.logic.scorecard is not None:
             keys = ", ".join(c.key for c in compiled.logic.scorecard.characteristics)
             raise InputError(f"decision {decision!r} is a scorecard: explain one of its characteristics ({keys})")

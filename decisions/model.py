@@ -11,8 +11,12 @@ here, a case in each reader/writer and a case in the compiler.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from decisions.errors import Problem
 
 # The DMN version of a model that does not state one (YAML without `dmn version`, a workbook, a
 # model built in code): DMN 1.3 is the newest version every common modeler opens.
@@ -34,6 +38,9 @@ class Source:
 
     file: str | None = None
     line: int | None = None
+    # In a model's source only: how the reader restates a problem the compiler finds, where it
+    # knows better where it is (a workbook: the sheet and cell); None: the compiler's location stands.
+    locate_problem: Callable[[Problem], Problem] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

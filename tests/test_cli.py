@@ -172,12 +172,15 @@ def test_check_broken_model_reports_location(tmp_path: Path) -> None:
     assert "rule 1" in result.stdout
 
 
-def test_eval_broken_model_exits_2_with_location(tmp_path: Path) -> None:
+def test_eval_of_a_decision_that_does_not_compile_gives_null_and_exits_1_with_location(tmp_path: Path) -> None:
     broken = tmp_path / "broken.dmn"
     broken.write_text(MODEL.replace("{age_test}", "&lt; (18"), encoding="utf-8")
-    result = run("eval", str(broken), "--input", "{}")
-    assert_clean_failure(result, 2)
-    assert "rule 1" in result.stderr
+    result = run("eval", str(broken), "--input", "{}", "--json")
+    assert_clean_failure(result, 1)
+    answer = json.loads(result.stdout)
+    assert answer["outputs"] == {"Category": None, "Greeting": None}  # Greeting requires Category
+    [error] = [p for p in answer["problems"] if p["severity"] == "error"]
+    assert error["location"]["rule"] == 1 and error["location"]["text"] == "< (18"
 
 
 def test_check_not_xml(tmp_path: Path) -> None:

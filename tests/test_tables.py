@@ -111,9 +111,7 @@ def test_input_values_outside_allowed_give_null_and_error() -> None:
 
 
 def test_malformed_cell_names_decision_rule_column_text_and_position() -> None:
-    with pytest.raises(Exception) as caught:
-        _model([([">= 18", '"Low'], ['"Approve"'])])
-    problem = caught.value.problems[0]  # type: ignore[attr-defined]
+    problem = _model([([">= 18", '"Low'], ['"Approve"'])]).errors[0]
     assert problem.location.element == "Decide"
     assert problem.location.rule == 1
     assert problem.location.column == "Risk"

@@ -3,8 +3,9 @@
 The workbook is untrusted: its zip directory is checked against size bounds before openpyxl
 unpacks it, openpyxl reads its XML through defusedxml, and any failure to open it becomes a
 `ModelError`. Cell text is only ever read as text: formulas are refused, never evaluated.
-Every problem is located as `Sheet!C7`; FEEL texts are checked by compiling the model once,
-and the compiler's problems (decision, rule, column) are mapped back to their cells.
+Every problem is located as `Sheet!C7`: the reader's own at once, and the compiler's (decision,
+rule, column: a FEEL text that does not parse, say) through `Source.locate_problem`, which maps
+them back to their cells.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 from decisions.errors import Location, ModelError, Problem
@@ -57,7 +59,7 @@ def read_xlsx(data: bytes, *, file: str | None = None) -> Definitions:
     workbook = open_workbook(data, file)
     reader = _WorkbookReader(file)
     defs = reader.read(workbook)
-    reader.check_compiles(defs)
+    defs.source.locate_problem = partial(reader.cells.locate, file)
     return defs
 
 
@@ -145,6 +147,16 @@ class _Cells:
     def put(self, coordinate: str, element: str | None, rule: int | None = None, column: str | None = None,
             path: str | None = None) -> None:
         self.by_key.setdefault((element, rule, column, path), coordinate)
+
+    def locate(self, file: str | None, problem: Problem) -> Problem:
+        """A compiler's problem, located at the cell it is about where the workbook has one."""
+        coordinate = self.find(problem.location)
+        if coordinate is None:
+            return problem
+        path = problem.location.path
+        inner = f"{coordinate} ({path})" if path and "!" not in path else coordinate
+        return Problem(problem.message, problem.location.with_(file=file, path=inner),
+                       problem.severity, problem.code)
 
     def find(self, location: Location) -> str | None:
         element, rule, column, path = location.element, location.rule, location.column, location.path
@@ -599,20 +611,3 @@ class _WorkbookReader:
                         "this workbook", Location(file=self.file, element=decision.name, path=where),
                         code="requirement"))
 
-    def check_compiles(self, defs: Definitions) -> None:
-        """Compile once so that a FEEL text that does not parse is reported at its cell."""
-        from decisions.compiler import compile_model
-
-        try:
-            compile_model(defs)
-        except ModelError as error:
-            raise ModelError([self.locate(problem) for problem in error.problems]) from None
-
-    def locate(self, problem: Problem) -> Problem:
-        coordinate = self.cells.find(problem.location)
-        if coordinate is None:
-            return problem
-        path = problem.location.path
-        inner = f"{coordinate} ({path})" if path and "!" not in path else coordinate
-        return Problem(problem.message, problem.location.with_(file=self.file, path=inner),
-                       problem.severity, problem.code)

@@ -1,12 +1,10 @@
-"""In a model that declares its input data, a name nobody declares is a load error at its place,
-with the closest declared names; a model that declares none keeps its implicit inputs."""
+"""In a model that declares its input data, a name nobody declares is an error of the element
+that reads it, at its place, with the closest declared names (the element gives null); a model
+that declares none keeps its implicit inputs."""
 
 from __future__ import annotations
 
-import pytest
-
 import decisions
-from decisions.errors import ModelError
 
 DECLARED = """\
 model: typo
@@ -28,10 +26,11 @@ decisions:
 
 def _error(**parts: str) -> str:
     text = DECLARED.format(**{"input": "Income", "vehicle": '"Car"', **parts})
-    with pytest.raises(ModelError) as caught:
-        decisions.load(text.encode(), format="yaml")
-    [problem] = caught.value.problems
+    model = decisions.load(text.encode(), format="yaml")
+    [problem] = model.errors
     assert problem.code == "unknown-name" and problem.location.element == "Rate"
+    result = model.evaluate({"Income": 200, "Vehicle": "Car"})  # the decision gives null, and says why
+    assert result.outputs == {"Rate": None} and result.problems == [problem]
     return problem.message
 
 

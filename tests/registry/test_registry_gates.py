@@ -122,6 +122,43 @@ def test_a_model_that_does_not_load_fails_the_load_gate_with_located_problems(en
     assert "gate 'load' failed" in str(failure)
 
 
+ONE_BROKEN_TABLE = """\
+model: one broken table
+namespace: https://decisionary.dev/tests/one-broken-table
+inputs:
+  Score: number
+decisions:
+  Fine:
+    requires: [Score]
+    expression: Score + 1
+  Band:
+    requires: [Score]
+    table:
+      hit policy: FIRST
+      inputs: [Score]
+      outputs: [Band]
+      rules:
+        - ['>= 7OO', '"high"']
+        - ['-', '"low"']
+"""
+
+
+def test_a_model_with_one_element_that_does_not_compile_fails_the_load_gate(engine: Engine) -> None:
+    """The model loads (its other decisions evaluate, the broken one gives null), but its
+    errors still keep it from being submitted or published."""
+    model = decisions.load(ONE_BROKEN_TABLE.encode(), format="yaml")
+    assert model.evaluate({"Score": 1}, decisions=["Fine"]).outputs == {"Fine": 2}
+    [error] = model.errors
+    failure = _submit_failure(engine, ONE_BROKEN_TABLE, fmt="yaml")
+    assert [f.gate for f in failure.failures] == ["load"]
+    assert failure.failures[0].reasons == [str(error)]
+    assert "'Band', rule 1, column 'Score'" in failure.failures[0].reasons[0]
+    with unit_of_work(engine) as session:
+        number = create_draft(session, KEY, ONE_BROKEN_TABLE, author=AUTHOR, format="yaml").number
+        report = check_gates(session, KEY, number)
+    assert [f.gate for f in report.failures] == ["load"] and not report.ok
+
+
 def test_a_model_that_is_not_a_model_fails_the_load_gate(engine: Engine) -> None:
     failure = _submit_failure(engine, "just: some yaml\n", fmt="yaml")
     assert [f.gate for f in failure.failures] == ["load"]

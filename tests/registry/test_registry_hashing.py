@@ -56,13 +56,23 @@ def test_the_same_model_as_dmn_or_as_yaml_has_one_hash() -> None:
 
 
 def test_a_model_that_does_not_load_is_hashed_by_its_normalised_text(engine: Engine) -> None:
-    broken = "model: broken\ndecisions: {X: {expression: '1 +'}}  # comment\n"
+    # a requirement cycle: the model as a whole does not load
+    broken = "model: broken\ndecisions: {X: {requires: [Y], expression: Y}, Y: {requires: [X], expression: X}}  # c\n"
     with unit_of_work(engine) as session:
         version = create_draft(session, KEY, broken, author=AUTHOR, format="yaml")
     assert version.hash_method == "text"
     assert version.content_hash == hashlib.sha256(normalised_text(broken.encode(), "yaml")).hexdigest()
-    again = "model:   broken\n\ndecisions:\n  X: {expression: '1 +'}\n"
+    again = "model:   broken\n\ndecisions:\n  X: {requires: [Y], expression: Y}\n  Y: {requires: [X], expression: X}\n"
     assert content_hash(again.encode(), "yaml") == (version.content_hash, "text")
+
+
+def test_a_model_with_an_element_that_does_not_compile_is_hashed_by_its_model_form() -> None:
+    # it loads (the element gives null), so layout and comments do not change its hash
+    broken = "model: broken\ndecisions: {X: {expression: '1 +'}}  # comment\n"
+    again = "model:   broken\n\ndecisions:\n  X: {expression: '1 +'}\n"
+    assert content_hash(broken.encode(), "yaml")[1] == "model-yaml"
+    assert content_hash(broken.encode(), "yaml") == content_hash(again.encode(), "yaml")
+    assert content_hash(broken.encode(), "yaml") != content_hash(again.replace("1 +", "1 -").encode(), "yaml")
 
 
 def test_text_normalisation_of_yaml_ignores_layout_and_comments() -> None:
