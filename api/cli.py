@@ -291,6 +291,7 @@ def convert_command(
 ) -> None:
     """Convert a model between DMN XML, the YAML form and an Excel workbook (xlsx needs --out)."""
     from decisions import read_definitions
+    from decisions.dmn.namespaces import SUPPORTED_VERSIONS
     from decisions.dmn.writer import write_dmn
     from decisions.xlsx_format import write_xlsx
     from decisions.yaml_format import write_yaml
@@ -306,8 +307,8 @@ def convert_command(
         content = write_xlsx(defs)
     elif target.startswith("dmn"):
         version = target[3:] or None
-        if version is not None and version not in ("1.1", "1.2", "1.3", "1.4", "1.5"):
-            fail(f"unknown DMN version {version!r}; use dmn1.1 to dmn1.5")
+        if version is not None and version not in SUPPORTED_VERSIONS:
+            fail(f"unknown DMN version {version!r}; use dmn{SUPPORTED_VERSIONS[0]} to dmn{SUPPORTED_VERSIONS[-1]}")
         content = write_dmn(defs, version=version)
     else:
         fail(f"unknown target format {to!r}; use yaml, xlsx or dmn")

@@ -24,7 +24,7 @@ DMNDI_NAMESPACES: dict[str, str] = {
     "1.3": "https://www.omg.org/spec/DMN/20191111/DMNDI/",
     "1.4": "https://www.omg.org/spec/DMN/20211108/DMNDI/",
     "1.5": "https://www.omg.org/spec/DMN/20230324/DMNDI/",
-    "1.6": "https://www.omg.org/spec/DMN/20240513/DMNDI/",
+    "1.6": "https://www.omg.org/spec/DMN/20230324/DMNDI/",  # as Drools writes DMN 1.6 models
 }
 DC_NAMESPACE = "http://www.omg.org/spec/DMN/20180521/DC/"
 DI_NAMESPACE = "http://www.omg.org/spec/DMN/20180521/DI/"
@@ -129,9 +129,15 @@ def _dmndi(diagram: ET.Element, names: Mapping[str, str], requirements: Mapping[
     return result
 
 
+# The order the writer writes DRG elements in, and so DMN 1.1 shapes: a model read keeps its order.
+_WRITTEN_ORDER = ("inputData", "decision", "businessKnowledgeModel", "decisionService", "knowledgeSource")
+
+
 def _biodi(root: ET.Element, dmn: str, names: Mapping[str, str]) -> Diagram | None:
     result = Diagram()
-    for element in root:
+    elements = [e for e in root if isinstance(e.tag, str) and local_name(e.tag) in {(dmn, t) for t in _WRITTEN_ORDER}]
+    elements.sort(key=lambda e: _WRITTEN_ORDER.index(local_name(e.tag)[1]))
+    for element in elements:
         name = names.get(element.get("id") or "")
         if name is None:
             continue

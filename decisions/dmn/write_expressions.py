@@ -10,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
+from decisions.dmn.namespaces import DMN_NAMESPACES
 from decisions.dmn.scorecard import scorecard_context, write_scorecard
 from decisions.dmn.scoring import write_scoring
 from decisions.errors import Location, ModelError, Problem
@@ -30,7 +31,7 @@ from decisions.model import (
     Scoring,
 )
 
-_VERSION_ORDER = ("1.1", "1.2", "1.3", "1.4", "1.5")
+_VERSION_ORDER = tuple(DMN_NAMESPACES)  # oldest first
 
 
 def sub(parent: ET.Element, tag: str, **attributes: str | None) -> ET.Element:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-SUPPORTED_DMN_VERSIONS = ("1.1", "1.2", "1.3", "1.4", "1.5")
+from decisions.dmn.namespaces import SUPPORTED_VERSIONS
+
+SUPPORTED_DMN_VERSIONS = SUPPORTED_VERSIONS  # every version the DMN reader and writer know
 
 TOP_KEYS = ("model", "key", "namespace", "id", "dmn version", "expression language", "description",
             "business key", "prefixes", "extensions", "extension elements", "imports", "types", "inputs",

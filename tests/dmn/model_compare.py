@@ -4,7 +4,7 @@
 Source positions are ignored (they name where a model was read from, not what it says); so are
 ids the writer had to generate (`expected` has None there) when `generated_ids_ok` is set, and
 then the diagram may have more shapes and edges than `expected` (those the writer laid out):
-`expected`'s must come first, unchanged. A model that states no DMN version is in the default
+`expected`'s must be there, unchanged. A model that states no DMN version is in the default
 one, and a diagram that is the writer's automatic layout is the same as none.
 """
 
@@ -54,15 +54,19 @@ def _walk(expected: Any, actual: Any, path: str, ids_ok: bool, out: list[str]) -
 
 
 def _walk_laid_out(expected: Any, actual: Any, path: str, out: list[str]) -> None:
-    """A written diagram keeps the shapes and edges read, first; the writer adds the missing ones."""
+    """A written diagram keeps the shapes and edges read (in DMN 1.1 in the order of the elements they
+    are written in); the writer adds the missing ones."""
     if expected is None:
         return
     if actual is None:
         out.append(f"{path}: the diagram was lost")
         return
-    for name in ("shapes", "edges"):
-        kept, written = getattr(expected, name), getattr(actual, name)
-        _walk(kept, written[:len(kept)], f"{path}.{name}", True, out)
+    written_shapes = {shape.element: shape for shape in actual.shapes}
+    for shape in expected.shapes:
+        _walk(shape, written_shapes.get(shape.element), f"{path}.shapes[{shape.element!r}]", True, out)
+    written_edges = {(edge.source, edge.target): edge for edge in actual.edges}
+    for edge in expected.edges:
+        _walk(edge, written_edges.get((edge.source, edge.target)), f"{path}.edges[{edge.source!r}]", True, out)
 
 
 def _without_automatic_diagram(model: Any) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeET
 import pytest
 from samples import CAMUNDA
-from tck_files import TCK_MODELS, tck_id
+from tck_files import TCK_MODELS
 
 from decisions.dmn import read_dmn, read_dmn_file, write_dmn
 from decisions.dmn.diagram import BIODI_NAMESPACE, DC_NAMESPACE, DI_NAMESPACE, DMNDI_NAMESPACES
@@ -221,8 +221,20 @@ def test_bad_bounds_are_not_kept() -> None:
     check_drawing(write_dmn(model))
 
 
-@pytest.mark.parametrize("path", TCK_MODELS, ids=tck_id)
-def test_tck_models_are_drawn_whole(path: Path) -> None:
+INTEROP_MODELS = sorted((Path(__file__).resolve().parents[1] / "interop").rglob("*.dmn"))
+
+
+def test_camundas_dmn_11_drawing_is_read_and_written_back() -> None:
+    [path] = [path for path in INTEROP_MODELS if path.name == "dinnerDecisions.dmn"]
+    model = read_dmn_file(path)
+    assert model.dmn_version == "1.1" and model.diagram is not None and len(model.diagram.shapes) == 6
+    text = write_dmn(model)
+    assert text.count("<biodi:bounds ") == 6 and "DMNDI" not in text
+    assert read_dmn(text).diagram == model.diagram
+
+
+@pytest.mark.parametrize("path", TCK_MODELS + INTEROP_MODELS, ids=lambda path: path.name)
+def test_models_are_drawn_whole(path: Path) -> None:
     model = read_dmn_file(path)
     imported = [read_dmn_file(p) for p in sorted(path.parent.glob("*.dmn")) if p != path] if model.imports else []
     kept = {shape.element for shape in model.diagram.shapes} if model.diagram else set()
@@ -230,6 +242,7 @@ def test_tck_models_are_drawn_whole(path: Path) -> None:
                                                   model.services, model.knowledge_sources) for element in group}
     as_read = frozenset((ids[edge.source], ids[edge.target]) for edge in model.diagram.edges) if model.diagram \
         else frozenset()
-    check_drawing(write_dmn(model, imported=imported), {ids[name] for name in ids if name not in kept}, as_read)
+    written = write_dmn(model, imported=imported, version="1.5" if model.dmn_version == "1.1" else None)
+    check_drawing(written, {ids[name] for name in ids if name not in kept}, as_read)
     fresh = dataclasses.replace(model, diagram=None)
-    check_drawing(write_dmn(fresh, imported=imported))
+    check_drawing(write_dmn(fresh, imported=imported, version="1.5" if model.dmn_version == "1.1" else None))

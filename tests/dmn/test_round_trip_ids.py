@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from samples import CAMUNDA, DMN11, minimal
-from tck_files import TCK_MODELS, tck_id
+from tck_files import TCK_MODELS
 
 from decisions.dmn import read_dmn, read_dmn_file, write_dmn
 from decisions.dmn.namespaces import DMN_NAMESPACES
@@ -108,7 +108,10 @@ def test_an_id_that_differs_from_the_generated_one_is_kept_even_when_it_looks_ge
     assert "id: _Age_2" in yaml_text and again.inputs[0].id == "_Age_2"
 
 
-@pytest.mark.parametrize("path", TCK_MODELS, ids=tck_id)
+INTEROP_MODELS = sorted((Path(__file__).resolve().parents[1] / "interop").rglob("*.dmn"))
+
+
+@pytest.mark.parametrize("path", TCK_MODELS + INTEROP_MODELS, ids=lambda path: path.name)
 def test_tck_ids_survive_dmn_yaml_dmn_yaml(path: Path) -> None:
     first = read_dmn_file(path)
     imported = [read_dmn_file(p) for p in sorted(path.parent.glob("*.dmn")) if p != path] if first.imports else []
