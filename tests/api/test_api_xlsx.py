@@ -42,15 +42,22 @@ def test_an_xlsx_upload_is_stored_as_bytes_hashed_like_its_yaml_and_answers_like
     assert from_sheet.json()["outputs"]["Decision"] == "Approve"
 
 
-def test_a_broken_workbook_upload_names_the_cell(live: Live) -> None:
+def test_a_broken_workbook_cell_is_named_by_the_load_gate(live: Live) -> None:
+    """A cell that does not parse breaks its decision only (as a FEEL error in a DMN or YAML
+    upload does): the draft is stored, and the load gate, which keeps it from being published,
+    names the cell."""
     book = openpyxl.load_workbook(io.BytesIO(LOAN_XLSX.read_bytes()))
     book["Decision"]["B15"] = "not ( valid"
     buffer = io.BytesIO()
     book.save(buffer)
     response = live.upload("broken-sheet", buffer.getvalue(), "broken.xlsx")
-    assert response.status_code == 422, response.text
-    messages = [error["message"] for error in response.json()["errors"]]
-    assert any("Decision!B15" in message for message in messages), messages
+    assert response.status_code == 201, response.text
+    gates = live.client("author").get("/v1/models/broken-sheet/versions/1/gates")
+    assert gates.status_code == 200, gates.text
+    report = gates.json()
+    assert not report["ok"] and [f["gate"] for f in report["failures"]] == ["load"]
+    reasons = report["failures"][0]["reasons"]
+    assert any("Decision!B15" in reason for reason in reasons), reasons
     random = live.upload("random-sheet", bytes(range(256)) * 8, "random.xlsx")
     assert random.status_code == 422 and "not an xlsx workbook" in random.json()["errors"][0]["message"]
 
