@@ -157,3 +157,11 @@ def to_dmn(table: LargeTable) -> str:
 
 def dmn_text(hit_policy: HitPolicy, n_rules: int, seed: int = 11) -> str:
     return to_dmn(generate(hit_policy, n_rules, seed))
+
+
+def yaml_text(hit_policy: HitPolicy, n_rules: int, seed: int = 11) -> str:
+    """The same model in Decisionary's YAML form, as its writer writes it."""
+    from decisions.loader import read_definitions
+    from decisions.yaml_format import write_yaml
+
+    return write_yaml(read_definitions(dmn_text(hit_policy, n_rules, seed)))
