@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from api.fast_lane import EvaluateFastLane
 from api.limits import BodySizeLimit
 from api.openapi import TypedRoutes, document_roles, generic_typed_route, install_openapi
+from api.operation_ids import operation_id_of
 from api.problems import install_problem_handlers
 from api.routes import aliases, audit, decisions, health, keys, models, outcomes, records, replays
 from api.routes.execution import install as install_execution
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         service.close()
 
     app = FastAPI(title="Decisionary", version=_version(), description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url=None)  # served by install_openapi
+                  docs_url=None, redoc_url=None, openapi_url=None,  # served by install_openapi
+                  generate_unique_id_function=operation_id_of)  # readable operationIds (api/operation_ids.py)
     app.state.service = service
     app.state.engine = service.engine
     typed_routes = TypedRoutes(app, service)

@@ -1,7 +1,7 @@
 """The OpenAPI document, with one typed operation per published decision model.
 
 For each model with a published version, `POST /v1/decisions/<key>/typed/evaluate`
-(operationId `evaluate_<key>`) takes and returns bodies typed from that version's item
+(operationId `evaluateTyped<Key>`, api/operation_ids.py) takes and returns bodies typed from that version's item
 definitions (api/typed.py), so a client generator gives each service a typed client. The
 version described is the one a call without alias or version gets: production, else the latest
 published. A call is always checked against the version that actually answers it.
@@ -15,9 +15,7 @@ Every route's roles (from its `requires(...)` dependency) appear in its descript
 `x-roles`.
 """
 
-import keyword
 import logging
-import re
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Optional
@@ -36,6 +34,7 @@ from api.auth import Principal, RoleCheck, requires, verified_key
 from api.evaluation import Evaluation, Selector, evaluate_async
 from api.jsonio import DecimalJSONRoute
 from api.model_cache import LoadedModel
+from api.operation_ids import typed_operation_id
 from api.problems import ProblemDetail, problem_responses
 from api.routes.common import ALIAS_PATTERN, COMMON_PROBLEMS
 from api.routes.decisions import IdempotencyKey, answer_response
@@ -82,11 +81,6 @@ def document_roles(route: APIRoute) -> None:
 
 
 # --- the typed routes --------------------------------------------------------------------------
-
-
-def operation_id(key: str) -> str:
-    name = "evaluate_" + re.sub(r"[^0-9A-Za-z_]", "_", key)
-    return name + "_" if keyword.iskeyword(name) else name
 
 
 def _request_model(schemas: ModelSchemas, prefix: str) -> type[BaseModel]:
@@ -183,9 +177,9 @@ class TypedRoutes:
             except Exception as exc:  # noqa: BLE001 - one bad version must not hide the others
                 log.error("no typed route for %s: %s", resolved.version.ref, exc)
                 continue
-            op_id, prefix, n = operation_id(resolved.key), camel(resolved.key), 2
+            op_id, prefix, n = typed_operation_id(resolved.key), camel(resolved.key), 2
             while op_id in used_ids or prefix in used_prefixes:
-                op_id, prefix, n = f"{operation_id(resolved.key)}_{n}", f"{camel(resolved.key)}{n}", n + 1
+                op_id, prefix, n = f"{typed_operation_id(resolved.key)}{n}", f"{camel(resolved.key)}{n}", n + 1
             used_ids.add(op_id)
             used_prefixes.add(prefix)
             routes.append(self._route(resolved, loaded, op_id, prefix))

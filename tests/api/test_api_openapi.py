@@ -78,7 +78,7 @@ def test_public_docs_show_the_published_models_without_a_key(database_url: str) 
 def test_published_decisions_get_typed_operations(loan: Live) -> None:
     doc = document(loan)
     operation, inputs, outputs = typed_schemas(doc, "loan-approval")
-    assert operation["operationId"] == "evaluate_loan_approval"
+    assert operation["operationId"] == "evaluateTypedLoanApproval"
     assert set(inputs["properties"]) == set(json.loads(LOAN_INPUT.read_text()))
     assert inputs["additionalProperties"] is False
     assert non_null(doc, inputs["properties"]["Credit Score"]) == {"type": "number"}
