@@ -190,7 +190,8 @@ def _print_runs(decision_id: str, runs: list[dict[str, Any]]) -> None:
     for run in runs:
         typer.echo(f"{run['workflow']} ({run['id']}): {run['state']}, at step {run['step_index'] + 1}"
                    + (f", due {run['due_at']}" if run.get("due_at") and run["state"] == "ready" else "")
-                   + (f" [{run['origin']}]" if run.get("origin") != "decision" else ""))
+                   + (f" [{run['origin']}]" if run.get("origin") != "decision" else "")
+                   + (f", {run['crashes']} crash(es) of its workers" if run.get("crashes") else ""))
         for attempt in run.get("attempts") or []:
             status = f" {attempt['status_code']}" if attempt.get("status_code") else ""
             error = f"  {attempt['error'][:120]}" if attempt.get("error") else ""
@@ -318,8 +319,14 @@ def reviews_list(url: Url, api_key: ApiKey = None,
     params: dict[str, Any] = {"mine": str(mine).lower()}
     if queue:
         params["queue"] = queue
+    tasks: list[dict[str, Any]] = []
     with _client(url, api_key) as client:
-        tasks = _remote(lambda: client.request("GET", "/v1/reviews", params=params)).json()
+        while True:  # every page
+            page = _remote(lambda: client.request("GET", "/v1/reviews", params=params)).json()
+            tasks.extend(page["tasks"])
+            if not page.get("next_cursor"):
+                break
+            params["cursor"] = page["next_cursor"]
     if as_json:
         typer.echo(to_json_text(tasks))
         return

@@ -9,7 +9,8 @@ Order and paging: newest first by `created_at`, ties broken by id (ULIDs, which 
 too). That is the order the indexes (model_key, created_at) and (model_key, version, created_at)
 serve, so a page of a key's records within a time range is read straight from an index however
 many records the key has. Pages are keyset pages: a cursor holds the last record's place and a
-hash of the filters, so it cannot be reused with other filters (a QueryError says so).
+hash of the filters, so it cannot be reused with other filters (a QueryError says so): the
+service's one paging mechanism, registry/pages.py.
 
 Filters on JSON (an output's value, a fired rule) run in the database on both backends with
 bound parameters only: SQLite's json_each, PostgreSQL's ->, ->> and json_array_elements_text.
@@ -18,9 +19,6 @@ bound parameters only: SQLite's json_each, PostgreSQL's ->, ->> and json_array_e
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -32,7 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from execution.tables import RUN_STATES, TASK_OUTCOMES, ReviewTaskRow, RunRow
-from registry.errors import Invalid
+from registry.pages import QueryError as QueryError  # the audit modules import it from here
+from registry.pages import check_limit, filters_digest, from_micros, make_cursor, micros, read_cursor
 from registry.tables import DecisionRecordRow, UTCDateTime
 from registry.views import DecisionRecord
 
@@ -40,18 +39,8 @@ RECORDS = DecisionRecordRow.__table__  # type: ignore[attr-defined]
 RUNS = RunRow.__table__  # type: ignore[attr-defined]
 TASKS = ReviewTaskRow.__table__  # type: ignore[attr-defined]
 
-MAX_LIMIT = 1000
 Scalar = str | int | float | bool | Decimal | None
 _RECORD_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
-
-
-class QueryError(Invalid):
-    """A filter value that cannot be used; `parameter` names it."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"{parameter}: {message}")
-        self.parameter = parameter
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -137,9 +126,8 @@ def query_records(
     filters = _check(key=key, version=version, alias=alias, arm=arm, start=start, end=end, output=output,
                      fired=fired, caller=caller, business_key=business_key, workflow_state=workflow_state,
                      review_outcome=review_outcome, include_shadow=include_shadow)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise QueryError("limit", f"must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}")
-    digest = _filters_digest(filters)
+    check_limit(limit)
+    digest = filters_digest(filters)
     after = _read_cursor(cursor, digest) if cursor is not None else None
     dialect = engine.dialect.name
 
@@ -287,47 +275,20 @@ def _fired_condition(dialect: str, name: str, rule: str | int) -> Any:
         f"WHERE d.key = :fired_name AND {rule_type} AND r.value = :fired_rule)").bindparams(**params)
 
 
-# --- cursors --------------------------------------------------------------------------------------
-
-def _filters_digest(filters: dict[str, Any]) -> str:
-    def plain(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).isoformat()
-        if isinstance(value, tuple):
-            return [plain(v) for v in value]
-        if isinstance(value, (Decimal, float)) and not isinstance(value, bool):
-            return ["number", str(Decimal(str(value)).normalize())]
-        if isinstance(value, int) and not isinstance(value, bool):
-            return ["number", str(Decimal(value).normalize())]
-        return value
-
-    text = json.dumps({k: plain(v) for k, v in sorted(filters.items())}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
+# --- cursors (registry/pages.py) -------------------------------------------------------------------
 
 def _make_cursor(last: DecisionRecord, digest: str) -> str:
-    at = last.created_at.astimezone(UTC)
-    micros = int(at.timestamp()) * 1_000_000 + at.microsecond
-    raw = f"{micros}.{last.id}.{digest}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return make_cursor((micros(last.created_at), last.id), digest)
 
 
 def _read_cursor(cursor: str, digest: str) -> tuple[datetime, str]:
-    if not isinstance(cursor, str) or not cursor or len(cursor) > 200:
-        raise QueryError("cursor", "not a cursor given by this query")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        micros_text, last_id, found = raw.split(".")
-        micros = int(micros_text)
-        at = datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError, OSError):
-        raise QueryError("cursor", "not a cursor given by this query") from None
+    at, last_id = read_cursor(cursor, digest, (int, str))
     if not _RECORD_ID.match(last_id):
         raise QueryError("cursor", "not a cursor given by this query")
-    if found != digest:
-        raise QueryError("cursor", "this cursor belongs to a query with other filters: page with the filters "
-                                   "that gave it, or start again without a cursor")
-    return at, last_id
+    try:
+        return from_micros(at), last_id
+    except (ValueError, OverflowError, OSError):
+        raise QueryError("cursor", "not a cursor given by this query") from None
 
 
 def _record(row: Any) -> DecisionRecord:

@@ -26,11 +26,22 @@ from sqlmodel import Session
 
 from execution.claims import Effect
 from execution.errors import ExecutionConflict, ExecutionNotFound
-from execution.tables import TASK_OUTCOMES, OverrideRow, ReviewTaskRow, RunRow
+from execution.tables import TASK_OUTCOMES, TASK_STATES, OverrideRow, ReviewTaskRow, RunRow
 from execution.workflow import Bindings, ReviewSpec
 from registry.errors import Invalid
 from registry.ids import new_ulid
-from registry.tables import utcnow
+from registry.pages import (
+    MAX_LIMIT,
+    Page,
+    QueryError,
+    check_limit,
+    filters_digest,
+    from_micros,
+    make_cursor,
+    micros,
+    read_cursor,
+)
+from registry.tables import UTCDateTime, utcnow
 
 TASKS = ReviewTaskRow.__table__  # type: ignore[attr-defined]
 RUNS = RunRow.__table__  # type: ignore[attr-defined]
@@ -173,21 +184,58 @@ def get_task(session: Session, task_id: str) -> ReviewTask:
 
 def list_tasks(session: Session, *, queue: str | None = None, person: str | None = None, mine: bool = False,
                state: str | None = "open", decision_id: str | None = None, limit: int = 100) -> list[ReviewTask]:
-    """Tasks, oldest first. `mine`: assigned to or claimed by `person`, or in the queue unassigned."""
+    """Tasks, oldest first (the first page of `query_tasks`)."""
+    return query_tasks(session, queue=queue, person=person, mine=mine, state=state, decision_id=decision_id,
+                       limit=max(1, min(limit, MAX_LIMIT))).items
+
+
+def query_tasks(session: Session, *, queue: str | None = None, person: str | None = None, mine: bool = False,
+                state: str | None = "open", decision_id: str | None = None, claimed_by: str | None = None,
+                model_key: str | None = None, start: datetime | None = None, end: datetime | None = None,
+                limit: int = 100, cursor: str | None = None) -> Page[ReviewTask]:
+    """Tasks, oldest first, a keyset page at a time (registry/pages.py). `state` "open" means not
+    answered yet (open or claimed); `mine`: assigned to or claimed by `person`, or in the queue
+    unassigned; `start`/`end` bound the creation time (inclusive, exclusive)."""
+    check_limit(limit)
+    if state is not None and state not in ("open", *TASK_STATES):
+        raise QueryError("state", f"must be one of {', '.join(TASK_STATES)}, got {state!r}")
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise QueryError(name, "must be a date-time with a time zone")
+    if start is not None and end is not None and start >= end:
+        raise QueryError("end", f"must be after start ({start.isoformat()}), got {end.isoformat()}")
+    digest = filters_digest({"queue": queue, "person": person if mine else None, "mine": mine, "state": state,
+                             "decision_id": decision_id, "claimed_by": claimed_by, "model_key": model_key,
+                             "start": start, "end": end})
     query = sa.select(TASKS)
     if state == "open":
         query = query.where(TASKS.c.state.in_(("open", "claimed")))
     elif state is not None:
         query = query.where(TASKS.c.state == state)
-    if queue is not None:
-        query = query.where(TASKS.c.queue == queue)
-    if decision_id is not None:
-        query = query.where(TASKS.c.decision_id == decision_id)
+    for column, wanted in (("queue", queue), ("decision_id", decision_id), ("claimed_by", claimed_by),
+                           ("model_key", model_key)):
+        if wanted is not None:
+            query = query.where(TASKS.c[column] == wanted)
+    if start is not None:
+        query = query.where(TASKS.c.created_at >= start)
+    if end is not None:
+        query = query.where(TASKS.c.created_at < end)
     if mine and person is not None:
         query = query.where(sa.or_(TASKS.c.assignee == person, TASKS.c.claimed_by == person,
                                    sa.and_(TASKS.c.assignee.is_(None), TASKS.c.claimed_by.is_(None))))
-    rows = session.execute(query.order_by(TASKS.c.created_at, TASKS.c.id).limit(max(1, min(limit, 1000)))).all()
-    return [ReviewTask.of(row) for row in rows]
+    if cursor is not None:
+        at, last_id = read_cursor(cursor, digest, (int, str))
+        try:
+            after = from_micros(at)
+        except (ValueError, OverflowError, OSError):
+            raise QueryError("cursor", "not a cursor given by this query") from None
+        query = query.where(sa.tuple_(TASKS.c.created_at, TASKS.c.id)
+                            > sa.tuple_(sa.bindparam("after_at", after, type_=UTCDateTime),
+                                        sa.bindparam("after_id", last_id, type_=sa.String)))
+    rows = session.execute(query.order_by(TASKS.c.created_at, TASKS.c.id).limit(limit + 1)).all()
+    tasks = [ReviewTask.of(row) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page(tasks, make_cursor((micros(last.created_at), last.id), digest) if last is not None else None)
 
 
 def claim_task(session: Session, task_id: str, *, by: str) -> ReviewTask:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from api.auth import READERS, Principal, requires
+from api.page_schemas import AliasPageOut
 from api.problems import ProblemError
 from api.routes.common import (
     ALIAS_PATTERN,
@@ -19,6 +20,7 @@ from api.routes.common import (
     published_changed,
     service_of,
 )
+from api.routes.paging import Cursor, Limit, query_problem
 from api.schemas import AliasBody, AliasMoveOut, AliasOut, DiffOut, RollbackBody, RoutingBody
 from registry import (
     Invalid,
@@ -26,13 +28,15 @@ from registry import (
     alias_history,
     clear_routing,
     get_alias,
-    list_aliases,
+    get_model,
     rollback,
     set_alias,
     set_routing,
     unit_of_work,
 )
 from registry.diff import diff
+from registry.listing import query_aliases
+from registry.pages import QueryError
 
 router = make_router(400, 404, 409, tag="aliases")
 
@@ -40,10 +44,35 @@ Reader = Annotated[Principal, Depends(requires(*READERS))]
 Approver = Annotated[Principal, Depends(requires("approver"))]
 
 
-@router.get("/v1/models/{key}/aliases", response_model=list[AliasOut], summary="Where each alias points")
-def aliases_list(request: Request, key: ModelKey, _: Reader) -> list[AliasOut]:
-    with unit_of_work(service_of(request).engine, read_only=True) as session:
-        return [alias_out(a) for a in list_aliases(session, key)]
+AliasFilter = Annotated[str | None, Query(pattern=ALIAS_PATTERN, max_length=100, description="Only this alias.")]
+PointsAt = Annotated[int | None, Query(ge=1, le=999_999_999, description="Only aliases pointing at this version.")]
+
+
+@router.get("/v1/models/{key}/aliases", response_model=AliasPageOut,
+            summary="Where each alias of a model points, by name, a page at a time")
+def aliases_list(request: Request, key: ModelKey, _: Reader, alias: AliasFilter = None, version: PointsAt = None,
+                 limit: Limit = 100, cursor: Cursor = None) -> AliasPageOut:
+    return _aliases_page(request, key, alias, version, limit, cursor)
+
+
+@router.get("/v1/aliases", response_model=AliasPageOut,
+            summary="Every model's aliases by key and name, a page at a time (e.g. alias=production: what "
+                    "answers in production)")
+def all_aliases_list(request: Request, _: Reader, alias: AliasFilter = None, limit: Limit = 100,
+                     cursor: Cursor = None) -> AliasPageOut:
+    return _aliases_page(request, None, alias, None, limit, cursor)
+
+
+def _aliases_page(request: Request, key: str | None, alias: str | None, version: int | None, limit: int,
+                  cursor: str | None) -> AliasPageOut:
+    try:
+        with unit_of_work(service_of(request).engine, read_only=True) as session:
+            if key is not None:
+                get_model(session, key)  # an unknown key is a 404, not an empty list
+            page = query_aliases(session, key=key, alias=alias, version=version, limit=limit, cursor=cursor)
+    except QueryError as exc:
+        raise query_problem(exc) from None
+    return AliasPageOut(aliases=[alias_out(a) for a in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/v1/models/{key}/aliases/{alias}", response_model=AliasOut, summary="Where one alias points")

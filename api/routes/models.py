@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, File, Form, Request, Response, UploadFile
+from fastapi import Depends, File, Form, Query, Request, Response, UploadFile
 
 import decisions
 from api.auth import READERS, Principal, requires
+from api.page_schemas import ModelPageOut, VersionPageOut
 from api.problems import ProblemError, problem_responses
 from api.routes.common import (
+    ALIAS_PATTERN,
     ModelKey,
     VersionNumber,
     alias_out,
@@ -27,6 +29,7 @@ from api.routes.common import (
     transition_out,
     version_out,
 )
+from api.routes.paging import Cursor, End, KeyPrefix, Limit, Person, Start, period, query_problem
 from api.schemas import (
     CommentBody,
     GateFailureOut,
@@ -45,7 +48,6 @@ from registry import (
     get_version,
     history,
     list_aliases,
-    list_models,
     list_versions,
     publish,
     reject,
@@ -55,6 +57,9 @@ from registry import (
     update_draft,
 )
 from registry.content import Format, as_bytes, detect_format
+from registry.listing import query_models, query_versions
+from registry.pages import QueryError
+from registry.views import ModelInfo
 
 router = make_router(400, 404, 409, 415, tag="models")
 
@@ -71,12 +76,62 @@ READABLE_FORMATS = ("dmn", "yaml", "xlsx")
 # --- reading -----------------------------------------------------------------------------------
 
 
-@router.get("/v1/models", response_model=list[ModelOut], summary="Every registered model")
-def models_list(request: Request, _: Reader) -> list[ModelOut]:
-    with unit_of_work(service_of(request).engine, read_only=True) as session:
-        models = list_models(session)
-    return [ModelOut(key=m.key, created_at=utc(m.created_at), created_by=m.created_by,  # type: ignore[arg-type]
-                     latest_number=m.latest_number) for m in models]
+State = Annotated[Literal["draft", "submitted", "approved", "published", "retired", "rejected"] | None,
+                  Query(description="Only versions in this state.")]
+
+
+@router.get("/v1/models", response_model=ModelPageOut, summary="Registered models by key, a page at a time")
+def models_list(
+    request: Request, _: Reader, key_prefix: KeyPrefix = None,
+    created_by: Annotated[Person, Query(description="Only models registered by this person.")] = None,
+    start: Start = None, end: End = None,
+    alias: Annotated[str | None, Query(pattern=ALIAS_PATTERN, max_length=100,
+                                       description="Only models that have this alias (e.g. production).")] = None,
+    state: Annotated[State, Query(description="Only models with a version in this state "
+                                              "(submitted: waiting for an approver).")] = None,
+    limit: Limit = 100, cursor: Cursor = None,
+) -> ModelPageOut:
+    """`start` and `end` bound when the model was registered."""
+    try:
+        since, until = period(start, end)
+        with unit_of_work(service_of(request).engine, read_only=True) as session:
+            page = query_models(session, key_prefix=key_prefix, created_by=created_by, start=since, end=until,
+                                alias=alias, state=state, limit=limit, cursor=cursor)
+    except QueryError as exc:
+        raise query_problem(exc) from None
+    return ModelPageOut(models=[model_out(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/v1/versions", response_model=VersionPageOut,
+            summary="Every model's versions, oldest first, a page at a time (e.g. the approvers' queue: "
+                    "state=submitted)")
+def all_versions_list(
+    request: Request, _: Reader, state: State = None, key_prefix: KeyPrefix = None,
+    created_by: Annotated[Person, Query(description="Only versions uploaded by this author.")] = None,
+    start: Start = None, end: End = None, limit: Limit = 100, cursor: Cursor = None,
+) -> VersionPageOut:
+    """`start` and `end` bound when the version was uploaded."""
+    return _versions_page(request, None, state, key_prefix, created_by, start, end, limit, cursor)
+
+
+def _versions_page(request: Request, key: str | None, state: str | None, key_prefix: str | None,
+                   author: str | None, start: str | None, end: str | None, limit: int,
+                   cursor: str | None) -> VersionPageOut:
+    try:
+        since, until = period(start, end)
+        with unit_of_work(service_of(request).engine, read_only=True) as session:
+            if key is not None:
+                get_model(session, key)  # an unknown key is a 404, not an empty list
+            page = query_versions(session, key=key, key_prefix=key_prefix, state=state, author=author,
+                                  start=since, end=until, limit=limit, cursor=cursor)
+    except QueryError as exc:
+        raise query_problem(exc) from None
+    return VersionPageOut(versions=[version_out(v) for v in page.items], next_cursor=page.next_cursor)
+
+
+def model_out(model: ModelInfo) -> ModelOut:
+    return ModelOut(key=model.key, created_at=utc(model.created_at),  # type: ignore[arg-type]
+                    created_by=model.created_by, latest_number=model.latest_number)
 
 
 @router.get("/v1/models/{key}", response_model=ModelDetail, summary="A model with its versions and aliases")
@@ -90,10 +145,15 @@ def model_detail(request: Request, key: ModelKey, _: Reader) -> ModelDetail:
                        versions=[version_out(v) for v in versions], aliases=[alias_out(a) for a in aliases])
 
 
-@router.get("/v1/models/{key}/versions", response_model=list[VersionOut], summary="A model's versions")
-def versions_list(request: Request, key: ModelKey, _: Reader) -> list[VersionOut]:
-    with unit_of_work(service_of(request).engine, read_only=True) as session:
-        return [version_out(v) for v in list_versions(session, key)]
+@router.get("/v1/models/{key}/versions", response_model=VersionPageOut,
+            summary="A model's versions by number, a page at a time")
+def versions_list(
+    request: Request, key: ModelKey, _: Reader, state: State = None,
+    created_by: Annotated[Person, Query(description="Only versions uploaded by this author.")] = None,
+    start: Start = None, end: End = None, limit: Limit = 100, cursor: Cursor = None,
+) -> VersionPageOut:
+    """`start` and `end` bound when the version was uploaded."""
+    return _versions_page(request, key, state, None, created_by, start, end, limit, cursor)
 
 
 @router.get("/v1/models/{key}/versions/{number}", response_model=VersionOut, summary="One version")

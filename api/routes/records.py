@@ -14,10 +14,10 @@ from fastapi import Depends, Path, Query, Request
 
 from api.auth import Principal, requires
 from api.decision_access import DecisionReader
-from api.problems import ProblemError
 from api.routes.common import ALIAS_PATTERN, KEY_PATTERN, make_router, record_out, service_of
+from api.routes.paging import Cursor, End, Limit, Start, period, query_problem
 from api.schemas import BrokenLinkOut, ChainHeadOut, RecordOut, RecordPageOut, VerifyOut
-from audit.log import QueryError, parse_fired, parse_output, parse_time, query_records
+from audit.log import QueryError, parse_fired, parse_output, query_records
 from registry import get_record, unit_of_work
 from registry.chain import verify
 
@@ -37,9 +37,8 @@ def records_list(
                                        description="Only records answered through this alias.")] = None,
     arm: Annotated[str | None, Query(min_length=1, max_length=100,
                                      description="Only this arm of a split (e.g. challenger).")] = None,
-    start: Annotated[str | None, Query(max_length=40, description="From this time on (ISO 8601 date or "
-                                       "date-time; UTC without a zone), inclusive.")] = None,
-    end: Annotated[str | None, Query(max_length=40, description="Before this time (exclusive).")] = None,
+    start: Start = None,
+    end: End = None,
     output: Annotated[str | None, Query(max_length=400, description="`Decision:value`: that decision's output "
                                         "equals the value (a JSON scalar, else text), e.g. `Decision:Approve`, "
                                         "`Credit Limit:15000`.")] = None,
@@ -54,25 +53,22 @@ def records_list(
     review_outcome: Annotated[str | None, Query(max_length=16, description="Records with a decided review with "
                                                 "this outcome: approve, reject, override.")] = None,
     include_shadow: Annotated[bool, Query(description="Include shadow versions' records.")] = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before, "
-                                        "with the same filters.")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> RecordPageOut:
     if scope.caller is not None and caller not in (None, scope.caller):
         return RecordPageOut(records=[], next_cursor=None)  # a caller reads only its own records
     caller = scope.caller or caller
     try:
+        since, until = period(start, end)
         page = query_records(
-            service_of(request).engine, key=key, version=version, alias=alias, arm=arm,
-            start=parse_time(start, "start") if start is not None else None,
-            end=parse_time(end, "end") if end is not None else None,
+            service_of(request).engine, key=key, version=version, alias=alias, arm=arm, start=since, end=until,
             output=parse_output(output) if output is not None else None,
             fired=parse_fired(fired) if fired is not None else None,
             caller=caller, business_key=business_key, workflow_state=workflow_state,
             review_outcome=review_outcome, include_shadow=include_shadow, limit=limit, cursor=cursor)
     except QueryError as exc:
-        raise ProblemError(422, f"the query parameter {exc.parameter} cannot be used: {exc.message}",
-                           errors=[{"parameter": exc.parameter, "in": "query", "message": exc.message}]) from None
+        raise query_problem(exc) from None
     return RecordPageOut(records=[record_out(r) for r in page.records], next_cursor=page.next_cursor)
 
 

@@ -1,6 +1,6 @@
 """Human review: reviewers list their queue, claim a task, and answer it.
 
-    GET  /v1/reviews                           reviewer   tasks (open by default), `mine=true`: mine
+    GET  /v1/reviews                           reviewer   tasks (open by default), `mine=true`: mine; filters, pages
     GET  /v1/reviews/{id}                      reviewer   one task with the decision's inputs, outputs, rules
     POST /v1/reviews/{id}/claim                reviewer   take a task (nobody else can answer it then)
     POST /v1/reviews/{id}/decide               reviewer   approve, reject or override, with a reason
@@ -22,12 +22,15 @@ from api.auth import Principal, requires
 from api.decision_access import DecisionReader
 from api.execution_schemas import ReviewAnswer, ReviewTaskOut
 from api.jsonio import to_api_json
+from api.page_schemas import ReviewTaskPageOut
 from api.problems import ProblemError, pydantic_errors
-from api.routes.common import make_router, service_of
+from api.routes.common import KEY_PATTERN, make_router, service_of
+from api.routes.paging import Cursor, End, Limit, Person, Start, period, query_problem
 from api.service import Service
 from api.typed import InputsInvalid
-from execution.review import ReviewTask, claim_task, decide_task, get_task, list_tasks, overrides_of
+from execution.review import ReviewTask, claim_task, decide_task, get_task, overrides_of, query_tasks
 from registry import get_version, unit_of_work
+from registry.pages import QueryError
 
 router = make_router(400, 404, 409, tag="reviews")
 
@@ -40,20 +43,31 @@ def task_out(task: ReviewTask) -> ReviewTaskOut:
     return ReviewTaskOut(**task.to_dict())
 
 
-@router.get("/v1/reviews", response_model=list[ReviewTaskOut], summary="Review tasks, oldest first")
+@router.get("/v1/reviews", response_model=ReviewTaskPageOut, summary="Review tasks, oldest first, a page at a time")
 def reviews_list(
     request: Request, principal: Reviewer,
     queue: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")] = None,
     mine: Annotated[bool, Query(description="Only tasks assigned to or claimed by me, or unassigned.")] = False,
-    state: Annotated[Literal["open", "decided", "cancelled", "all"], Query(
+    state: Annotated[Literal["open", "claimed", "decided", "cancelled", "all"], Query(
         description="open: not answered yet (open or claimed)")] = "open",
     decision_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[ReviewTaskOut]:
-    with unit_of_work(service_of(request).engine, read_only=True) as session:
-        tasks = list_tasks(session, queue=queue, person=principal.name, mine=mine,
-                           state=None if state == "all" else state, decision_id=decision_id, limit=limit)
-    return [task_out(t) for t in tasks]
+    claimed_by: Annotated[Person, Query(description="Only tasks claimed by this reviewer.")] = None,
+    key: Annotated[str | None, Query(pattern=KEY_PATTERN, max_length=100,
+                                     description="Only tasks on this model's decisions.")] = None,
+    start: Start = None, end: End = None,
+    limit: Limit = 100, cursor: Cursor = None,
+) -> ReviewTaskPageOut:
+    """`start` and `end` bound when the task was opened."""
+    try:
+        since, until = period(start, end)
+        with unit_of_work(service_of(request).engine, read_only=True) as session:
+            page = query_tasks(session, queue=queue, person=principal.name, mine=mine,
+                               state=None if state == "all" else state, decision_id=decision_id,
+                               claimed_by=claimed_by, model_key=key, start=since, end=until, limit=limit,
+                               cursor=cursor)
+    except QueryError as exc:
+        raise query_problem(exc) from None
+    return ReviewTaskPageOut(tasks=[task_out(t) for t in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/v1/reviews/{task_id}", response_model=ReviewTaskOut, summary="One review task")

@@ -88,7 +88,7 @@ def test_aliases_move_roll_back_and_keep_their_history(live: Live) -> None:
     detail = viewer.get("/v1/models/shipping").json()
     assert [v["number"] for v in detail["versions"]] == [first, second]
     assert [(a["alias"], a["number"]) for a in detail["aliases"]] == [("production", first)]
-    assert [m["key"] for m in viewer.get("/v1/models").json()] == ["shipping"]
+    assert [m["key"] for m in viewer.get("/v1/models").json()["models"]] == ["shipping"]
 
 
 def test_diff_between_versions(live: Live) -> None:

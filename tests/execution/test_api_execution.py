@@ -117,7 +117,7 @@ def test_reviewers_work_their_queue_over_http(service: Live, receiver: Receiver)
     reviewer = service.client("reviewer")
     queue = reviewer.get("/v1/reviews", params={"queue": "underwriting", "mine": "true"})
     assert queue.status_code == 200
-    [task] = queue.json()
+    [task] = queue.json()["tasks"]
     assert task["decision_id"] == decision and task["reason"] == "Refer" and task["outputs"]["Decision"] == "Refer"
     assert service.client("viewer").get("/v1/reviews").status_code == 403
     claimed = reviewer.post(f"/v1/reviews/{task['id']}/claim")
@@ -142,7 +142,7 @@ def test_an_override_is_checked_against_the_types_of_the_outputs(service: Live, 
                                              json={"inputs": REFER}).json()["decision_id"]
     work(service.engine, config_for(), settled(service.engine))
     reviewer = service.client("reviewer")
-    [task] = reviewer.get("/v1/reviews", params={"queue": "underwriting"}).json()
+    [task] = reviewer.get("/v1/reviews", params={"queue": "underwriting"}).json()["tasks"]
     decide = f"/v1/reviews/{task['id']}/decide"
 
     def override(outputs: dict[str, object]) -> httpx.Response:
@@ -246,3 +246,29 @@ def test_stats_and_prometheus_metrics(service: Live, receiver: Receiver) -> None
     assert "decisionary_workflow_queue_depth 0.0" in text
     assert 'decisionary_review_tasks{queue="underwriting",state="open"} 1.0' in text
     assert service.client().get("/metrics").status_code == 401
+
+
+def test_review_tasks_page_by_filters(service: Live, receiver: Receiver) -> None:
+    publish_with_bindings(service, BINDINGS.format(url=receiver.url))
+    caller = service.client("caller")
+    decisions = [caller.post("/v1/decisions/loan-approval/evaluate",
+                             json={"inputs": {**REFER, "Requested Amount": 45000 + i}}).json()["decision_id"]
+                 for i in range(3)]
+    work(service.engine, config_for(), settled(service.engine))
+    reviewer = service.client("reviewer")
+    first = reviewer.get("/v1/reviews", params={"limit": 2}).json()
+    assert len(first["tasks"]) == 2 and first["next_cursor"]
+    second = reviewer.get("/v1/reviews", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert len(second["tasks"]) == 1 and second["next_cursor"] is None
+    tasks = first["tasks"] + second["tasks"]
+    assert sorted(t["decision_id"] for t in tasks) == sorted(decisions)  # oldest first, each once
+    assert reviewer.post(f"/v1/reviews/{tasks[1]['id']}/claim").status_code == 200
+    claimed = reviewer.get("/v1/reviews", params={"claimed_by": "reviewer-person"}).json()["tasks"]
+    assert [t["id"] for t in claimed] == [tasks[1]["id"]]
+    assert [t["id"] for t in reviewer.get("/v1/reviews", params={"state": "claimed"}).json()["tasks"]] == \
+        [tasks[1]["id"]]
+    assert len(reviewer.get("/v1/reviews", params={"key": "loan-approval"}).json()["tasks"]) == 3
+    assert reviewer.get("/v1/reviews", params={"key": "other"}).json()["tasks"] == []
+    assert reviewer.get("/v1/reviews", params={"end": "2000-01-01"}).json()["tasks"] == []
+    foreign = reviewer.get("/v1/reviews", params={"limit": 2, "state": "all", "cursor": first["next_cursor"]})
+    assert foreign.status_code == 422 and foreign.json()["errors"][0]["parameter"] == "cursor"
