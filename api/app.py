@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
+from api.batch_gate import BatchGate
 from api.fast_lane import EvaluateFastLane
 from api.limits import BodySizeLimit
 from api.openapi import TypedRoutes, document_roles, generic_typed_route, install_openapi
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.typed_routes = typed_routes
 
     install_problem_handlers(app)
+    app.add_middleware(BatchGate, limit=settings.batch_concurrency, queue=settings.batch_queue)
     app.add_middleware(EvaluateFastLane, service=service)  # inside the size limit (added after it)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
     for module in (health, models, aliases, decisions, records, outcomes, replays, audit, keys, workbench):
