@@ -13,7 +13,10 @@ an unknown or revoked one, the answer is 401; with a key of another role, 403.
     approver  approves, rejects, publishes, retires versions and moves aliases
     caller    evaluates published decisions
     reviewer  reads decision records
-    admin     everything, and manages API keys
+    admin     everything, and manages identities and their API keys
+
+A key is issued to an identity (registry/keys.py): the Principal is named by the identity, so
+whatever a request does is done by that person, whichever of its keys it used.
 """
 
 from __future__ import annotations
@@ -42,14 +45,22 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 
 @dataclass(frozen=True)
 class Principal:
-    """The holder of a verified API key."""
+    """The holder of a verified API key. `name` is the identity the key was issued to (who acts:
+    authors, approvers, reviewers are named by it); `key_name` is the key's own label."""
 
     key_id: str
     name: str
     role: str
+    identity_id: str = ""
+    key_name: str = ""
+
+    @classmethod
+    def of(cls, key: ApiKey) -> Principal:
+        return cls(key.id, key.identity or key.name, key.role, key.identity_id, key.name)
 
     def to_dict(self) -> dict[str, str]:
-        return {"key_id": self.key_id, "name": self.name, "role": self.role}
+        return {"key_id": self.key_id, "name": self.name, "role": self.role, "identity_id": self.identity_id,
+                "key_name": self.key_name}
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -72,11 +83,11 @@ class RoleCheck:
         key = await verified_key(request.app.state.service, credentials.credentials)
         if key is None:
             raise _unauthorized("the API key is unknown or revoked")
-        principal = Principal(key.id, key.name, key.role)
+        principal = Principal.of(key)
         if principal.role != ADMIN and principal.role not in self.roles:
             allowed = ", ".join(self.roles)
             raise ProblemError(403, f"this route needs the role {allowed} (or admin); "
-                                    f"the key '{principal.name}' has the role {principal.role}")
+                                    f"the key '{principal.key_name}' of {principal.name} has the role {principal.role}")
         return principal
 
 

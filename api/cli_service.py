@@ -3,7 +3,8 @@
     serve                      run the service (uvicorn; --workers N uses the app factory)
     dev                        the service on 127.0.0.1:8000 with the examples published (make run)
     db upgrade                 migrate the registry's database
-    keys create/list/revoke    API keys, in the local registry (the secret is printed once)
+    identities create/list     the persons (or services) keys are issued to, in the local registry
+    keys create/list/revoke    API keys, issued to an identity (the secret is printed once)
     publish MODEL --key K      upload a model to a running service and submit it for review
     version approve|reject|publish|retire KEY N   lifecycle moves on a running service
     alias set|rollback KEY ALIAS                  move an alias on a running service
@@ -158,7 +159,45 @@ def dev_command(
 # --- local registry ----------------------------------------------------------------------------
 
 db_app = typer.Typer(help="The registry's database.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys in the local registry.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys in the local registry, each issued to an identity.", no_args_is_help=True)
+identities_app = typer.Typer(help="Identities (persons or services) in the local registry: API keys are issued "
+                                  "to them, and the two-person rule compares them.", no_args_is_help=True)
+
+
+@identities_app.command("create")
+@reports_errors
+def identities_create(name: Annotated[str, typer.Argument(help="The person's or service's name (unique).")],
+                      data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Create an identity; then issue keys to it with `keys create --identity NAME`."""
+    from registry import RegistryError, create_identity, make_engine, unit_of_work, upgrade
+
+    url = _local_url(data_dir, database_url)
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            identity = create_identity(session, name, by="decisionary identities create")
+    except RegistryError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"created identity {identity.id} ({identity.name})")
+
+
+@identities_app.command("list")
+@reports_errors
+def identities_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List identities."""
+    from registry import list_identities, make_engine, unit_of_work
+
+    engine = make_engine(_local_url(data_dir, database_url))
+    try:
+        with unit_of_work(engine, read_only=True) as session:
+            identities = list_identities(session)
+    finally:
+        engine.dispose()
+    rows = [[i.id, i.name, i.created_at.isoformat(timespec="seconds"), i.created_by or ""] for i in identities]
+    typer.echo(format_table(["id", "name", "created", "created by"], rows))
 
 
 @db_app.command("upgrade")
@@ -176,12 +215,15 @@ def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> No
 @reports_errors
 def keys_create(
     role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
-    name: Annotated[str | None, typer.Option("--name", help="Who holds the key (default: the role).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The key's label (default: the identity, else the role).")] = None,
+    identity: Annotated[str | None, typer.Option(
+        "--identity", help="The existing identity (id or name) to issue the key to. Without it, the identity "
+                           "named like the key (created if there is none).")] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create an API key and print its secret (shown only now; stored as a hash)."""
-    from registry import Invalid, create_key, make_engine, unit_of_work, upgrade
+    """Create an API key for an identity and print its secret (shown only now; stored as a hash)."""
+    from registry import RegistryError, create_key, make_engine, unit_of_work, upgrade
 
     if role not in ROLES:
         fail(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
@@ -190,12 +232,14 @@ def keys_create(
     engine = make_engine(url)
     try:
         with unit_of_work(engine) as session:
-            key, secret = create_key(session, name or role, role, by="decisionary keys create")
-    except Invalid as exc:
+            key, secret = create_key(session, name or identity or role, role, by="decisionary keys create",
+                                     identity=identity)
+    except RegistryError as exc:
         fail(str(exc))
     finally:
         engine.dispose()
-    typer.echo(f"created key {key.id} ({key.name}, role {key.role}); its secret, shown only now:", err=True)
+    typer.echo(f"created key {key.id} ({key.name}, role {key.role}) for {key.identity}; its secret, shown only now:",
+               err=True)
     typer.echo(secret)
 
 
@@ -212,9 +256,9 @@ def keys_list(data_dir: DataDir = None, database_url: DatabaseUrl = None,
             keys = list_keys(session, include_revoked=all_)
     finally:
         engine.dispose()
-    rows = [[k.id, k.name, k.role, k.prefix + "...", k.created_at.isoformat(timespec="seconds"),
+    rows = [[k.id, k.name, k.identity, k.role, k.prefix + "...", k.created_at.isoformat(timespec="seconds"),
              "revoked" if k.revoked_at else "active"] for k in keys]
-    typer.echo(format_table(["id", "name", "role", "prefix", "created", "state"], rows))
+    typer.echo(format_table(["id", "name", "identity", "role", "prefix", "created", "state"], rows))
 
 
 @keys_app.command("revoke")
@@ -450,5 +494,6 @@ def register(app: typer.Typer) -> None:
     app.command("call")(call_command)
     app.add_typer(db_app, name="db")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(identities_app, name="identities")
     app.add_typer(version_app, name="version")
     app.add_typer(alias_app, name="alias")

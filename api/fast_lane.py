@@ -113,7 +113,7 @@ class EvaluateFastLane:
         key = await verified_key(self.service, secret)
         if key is None or key.role not in _ROLES:
             return None
-        return Principal(key.id, key.name, key.role), match[1]
+        return Principal.of(key), match[1]
 
     async def _answer(self, admitted: tuple[Principal, str], body: bytes) -> Any:
         principal, key = admitted

@@ -338,8 +338,25 @@ class RecordOut(BaseModel):
 class KeyCreate(RequestBody):
     model_config = _STRICT
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="The key's label, e.g. `laptop`.")
     role: Role
+    identity: str = Field(min_length=1, max_length=200, pattern=r"\S",
+                          description="The identity (id or name) the key is issued to: who acts with it. "
+                                      "Create it first with `POST /v1/identities`.")
+
+
+class IdentityCreate(RequestBody):
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S",
+                      description="The person's (or service's) name; unique, compared case-insensitively.")
+
+
+class IdentityOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    created_by: str | None
 
 
 class KeyOut(BaseModel):
@@ -351,6 +368,8 @@ class KeyOut(BaseModel):
     created_by: str | None
     revoked_at: datetime | None
     revoked_by: str | None
+    identity_id: str
+    identity: str
 
 
 class KeyCreated(KeyOut):
@@ -359,8 +378,10 @@ class KeyCreated(KeyOut):
 
 class WhoAmI(BaseModel):
     key_id: str
-    name: str
+    name: str = Field(description="The identity the key was issued to.")
     role: str
+    identity_id: str
+    key_name: str
 
 
 class Health(BaseModel):

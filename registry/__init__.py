@@ -34,7 +34,16 @@ from registry.errors import (
 )
 from registry.idempotency import lookup as lookup_idempotent
 from registry.idempotency import request_hash
-from registry.keys import create_key, get_key, list_keys, revoke_key, verify_key
+from registry.keys import (
+    create_identity,
+    create_key,
+    get_identity,
+    get_key,
+    list_identities,
+    list_keys,
+    revoke_key,
+    verify_key,
+)
 from registry.models_store import (
     approve,
     attach_test_cases,
@@ -56,13 +65,23 @@ from registry.records import get_record, list_records, new_record, record_decisi
 from registry.resolve import Resolved, parse_ref, resolve
 from registry.retention import RetentionSummary, remove_older_than
 from registry.routing import Arm, Routing, RoutingInvalid, parse_routing
-from registry.views import AliasMove, AliasTarget, ApiKey, DecisionRecord, ModelInfo, Transition, Version
+from registry.views import (
+    AliasMove,
+    AliasTarget,
+    ApiKey,
+    DecisionRecord,
+    Identity,
+    ModelInfo,
+    Transition,
+    Version,
+)
 
 __all__ = [
     "PRODUCTION", "AliasMove", "AliasTarget", "Arm", "ApiKey", "Conflict", "DecisionRecord", "DuplicateRequest",
     "Forbidden", "GateFailed", "GateFailure", "Invalid", "InvalidTransition", "ModelInfo", "NotFound",
     "RegistryError", "Resolved", "RetentionSummary", "Routing", "RoutingInvalid", "Transition", "Version",
-    "alias_history", "approve", "attach_test_cases", "check_gates", "clear_routing", "create_draft", "create_key",
+    "Identity", "alias_history", "approve", "attach_test_cases", "check_gates", "clear_routing", "create_draft",
+    "create_identity", "create_key", "get_identity", "list_identities",
     "current_revision", "get_alias", "get_key", "get_model", "get_record", "get_version", "head_revision",
     "history", "latest_published", "list_aliases", "list_keys", "list_models", "list_records",
     "list_versions", "lookup_idempotent", "make_engine", "new_record", "parse_ref", "parse_routing", "publish",

@@ -5,7 +5,8 @@
 
 - A draft is numbered when it is created (1, 2, ... per key) and may be replaced by its author.
 - From submitted on, content and test cases are immutable (the database refuses it too).
-- Maker-checker: the approver must not be the author.
+- Maker-checker: the approver must not be the author. Both are identities (registry/keys.py):
+  a person with two keys is still one person, and names compare case-insensitively.
 - Publishing runs the gates (registry.gates); a failure raises GateFailed listing every reason.
 - A version that an alias points at cannot be retired: move the alias first.
 - Every move is recorded in the version's history (who, when, from, to, comment).
@@ -25,6 +26,7 @@ from registry.cases import parse_cases
 from registry.content import Format, as_bytes, check_format, content_hash, detect_format
 from registry.errors import Conflict, Forbidden, GateFailed, Invalid, InvalidTransition
 from registry.gates import GateReport, run_gates
+from registry.keys import same_person
 from registry.routing import parse_routing
 from registry.rows import model_row, row_id, version_row
 from registry.tables import AliasRow, ModelRow, TransitionRow, VersionRow, utcnow
@@ -152,7 +154,7 @@ def update_draft(
     """Replace a draft's content, test cases or comment. Only its author may, only while a draft."""
     row = version_row(session, key, number, lock=True)
     _require_draft(key, row, "edited")
-    if by != row.author:
+    if not same_person(by, row.author):
         raise Forbidden(f"{key} version {number} is {row.author}'s draft: only its author may edit it")
     if content is not None:
         fmt: Format = check_format(format) if format else detect_format(content)
@@ -187,7 +189,7 @@ def submit(session: Session, key: str, number: int, *, by: str, comment: str | N
     verification errors ("verify"), GateFailed and nothing changes. Failing test cases are
     shown to the approver, and publishing refuses them."""
     row = version_row(session, key, number, lock=True)
-    if row.state == "draft" and by != row.author:
+    if row.state == "draft" and not same_person(by, row.author):
         raise Forbidden(f"{key} version {number} is {row.author}'s draft: only its author may submit it")
     _require_move(key, row, "submitted")
     report = run_gates(row.content, check_format(row.format), row.test_cases, key=key)
@@ -199,9 +201,10 @@ def submit(session: Session, key: str, number: int, *, by: str, comment: str | N
 
 
 def approve(session: Session, key: str, number: int, *, by: str, comment: str | None = None) -> Version:
-    """Approve a submitted version. Maker-checker: the approver must not be the author."""
+    """Approve a submitted version. Maker-checker: the approver must not be the author (the same
+    identity, whichever of its keys each used)."""
     row = version_row(session, key, number, lock=True)
-    if by == row.author:
+    if same_person(by, row.author):
         raise Forbidden(f"{by} wrote {key} version {number} and cannot approve it: "
                         "a second person must approve (maker-checker)")
     return _move(session, key, row, "approved", by, comment)

@@ -228,8 +228,24 @@ class IdempotencyRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class IdentityRow(SQLModel, table=True):
+    """A person (or a service) that API keys are issued to; the two-person rule compares these.
+    `name_key` is the name case-folded with its spaces collapsed: unique, so "Ana" and "ana "
+    cannot be two identities."""
+
+    __tablename__ = "identities"
+    __table_args__ = (sa.UniqueConstraint("name_key", name="uq_identities_name_key"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str | None = Field(default=None, max_length=200)
+
+
 class ApiKeyRow(SQLModel, table=True):
-    """An API key: only the SHA-256 of its secret is stored, never the secret."""
+    """An API key: only the SHA-256 of its secret is stored, never the secret. It belongs to an
+    identity: whoever holds it acts as that identity."""
 
     __tablename__ = "api_keys"
     __table_args__ = (sa.UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),)
@@ -243,3 +259,4 @@ class ApiKeyRow(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=200)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_by: str | None = Field(default=None, max_length=200)
+    identity_id: str = Field(foreign_key="identities.id", max_length=26, index=True)

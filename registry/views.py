@@ -16,6 +16,7 @@ from registry.tables import (
     AliasRow,
     ApiKeyRow,
     DecisionRecordRow,
+    IdentityRow,
     ModelRow,
     TransitionRow,
     VersionRow,
@@ -190,8 +191,26 @@ class DecisionRecord:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """A person (or service) API keys are issued to; who acts is an identity, not a key."""
+
+    id: str
+    name: str
+    created_at: datetime
+    created_by: str | None
+
+    @classmethod
+    def of(cls, row: IdentityRow) -> Identity:
+        return cls(row.id, row.name, row.created_at, row.created_by)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created_at": _iso(self.created_at), "created_by": self.created_by}
+
+
+@dataclass(frozen=True)
 class ApiKey:
-    """An API key as stored: never the secret, only a prefix to recognise it by."""
+    """An API key as stored: never the secret, only a prefix to recognise it by. `identity` is
+    the name of the identity it was issued to: the one who acts with it."""
 
     id: str
     name: str
@@ -201,11 +220,13 @@ class ApiKey:
     created_by: str | None
     revoked_at: datetime | None
     revoked_by: str | None
+    identity_id: str = ""
+    identity: str = ""
 
     @classmethod
-    def of(cls, row: ApiKeyRow) -> ApiKey:
+    def of(cls, row: ApiKeyRow, identity: IdentityRow | None = None) -> ApiKey:
         return cls(row.id, row.name, row.role, row.prefix, row.created_at, row.created_by, row.revoked_at,
-                   row.revoked_by)
+                   row.revoked_by, row.identity_id, identity.name if identity is not None else "")
 
     @property
     def active(self) -> bool:
@@ -214,4 +235,5 @@ class ApiKey:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role, "prefix": self.prefix,
                 "created_at": _iso(self.created_at), "created_by": self.created_by,
-                "revoked_at": _iso(self.revoked_at), "revoked_by": self.revoked_by}
+                "revoked_at": _iso(self.revoked_at), "revoked_by": self.revoked_by,
+                "identity_id": self.identity_id, "identity": self.identity}

@@ -100,7 +100,7 @@ def record_out(record: DecisionRecord) -> RecordOut:
 def key_out(key: ApiKey) -> dict[str, Any]:
     return KeyOut(id=key.id, name=key.name, role=key.role, prefix=key.prefix, created_at=_at(key.created_at),
                   created_by=key.created_by, revoked_at=utc(key.revoked_at),
-                  revoked_by=key.revoked_by).model_dump()
+                  revoked_by=key.revoked_by, identity_id=key.identity_id, identity=key.identity).model_dump()
 
 
 def _at(value: Any) -> Any:

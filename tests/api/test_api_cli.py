@@ -43,6 +43,21 @@ def test_db_upgrade_and_keys_create(tmp_path: Path, database_url: str) -> None:
     assert "ana" in listed.stdout and secret not in listed.stdout
     refused = cli("keys", "create", "--role", "pilot", "--database-url", database_url)
     assert refused.returncode == 2 and "unknown role" in refused.stderr and "Traceback" not in refused.stderr
+    # A second key of the same person is issued to its identity: a taken name is not a new identity.
+    taken = cli("keys", "create", "--role", "admin", "--name", "Ana", "--database-url", database_url)
+    assert taken.returncode == 0 and "for ana" in taken.stderr
+    refused_again = cli("identities", "create", "ANA", "--database-url", database_url)
+    assert refused_again.returncode == 2 and "already an identity 'ana'" in refused_again.stderr
+    second = cli("keys", "create", "--role", "admin", "--name", "Ana's laptop", "--identity", "ana",
+                 "--database-url", database_url)
+    assert second.returncode == 0, second.stderr
+    made = cli("identities", "create", "Rita", "--database-url", database_url)
+    assert made.returncode == 0 and "Rita" in made.stdout
+    identities = cli("identities", "list", "--database-url", database_url).stdout
+    assert "Rita" in identities and "decisionary identities create" in identities
+    [laptop] = [line for line in cli("keys", "list", "--database-url", database_url).stdout.splitlines()
+                if "Ana's laptop" in line]
+    assert "ana" in laptop.replace("Ana's laptop", "").split()  # issued to the identity ana
 
 
 def test_publish_approve_alias_call_and_diff_on_a_running_service(live: Live, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import ROLES, Live
+from tests.api.conftest import ROLES, SHIPPING_YAML, Live
 
 READERS = {"viewer", "author", "approver", "reviewer"}
 M = "/v1/models/role-test"
@@ -50,6 +50,8 @@ ROUTES: list[tuple[str, str, str, set[str]]] = [
      {"reviewer", "caller"}),
     ("GET", "/v1/execution/dead-letters", "/v1/execution/dead-letters", {"reviewer", "caller"}),
     ("GET", "/v1/execution/stats", "/v1/execution/stats", {"reviewer"}),
+    ("GET", "/v1/identities", "/v1/identities", set()),
+    ("POST", "/v1/identities", "/v1/identities", set()),
     ("GET", "/v1/keys", "/v1/keys", set()),
     ("POST", "/v1/keys", "/v1/keys", set()),
     ("DELETE", "/v1/keys/01ABC", "/v1/keys/{key_id}", set()),
@@ -83,7 +85,8 @@ def test_no_key_or_a_bad_key_is_401(loan: Live) -> None:
 
 def test_a_revoked_key_stops_working_at_once(live: Live) -> None:
     admin = live.client("admin")
-    created = admin.post("/v1/keys", json={"name": "temp", "role": "viewer"})
+    assert admin.post("/v1/identities", json={"name": "temp"}).status_code == 201
+    created = admin.post("/v1/keys", json={"name": "temp key", "role": "viewer", "identity": "temp"})
     assert created.status_code == 201
     secret, key_id = created.json()["secret"], created.json()["id"]
     assert live.client(secret=secret).get("/v1/whoami").json()["name"] == "temp"
@@ -104,3 +107,31 @@ def test_documented_roles_match_the_table(loan: Live) -> None:
     # Routes added by other layers declare their roles too.
     assert all("x-roles" in operation for operations in document["paths"].values()
                for operation in operations.values())
+
+
+def test_the_two_person_rule_compares_identities_not_keys(live: Live) -> None:
+    # An admin's second key (named "Admin" or anything else) is issued to the admin's own identity:
+    # it does not make a second person, so the admin cannot approve its own version alone.
+    admin = live.client("admin")
+    assert admin.post("/v1/keys", json={"name": "Admin", "role": "admin"}).status_code == 422  # whose?
+    second = admin.post("/v1/keys", json={"name": "Admin", "role": "admin", "identity": "admin-person"})
+    assert second.status_code == 201, second.text
+    assert second.json()["identity"] == "admin-person"
+    again = live.client(secret=second.json()["secret"])
+    assert again.get("/v1/whoami").json() | {"key_id": ""} == {
+        "key_id": "", "name": "admin-person", "role": "admin", "key_name": "Admin",
+        "identity_id": second.json()["identity_id"]}
+    upload = live.upload("shipping", SHIPPING_YAML, "shipping.yaml", role="admin")
+    assert upload.status_code == 201
+    base = "/v1/models/shipping/versions/1"
+    assert admin.post(f"{base}/submit").status_code == 200
+    refused = again.post(f"{base}/approve", json={"comment": "me again"})
+    assert refused.status_code == 403 and "maker-checker" in refused.json()["detail"]
+    # A new identity is an admin action, recorded with who created it.
+    made = admin.post("/v1/identities", json={"name": "Rita Reviewer"})
+    assert made.status_code == 201 and made.json()["created_by"] == "admin-person"
+    assert admin.post("/v1/identities", json={"name": "rita  reviewer"}).status_code == 409
+    listed = admin.get("/v1/identities").json()
+    assert {i["name"]: i["created_by"] for i in listed}["Rita Reviewer"] == "admin-person"
+    rita = admin.post("/v1/keys", json={"name": "rita", "role": "approver", "identity": made.json()["id"]}).json()
+    assert live.client(secret=rita["secret"]).post(f"{base}/approve", json={"comment": "ok"}).status_code == 200

@@ -170,7 +170,9 @@ def test_runs_dead_letters_and_stats_are_read_by_the_rule_of_records(service: Li
     # a caller only the decisions it asked for, viewers, authors and approvers none.
     publish_with_bindings(service, BINDINGS.format(url=receiver.url))
     mine = service.client("caller").post("/v1/decisions/loan-approval/evaluate", json={"inputs": REFER}).json()
-    other_caller = service.client("admin").post("/v1/keys", json={"name": "other-service", "role": "caller"}).json()
+    admin = service.client("admin")
+    assert admin.post("/v1/identities", json={"name": "other-service"}).status_code == 201
+    other_caller = admin.post("/v1/keys", json={"name": "k1", "role": "caller", "identity": "other-service"}).json()
     other = service.client(secret=other_caller["secret"])
     theirs = other.post("/v1/decisions/loan-approval/evaluate", json={"inputs": APPROVE}).json()
     work(service.engine, config_for(), settled(service.engine))
