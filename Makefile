@@ -8,8 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_STAMP := $(VENV)/.pg-deps
 BROWSER_STAMP := $(VENV)/.browser-deps
+STUDIO_STAMP := studio/dist/.built
+NODE_STAMP := $(VENV)/.node-deps
+STUDIO_SOURCES := $(wildcard studio/src/*) studio/build.mjs studio/package.json studio/package-lock.json
 
-.PHONY: run test lint typecheck pytest tck bench bench-service pg-deps eval clean
+.PHONY: run test lint typecheck pytest tck bench bench-service pg-deps eval clean studio studio-screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +44,27 @@ $(BROWSER_STAMP):
 	fi
 	@mkdir -p $(VENV) && touch $(BROWSER_STAMP)
 
-run: $(STAMP)
+# Node and npm (Debian's), which build the studio (studio/: dmn-js bundled by esbuild).
+$(NODE_STAMP):
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "installing Debian packages: nodejs npm"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+	@mkdir -p $(VENV) && touch $(NODE_STAMP)
+
+# The studio's bundle (studio/dist, not committed), rebuilt when the lockfile or a source is newer.
+$(STUDIO_STAMP): $(NODE_STAMP) $(STUDIO_SOURCES)
+	cd studio && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+	touch $(STUDIO_STAMP)
+
+studio: $(STUDIO_STAMP)
+
+# The small screenshots the README shows (docs/studio/), taken by the studio's browser tests.
+studio-screenshots: $(STAMP) $(BROWSER_STAMP) $(STUDIO_STAMP)
+	DECISIONARY_SCREENSHOTS=docs/studio $(BIN)/pytest -q tests/studio -k screenshots_for_readme
+
+run: $(STAMP) $(STUDIO_STAMP)
 	$(BIN)/decisionary dev --host 127.0.0.1 --port 8000 --receiver-port 8001 --data-dir data
 
 eval: $(STAMP)
@@ -53,7 +76,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(PG_STAMP) $(BROWSER_STAMP)
+pytest: $(STAMP) $(PG_STAMP) $(BROWSER_STAMP) $(STUDIO_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -68,4 +91,4 @@ bench-service: $(STAMP) $(PG_STAMP)
 	$(BIN)/python benchmarks/bench_service.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build studio/dist studio/node_modules *.egg-info .mypy_cache .pytest_cache .ruff_cache

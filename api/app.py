@@ -18,15 +18,17 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
+from api.batch_gate import BatchGate
 from api.fast_lane import EvaluateFastLane
 from api.limits import BodySizeLimit
 from api.openapi import TypedRoutes, document_roles, generic_typed_route, install_openapi
 from api.operation_ids import operation_id_of
 from api.problems import install_problem_handlers
-from api.routes import aliases, audit, decisions, health, keys, models, outcomes, records, replays
+from api.routes import aliases, audit, decisions, health, keys, models, outcomes, records, replays, workbench
 from api.routes.execution import install as install_execution
 from api.service import Service
 from api.settings import Settings
+from api.studio import install_studio
 
 log = logging.getLogger("decisionary.api")
 
@@ -74,15 +76,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.typed_routes = typed_routes
 
     install_problem_handlers(app)
+    app.add_middleware(BatchGate, limit=settings.batch_concurrency, queue=settings.batch_queue)
     app.add_middleware(EvaluateFastLane, service=service)  # inside the size limit (added after it)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
-    for module in (health, models, aliases, decisions, records, outcomes, replays, audit, keys):
+    for module in (health, models, aliases, decisions, records, outcomes, replays, audit, keys, workbench):
         for route in module.router.routes:
             if isinstance(route, APIRoute):
                 document_roles(route)
         app.include_router(module.router)
     install_execution(app)  # workflow runs, reviews, batch jobs, /metrics; the outbox record hook
     generic_typed_route(app, service)
+    install_studio(app, title="Decisionary")  # /studio, and /docs and /redoc from local files
     install_openapi(app, typed_routes, title="Decisionary", version=_version(), description=DESCRIPTION,
                     public_models=settings.public_docs)
     return app

@@ -72,6 +72,7 @@ from registry import (
     unit_of_work,
 )
 from registry.bulk import insert_all
+from registry.records import record_decisions
 from registry.resolve import Resolved
 from registry.routing import SHADOW_ARM
 from registry.views import DecisionRecord, Version
@@ -365,9 +366,16 @@ def _write(service: Service, done: Sequence[Done], caller: Principal, *, idempot
            fingerprint: str | None) -> list[DecisionRecord]:
     ref = done[0].resolved.version.ref if done else "?"
     try:
+        # Without an idempotency key (a batch's rows), the records are made before the write
+        # transaction and inserted in bulk (registry.records.record_decisions): the transaction,
+        # and SQLite's write lock, lasts as long as the insert (api/batch_gate.py).
+        made = [_new_record(item, caller) for item in done] if idempotency_key is None else None
         with unit_of_work(service.engine) as session:
             records = []
-            for item in done:
+            if made is not None:
+                record_decisions(session, made)
+                records = made
+            for item in done if made is None else ():
                 version, call, result = item.resolved.version, item.call, item.result
                 record = record_decision(
                     session, key=version.key, version=version.number, content_hash=version.content_hash,
@@ -387,6 +395,16 @@ def _write(service: Service, done: Sequence[Done], caller: Principal, *, idempot
         raise ProblemError(409, str(exc), slug="idempotency-conflict") from None
     except (SQLAlchemyError, Invalid, OSError) as exc:
         raise _not_written(ref, exc) from None
+
+
+def _new_record(item: Done, caller: Principal) -> DecisionRecord:
+    version, call, result = item.resolved.version, item.call, item.result
+    return new_record(
+        key=version.key, version=version.number, content_hash=version.content_hash, alias=item.resolved.alias,
+        inputs=to_api_json(dict(call.inputs)), outputs=to_api_json(result.outputs),
+        fired={k: list(v) for k, v in result.fired.items()},
+        problems=[p.to_dict() for p in result.problems] + list(item.notes), latency_us=item.latency_us,
+        caller=caller.key_id, arm=item.resolved.arm, **audit_fields(item.model, call, result, item.values))
 
 
 def loaded_model(service: Service, resolved: Resolved) -> Any:

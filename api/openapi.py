@@ -22,9 +22,8 @@ from typing import Annotated, Any, Optional
 
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 from starlette.concurrency import run_in_threadpool
@@ -213,7 +212,7 @@ class TypedRoutes:
 
 def install_openapi(app: FastAPI, typed_routes: TypedRoutes, *, title: str, version: str, description: str,
                     public_models: bool = False) -> None:
-    """`app.openapi()` (the whole document), and the routes `/openapi.json` and `/docs`.
+    """`app.openapi()` (the whole document), and the route `/openapi.json` (/docs and /redoc: api/studio.py).
 
     The typed operations name every published decision and its types. Unless `public_models`
     (Settings.public_docs), `/openapi.json` shows them only to a request with a valid API key
@@ -253,11 +252,7 @@ def install_openapi(app: FastAPI, typed_routes: TypedRoutes, *, title: str, vers
             return JSONResponse(await run_in_threadpool(app.openapi))
         return JSONResponse(generic_document())
 
-    async def docs(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title} - Swagger UI")
-
     app.add_route("/openapi.json", openapi_json, include_in_schema=False)
-    app.add_route("/docs", docs, include_in_schema=False)
 
 
 async def _has_valid_key(service: Service, request: Request) -> bool:

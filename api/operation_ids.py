@@ -40,6 +40,10 @@ OPERATION_IDS: dict[str, str] = {
     "publish_version": "publishVersion",
     "retire_version": "retireVersion",
     "versions_diff": "diffVersions",
+    # the studio's workbench (api/routes/workbench.py)
+    "analyse": "analyseModel",
+    "save_draft": "saveDraft",
+    "version_test_cases": "getVersionTestCases",
     # aliases
     "aliases_list": "listAliases",
     "alias_detail": "getAlias",

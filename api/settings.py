@@ -40,6 +40,10 @@ class Settings:
     max_json_bytes: int = 1 * MIB  # JSON bodies
     max_upload_bytes: int = 10 * MIB  # multipart uploads (models, CSV files)
     max_batch_rows: int = 10_000
+    # Batches (evaluate-batch, evaluate-csv) a worker process runs at once, and how many more wait
+    # their turn; beyond that a batch is answered 503 with Retry-After (api/batch_gate.py).
+    batch_concurrency: int = 1
+    batch_queue: int = 4
     model_cache_size: int = 64  # compiled models kept in memory, by content hash
     # How long a worker trusts what it looked up about a key or an alias (api/caches.py): a key
     # revoked or an alias moved elsewhere takes effect in every worker within this time.
@@ -60,6 +64,8 @@ class Settings:
             max_json_bytes=_int_env("DECISIONARY_MAX_JSON_BYTES", 1 * MIB),
             max_upload_bytes=_int_env("DECISIONARY_MAX_UPLOAD_BYTES", 10 * MIB),
             max_batch_rows=_int_env("DECISIONARY_MAX_BATCH_ROWS", 10_000),
+            batch_concurrency=_int_env("DECISIONARY_BATCH_CONCURRENCY", 1),
+            batch_queue=_int_env("DECISIONARY_BATCH_QUEUE", 4),
             model_cache_size=_int_env("DECISIONARY_MODEL_CACHE_SIZE", 64),
             cache_seconds=_float_env("DECISIONARY_CACHE_SECONDS", 1.0),
             chain_records=os.environ.get("DECISIONARY_CHAIN_RECORDS", "on").strip().lower() not in ("off", "0", "false"),

@@ -160,6 +160,17 @@ def _link_pending(session: Session) -> None:
     connection.execute(HEADS.insert().values(chain_id=SESSION_CHAIN, seq=seq, hash=head, at=utcnow()))
 
 
+def append_shared(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Link `rows` (record rows as dicts, not yet written) after the shared chain's head, in the
+    caller's write transaction, which must insert them with the head row returned (one part of
+    a bulk insert). For many records at once: no per-row read back and update as for records
+    written one by one (`chain_on_commit`)."""
+    _lock_chain(connection, SESSION_CHAIN)
+    seq, head = _stored_head(connection, SESSION_CHAIN)
+    seq, head = link(rows, SESSION_CHAIN, seq, head)
+    return {"chain_id": SESSION_CHAIN, "seq": seq, "hash": head, "at": utcnow()}
+
+
 def _lock_chain(connection: Connection, chain_id: str) -> None:
     # SQLite: the flush above already holds the database's single write lock.
     if connection.dialect.name == "postgresql":

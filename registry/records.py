@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from registry.bulk import Rows
-from registry.chain import chain_on_commit
+from registry.bulk import Rows, insert_all
+from registry.chain import HEADS, append_shared, chain_on_commit
 from registry.errors import Conflict, DuplicateRequest, Invalid, NotFound
 from registry.idempotency import check_idempotency_key
 from registry.ids import new_ulid
@@ -148,6 +148,19 @@ def record_rows(records: Sequence[DecisionRecord]) -> Rows:
          "created_at": r.created_at, "fired_ids": r.fired_ids, "business_key": r.business_key, "arm": r.arm,
          "shadow_of": r.shadow_of, "reasons": r.reasons, "chain_id": None, "chain_seq": None, "prev_hash": None, "record_hash": None}
         for r in records]
+
+
+def record_decisions(session: Session, records: Sequence[DecisionRecord]) -> None:
+    """Write many records (made with `new_record`, before the transaction) in `session`, without
+    committing: one bulk insert, linked into the shared chain under its lock. A batch's write
+    transaction, and with it SQLite's write lock, lasts as long as that insert, not as long as
+    building, flushing and re-reading each record through the ORM (seconds for 10,000)."""
+    if not records:
+        return
+    table, rows = record_rows(records)
+    linked = [dict(row) for row in rows]
+    head = append_shared(session.connection(), linked)
+    insert_all(session, [(table, linked), (HEADS, [head])])
 
 
 def get_record(session: Session, record_id: str) -> DecisionRecord:

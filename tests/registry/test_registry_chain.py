@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from registry import new_record, record_decision, record_rows, unit_of_work
 from registry.bulk import write_all
 from registry.chain import HEADS, RECORDS, SESSION_CHAIN, WriterChain, verify
+from registry.records import record_decisions
 
 
 def _write_in_session(engine: Engine, count: int, **overrides: Any) -> list[str]:
@@ -152,3 +153,22 @@ def test_concurrent_transactions_of_many_threads_keep_one_unbroken_chain(engine:
     result = verify(engine)
     assert result.ok, [str(b) for b in result.broken]
     assert result.heads[SESSION_CHAIN][0] == 24
+
+
+def test_records_written_in_bulk_join_the_shared_chain_between_single_ones(engine: Engine) -> None:
+    """A batch's records (registry.records.record_decisions: one insert, linked under the chain's
+    lock) and records written one by one share the session chain, in commit order."""
+    before = _write_in_session(engine, 2)
+    records = [new_record(key="loan-approval", version=1, content_hash="ab" * 32, inputs={"Credit Score": 600 + i},
+                          outputs={"Decision": "Approve"}, fired={"Decision": [1]}, problems=[], latency_us=3)
+               for i in range(250)]
+    with unit_of_work(engine) as session:
+        record_decisions(session, records)
+    after = _write_in_session(engine, 2)
+    result = verify(engine)
+    assert result.ok, [str(b) for b in result.broken]
+    assert result.records == 254 and result.chains == 1 and result.unchained == 0
+    assert result.heads[SESSION_CHAIN][0] == 254
+    assert [_seq(engine, i) for i in before] == [1, 2]
+    assert [_seq(engine, r.id) for r in records[:2]] == [3, 4] and _seq(engine, records[-1].id) == 252
+    assert [_seq(engine, i) for i in after] == [253, 254]
