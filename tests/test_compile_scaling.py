@@ -129,8 +129,9 @@ def test_index_memory_grows_with_the_rules_not_their_square(hit_policy: lt.HitPo
     # Each rule brings about two regions (or a product code) of its own: masks kept for every
     # region would grow 16 times from 2,000 to 8,000 rules. n log n is under 4.8 times. Fewer
     # masks are kept whole than by default, so that both sizes are past that limit, as large
-    # tables are (below it, every mask is kept: at most the limit times the rules bits).
+    # tables are (below it, every mask is kept: at most KEPT_BITS, or the limit times the rules).
     monkeypatch.setattr(index_module, "MAX_KEPT_MASKS", 256)
+    monkeypatch.setattr(index_module, "KEPT_BITS", 0)
     kept = []
     for n in (2_000, 8_000):
         table = lt.generate(hit_policy, n)
@@ -141,9 +142,10 @@ def test_index_memory_grows_with_the_rules_not_their_square(hit_policy: lt.HitPo
 
 @pytest.fixture
 def few_kept_masks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep one region mask in three and string masks from four strings on, so small tables
-    take the way large ones do."""
+    """Keep three region masks whole and string masks up to three strings, so small tables take
+    the way large ones do."""
     monkeypatch.setattr(index_module, "MAX_KEPT_MASKS", 3)
+    monkeypatch.setattr(index_module, "KEPT_BITS", 0)
 
 
 @pytest.mark.usefixtures("few_kept_masks")
@@ -165,13 +167,13 @@ def test_masks_kept_in_part_equal_the_reference() -> None:
 @given(st.lists(st.one_of(numeric_cell(), string_cell(), st.sampled_from(["true", "false", "-", '"a", "b"'])),
                 min_size=1, max_size=25))
 def test_masks_kept_in_part_equal_running_every_test(texts: list[str]) -> None:
-    saved = index_module.MAX_KEPT_MASKS
-    index_module.MAX_KEPT_MASKS = 2
+    saved = index_module.MAX_KEPT_MASKS, index_module.KEPT_BITS
+    index_module.MAX_KEPT_MASKS, index_module.KEPT_BITS = 2, 0
     try:
         cells, tests = _compiled(texts)
         built = build_column_index(cells, tests)
     finally:
-        index_module.MAX_KEPT_MASKS = saved
+        index_module.MAX_KEPT_MASKS, index_module.KEPT_BITS = saved
     assert built == _reference(cells, tests, built)
     if built.number_masks is not None:
         masks = built.number_masks

@@ -16,8 +16,8 @@ the index can never disagree with the tests it summarises. Evaluating a column i
 
 A mask has a bit per rule, and a column whose rules bring endpoints of their own has about
 two regions per rule: kept whole for every region, the masks would take rules squared bits
-(about 600 MB for one column of 50,000 rules). So at most `MAX_KEPT_MASKS` masks of a column
-are kept whole; the others are rebuilt on lookup from the nearest kept one and the rules that
+(about 600 MB for one column of 50,000 rules). So only so many masks of a column are kept
+whole (`_masks_kept`); the others are rebuilt on lookup from the nearest kept one and the rules that
 turn on or off in between (`RegionMasks`, `StringMasks`). Memory grows with the rules, and a
 lookup costs a few steps plus one pass over a mask, which the caller's `&` makes anyway.
 
@@ -33,7 +33,7 @@ Decimal when every endpoint survives the trip to a float and back (`float_breaks
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
@@ -47,10 +47,18 @@ CellTest = Callable[[Any], "bool | None"]
 
 OTHER_STRING = "\x00\uffff any other string \uffff\x00"  # stands for the strings no cell names
 
-# At most this many region masks of a column are kept whole (see the module docstring): with
-# 50,000 rules, 2,048 masks of 50,000 bits are 13 MB, and a column of 120,000 regions keeps one
-# in 59, so a lookup toggles the rules of at most 58 regions.
+# How many masks of a column are kept whole (see the module docstring): those that fit in
+# KEPT_BITS (16 MiB), so that tables of several thousand rules keep every mask and evaluate as
+# fast as before, and at least MAX_KEPT_MASKS, so that the regions between two kept masks grow
+# no faster than the rules. With 50,000 rules, 2,684 masks are kept (and more where many rules
+# switch at once, see `RegionMasks`); the `Amount` column of the benchmark's table has 120,143
+# regions and keeps one at least every 45.
 MAX_KEPT_MASKS = 2048
+KEPT_BITS = 2**27
+
+
+def _masks_kept(n_rules: int) -> int:
+    return max(MAX_KEPT_MASKS, KEPT_BITS // max(n_rules, 1))
 
 
 def _toggled(rules: Sequence[int], n_rules: int) -> int:
@@ -68,18 +76,23 @@ def _toggled(rules: Sequence[int], n_rules: int) -> int:
 
 
 class RegionMasks(Sequence[int]):
-    """The masks of a column's number regions, one of every `step` kept whole.
+    """The masks of a column's number regions, some kept whole.
 
-    Region j's mask is the kept mask of region j - j % step with the rules listed in `flips`
-    toggled for each region after that one, up to j: `flips[k]` are the rules a cell turns on or
-    off at region k (each group of equal cells switches at its own endpoints)."""
+    `kept[i]` is the mask of region `kept_at[i]` (region 0 first). Region j's mask is the last
+    kept mask at or before j with the rules listed in `flips` toggled for each region after
+    that one, up to j: `flips[k]` are the rules a cell turns on or off at region k (each group
+    of equal cells switches at its own endpoints). A mask is kept at least every `step`
+    regions, and wherever the rules listed since the last kept one reach `budget`: a cell
+    repeated in thousands of rules switches them all at one region, which a lookup would
+    otherwise toggle one by one."""
 
-    __slots__ = ("kept", "flips", "step", "length", "n_rules")
+    __slots__ = ("kept", "kept_at", "flips", "length", "n_rules")
 
-    def __init__(self, kept: list[int], flips: dict[int, list[int]], step: int, length: int, n_rules: int) -> None:
+    def __init__(self, kept: list[int], kept_at: list[int], flips: dict[int, list[int]], length: int,
+                 n_rules: int) -> None:
         self.kept = kept
+        self.kept_at = kept_at
         self.flips = flips
-        self.step = step
         self.length = length
         self.n_rules = n_rules
 
@@ -99,8 +112,9 @@ class RegionMasks(Sequence[int]):
             j += self.length
         if not 0 <= j < self.length:
             raise IndexError(j)
-        base = j - j % self.step
-        mask = self.kept[base // self.step]
+        i = bisect_right(self.kept_at, j) - 1
+        base = self.kept_at[i]
+        mask = self.kept[i]
         if base == j:
             return mask
         flips = self.flips
@@ -122,7 +136,7 @@ class RegionMasks(Sequence[int]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"RegionMasks({self.length} regions, one kept in {self.step})"
+        return f"RegionMasks({self.length} regions, {len(self.kept)} kept)"
 
 
 class StringMasks(Mapping[str, int]):
@@ -343,8 +357,8 @@ def _number_masks(groups: Sequence[_Group], always: Sequence[int], n_rules: int,
     the column. The answers become switches (a group's rules turn on or off at a region) and
     one sweep over the regions applies them, so building the masks costs the endpoints of
     each cell plus one step per region, not regions times cells. The sweep keeps every
-    region's mask while there are at most `MAX_KEPT_MASKS` regions, else one of every `step`
-    and the switches in between (`RegionMasks`)."""
+    region's mask while there are at most `_masks_kept` regions, else one at least every
+    `step` regions and the switches in between (`RegionMasks`)."""
     position = {b: i for i, b in enumerate(breaks)}
     flips: dict[int, list[int]] = {}
     for group in groups:
@@ -361,21 +375,31 @@ def _number_masks(groups: Sequence[_Group], always: Sequence[int], n_rules: int,
                 else:
                     found += group.rules
     n_regions = len(reps)
-    step = -(-n_regions // MAX_KEPT_MASKS)
+    step = -(-n_regions // _masks_kept(n_rules))
+    # Rules listed between kept masks, at most: with n/64 a lookup toggles no more than a mask's
+    # 64-bit words, and about 64 times the switches per rule (2 or 3) masks are kept for it.
+    budget = max(1, n_rules // 64)
     bits = bytearray((n_rules + 7) // 8)
     for r in always:
         bits[r >> 3] |= 1 << (r & 7)
     kept: list[int] = []
+    kept_at: list[int] = []
+    last, listed = -step, 0
     for j in range(n_regions):
         # A group's rules and `always` are disjoint, and each group switches on and off in
         # turn: flipping a bit adds or removes its rule.
-        for r in flips.get(j, ()):
-            bits[r >> 3] ^= 1 << (r & 7)
-        if j % step == 0:
+        found = flips.get(j)
+        if found is not None:
+            for r in found:
+                bits[r >> 3] ^= 1 << (r & 7)
+            listed += len(found)
+        if j - last >= step or listed >= budget:
             kept.append(int.from_bytes(bits, "little"))
-    if step == 1:
+            kept_at.append(j)
+            last, listed = j, 0
+    if len(kept) == n_regions:
         return kept
-    return RegionMasks(kept, flips, step, n_regions, n_rules)
+    return RegionMasks(kept, kept_at, flips, n_regions, n_rules)
 
 
 def _string_masks(groups: Sequence[_Group], strings: set[str], other: int, n_rules: int) -> Mapping[str, int]:
@@ -383,7 +407,7 @@ def _string_masks(groups: Sequence[_Group], strings: set[str], other: int, n_rul
 
     With no string among the ordering literals, a cell gives a string it does not name the
     answer it gives any other unnamed string: only the cells naming a string can differ
-    from `other` on it, and only they are tested on it. Up to `MAX_KEPT_MASKS` strings the
+    from `other` on it, and only they are tested on it. Up to `_masks_kept` strings the
     masks are kept whole; beyond, only the rules that differ from `other` (`StringMasks`)."""
     flips: dict[str, list[int]] = {}
     for group in groups:
@@ -397,7 +421,7 @@ def _string_masks(groups: Sequence[_Group], strings: set[str], other: int, n_rul
                     flips[s] = list(group.rules)
                 else:
                     found += group.rules
-    if len(strings) > MAX_KEPT_MASKS:
+    if len(strings) > _masks_kept(n_rules):
         return StringMasks(strings, flips, other, n_rules)
     return {s: other ^ _toggled(flips[s], n_rules) if s in flips else other for s in strings}
 
