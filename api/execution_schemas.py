@@ -55,7 +55,9 @@ class RunOut(BaseModel):
     origin: str
     state: str
     step_index: int
-    attempt: int
+    attempt: int = Field(description="Attempts started on the current step (a request about to be sent).")
+    crashes: int = Field(0, description="Times a worker lost the run's lease before finishing (killed, or cut "
+                                        "off from the database); these are not attempts.")
     due_at: datetime | None
     target: str | None
     lease_owner: str | None

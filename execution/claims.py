@@ -3,7 +3,8 @@
 Claim (one statement, any number of workers on one database):
 
     UPDATE workflow_runs SET lease_owner = :worker, lease_token = :token, lease_expires = now + lease,
-                             prev_lease_owner = lease_owner, attempt = attempt + 1 (ready runs)
+                             prev_lease_owner = lease_owner,
+                             crashes = crashes + (1 if lease_owner IS NOT NULL)
     WHERE id IN (SELECT id FROM workflow_runs
                  WHERE state IN ('ready', 'waiting') AND due_at <= now
                    AND (lease_expires IS NULL OR lease_expires < now)
@@ -13,8 +14,12 @@ Claim (one statement, any number of workers on one database):
 
 A lease is renewed by the worker's heartbeat while the step runs. A worker that dies stops
 renewing; once the lease has expired the run matches the claim again and another worker takes
-it: no recovery job. `prev_lease_owner` then tells the new owner that an attempt was lost,
-which is recorded in the step's history, and the step runs again with the same idempotency key.
+it: no recovery job. A run claimed while another worker's lease on it had run out counts a
+crash (`crashes`), never an attempt: a worker that keeps dying before it sends anything cannot
+use up a step's attempts. An attempt counts when it starts (`start_attempt`, just before the
+request is sent, fenced by the claim's token); an attempt started and never finished
+(`attempt_started_at` still set when the run is claimed again) is recorded in the step's
+history as lost, and the step runs again with the same idempotency key.
 
 Completion is fenced: it commits only while the claim's token is still the run's token, so a
 worker whose lease was taken over cannot overwrite the newer owner's progress.
@@ -59,11 +64,17 @@ class Claim:
     context: dict[str, Any]
     prev_owner: str | None
     created_at: datetime
+    attempt_started_at: datetime | None = None  # an attempt started and not finished: lost
+    crashes: int = 0
+
+
+class LeaseLost(Exception):
+    """The claim's lease was taken over (or ran out) before this worker could go on."""
 
 
 _CLAIM_COLUMNS = ("id", "lease_token", "decision_id", "model_key", "version", "content_hash", "bindings_hash",
                   "workflow", "origin", "state", "step_index", "attempt", "context", "prev_lease_owner",
-                  "created_at")
+                  "created_at", "attempt_started_at", "crashes")
 
 
 def claim_runs(engine: Engine, worker: str, limit: int, lease_seconds: float, *,
@@ -92,14 +103,15 @@ def claim_runs(engine: Engine, worker: str, limit: int, lease_seconds: float, *,
         .where(RUNS.c.id.in_(due.scalar_subquery()))
         .values(lease_owner=worker, lease_token=token, lease_expires=now + timedelta(seconds=lease_seconds),
                 prev_lease_owner=RUNS.c.lease_owner,
-                attempt=sa.case((RUNS.c.state == "ready", RUNS.c.attempt + 1), else_=RUNS.c.attempt))
+                crashes=RUNS.c.crashes + sa.case((RUNS.c.lease_owner.is_not(None), 1), else_=0))
         .returning(*(RUNS.c[name] for name in _CLAIM_COLUMNS))
     )
     with engine.begin() as connection:
         rows = connection.execute(statement).all()
     claims = [Claim(row.id, row.lease_token, row.decision_id, row.model_key, row.version, row.content_hash,
                     row.bindings_hash, row.workflow, row.origin, row.state, row.step_index, row.attempt,
-                    dict(row.context or {}), row.prev_lease_owner, row.created_at) for row in rows]
+                    dict(row.context or {}), row.prev_lease_owner, row.created_at, row.attempt_started_at,
+                    int(row.crashes)) for row in rows]
     claims.sort(key=lambda c: c.run_id)
     return claims
 
@@ -115,17 +127,30 @@ def extend_leases(engine: Engine, worker: str, run_ids: Sequence[str], lease_sec
         ).rowcount)
 
 
-def release(engine: Engine, claim: Claim, *, due_at: datetime | None = None, counted: bool = False) -> bool:
-    """Give a claimed run back without running it (shutdown, a host at its limit).
+def start_attempt(engine: Engine, claim: Claim, attempt: int, *, history: Sequence[Attempt] = ()) -> datetime:
+    """Count attempt number `attempt` of the claimed run's step as started, just before its
+    request goes out, with `history` (lost attempts found at the claim); LeaseLost (and nothing
+    is sent) if the claim no longer holds the run."""
+    now = utcnow()
+    with engine.begin() as connection:
+        held = connection.execute(
+            sa.update(RUNS).where(RUNS.c.id == claim.run_id, RUNS.c.lease_token == claim.token)
+            .values(attempt=attempt, attempt_started_at=now)
+        ).rowcount
+        if not held:
+            raise LeaseLost(claim.run_id)
+        if history:
+            connection.execute(sa.insert(ATTEMPTS), [a.row(claim.run_id) for a in history])
+    return now
 
-    The attempt the claim counted is taken back unless `counted`.
-    """
+
+def release(engine: Engine, claim: Claim, *, due_at: datetime | None = None) -> bool:
+    """Give a claimed run back without running it (shutdown, a host at its limit). Claims count
+    no attempt, so there is none to give back."""
     values: dict[str, Any] = {"lease_owner": None, "lease_token": None, "lease_expires": None,
                               "prev_lease_owner": None}
     if due_at is not None:
         values["due_at"] = due_at
-    if not counted and claim.state == "ready":
-        values["attempt"] = sa.case((RUNS.c.attempt > 0, RUNS.c.attempt - 1), else_=0)
     with engine.begin() as connection:
         return bool(connection.execute(
             sa.update(RUNS).where(RUNS.c.id == claim.run_id, RUNS.c.lease_token == claim.token).values(**values)
@@ -176,6 +201,7 @@ def complete(engine: Engine, claim: Claim, completion: Completion) -> bool:
     now = utcnow()
     values = dict(completion.values)
     values["updated_at"] = now
+    values.setdefault("attempt_started_at", None)  # whatever attempt was in flight has ended
     if completion.keep_lease:
         values.update(lease_expires=now + timedelta(seconds=completion.lease_seconds), prev_lease_owner=None)
     else:

@@ -5,7 +5,8 @@ Every request:
   a callback URL from the request or a templated URL is only known now);
 - carries `Idempotency-Key: <run id>:<step index>`, the same on every attempt, and is signed
   (execution/signing.py) with the target's secret from the configuration;
-- takes a permit of the host's limits first (execution/limiter.py);
+- takes a permit of the host's limits first (execution/limiter.py), held under the run's lease;
+- counts as an attempt only once it is about to be sent (`start`, after the permit);
 - follows no redirects (a redirect could leave the allow-list), and times out after the
   step's timeout.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -27,7 +28,7 @@ import httpx
 
 from execution.config import ExecutionConfig
 from execution.errors import TargetRefused
-from execution.limiter import HostLimiter, Permit
+from execution.limiter import HostLimiter, Lease, Permit
 from execution.outcome import StepOutcome
 from execution.signing import IDEMPOTENCY_HEADER, sign_headers
 from execution.templates import TemplateFailed, render_value
@@ -85,7 +86,8 @@ class HttpSteps:
         return url, (target.name if target is not None else parts.hostname.lower())
 
     def run(self, step: Step, bindings: Bindings, context: Mapping[str, Any], template_context: Mapping[str, Any],
-            *, idempotency_key: str, run_id: str) -> StepOutcome:
+            *, idempotency_key: str, run_id: str, lease: Lease | None = None,
+            start: Callable[[], None] | None = None) -> StepOutcome:
         spec = step.spec
         assert isinstance(spec, HttpSpec)
         try:
@@ -109,10 +111,17 @@ class HttpSteps:
         })
         permit: Permit | None = None
         if self.limiter is not None:
-            granted = self.limiter.acquire(host, step.timeout + 30.0)
+            granted = self.limiter.acquire(host, step.timeout + 30.0, lease=lease)
             if not isinstance(granted, Permit):
                 return StepOutcome("limited", error=granted.reason, error_class="limited", wait=granted.wait)
             permit = granted
+        if start is not None:
+            try:
+                start()
+            except BaseException:
+                if permit is not None and self.limiter is not None:
+                    _release_quietly(self.limiter, permit)
+                raise
         outcome = self._send(step, spec, url, host, body, send_headers)
         outcome.permit = permit
         return outcome
@@ -160,6 +169,15 @@ class HttpSteps:
         if error_class in retried:
             return StepOutcome.retry(message, error_class)
         return StepOutcome.failed(message)
+
+
+def _release_quietly(limiter: HostLimiter, permit: Permit) -> None:
+    """Give a permit back on the way out of a failure; if that fails too, the permit is free
+    anyway once the run's lease is (execution/limiter.py)."""
+    try:
+        limiter.release(permit)
+    except Exception:  # noqa: BLE001 - the original failure is the one to report
+        log.warning("permit %s/%s not given back at once; it is free when the lease is", permit.host, permit.slot)
 
 
 def _response_body(response: httpx.Response) -> Any:

@@ -1,9 +1,13 @@
 """Per-host limits that hold across every worker process: the database is the limiter.
 
 Concurrency: a host with a limit of N has N permit rows (`target_slots`). Taking one is an
-atomic UPDATE of a free row (no holder, or its lease expired) to this worker; giving it back
-clears it. A worker killed while holding permits loses them when their lease runs out, so a
-crash never shrinks a host's capacity for long.
+atomic UPDATE of a free row to this worker; giving it back clears it. A permit taken for a
+workflow run follows that run's lease (execution/claims.py): it names the run and the claim's
+token, and it is free as soon as the run is no longer held under that token with a lease that
+has not run out. So it is renewed with the lease (the worker's heartbeat) and comes back the
+moment the lease is lost: a worker killed while holding permits frees them when its leases
+expire, not a step timeout later. A permit taken for nothing in particular is held until its
+own `expires`.
 
 Rate: a token bucket per host in GCRA form (`target_rates.tat`, the "theoretical arrival
 time"): a call is allowed when `tat <= now + burst*interval - interval`, and moves `tat` to
@@ -23,17 +27,27 @@ import random
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from execution.config import ExecutionConfig
-from execution.tables import TargetRateRow, TargetSlotRow
+from execution.tables import RunRow, TargetRateRow, TargetSlotRow
 
 SLOTS = TargetSlotRow.__table__  # type: ignore[attr-defined]
 RATES = TargetRateRow.__table__  # type: ignore[attr-defined]
+RUNS = RunRow.__table__  # type: ignore[attr-defined]
 CONCURRENCY_RETRY_S = 0.25  # how long to wait for a permit before trying again (plus jitter)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The claim a permit is taken for: held while `run_id` is leased under `token`."""
+
+    run_id: str
+    token: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,8 @@ class HostLimiter:
         self._lock = threading.Lock()
         self._pg = engine.dialect.name == "postgresql"
 
-    def acquire(self, host: str, lease_seconds: float) -> Permit | Refusal:
+    def acquire(self, host: str, lease_seconds: float = 30.0, *, lease: Lease | None = None) -> Permit | Refusal:
+        """A permit for a call to `host`: held as long as `lease` holds, or else `lease_seconds`."""
         host = host.lower()
         limit = self.config.limit_for(host)
         if not limit.limited:
@@ -75,7 +90,7 @@ class HostLimiter:
             with self.engine.begin() as connection:
                 slot = None
                 if limit.concurrency is not None:
-                    slot = self._take_slot(connection, host, limit.concurrency, now, lease_seconds)
+                    slot = self._take_slot(connection, host, limit.concurrency, now, lease_seconds, lease)
                     if slot is None:
                         return Refusal(host, CONCURRENCY_RETRY_S * (1 + random.random()),  # noqa: S311 - jitter
                                        f"{host} has {limit.concurrency} call(s) in flight (its concurrency limit)")
@@ -101,7 +116,7 @@ class HostLimiter:
             return
         statement = (sa.update(SLOTS)
                      .where(SLOTS.c.host == permit.host, SLOTS.c.slot == permit.slot, SLOTS.c.holder == permit.holder)
-                     .values(holder=None, expires=0.0))
+                     .values(holder=None, expires=0.0, run_id=None, lease_token=None))
         if connection is not None:
             connection.execute(statement)
             return
@@ -109,15 +124,20 @@ class HostLimiter:
             own.execute(statement)
 
     def _take_slot(self, connection: Connection, host: str, concurrency: int, now: float,
-                   lease_seconds: float) -> int | None:
+                   lease_seconds: float, lease: Lease | None) -> int | None:
+        leased = sa.exists().where(RUNS.c.id == SLOTS.c.run_id, RUNS.c.lease_token == SLOTS.c.lease_token,
+                                   RUNS.c.lease_expires >= datetime.fromtimestamp(now, UTC))
         free = sa.and_(SLOTS.c.host == host, SLOTS.c.slot < concurrency,
-                       sa.or_(SLOTS.c.holder.is_(None), SLOTS.c.expires < now))
+                       sa.or_(SLOTS.c.holder.is_(None),
+                              sa.and_(SLOTS.c.run_id.is_(None), SLOTS.c.expires < now),
+                              sa.and_(SLOTS.c.run_id.is_not(None), ~leased)))
         candidate = sa.select(SLOTS.c.slot).where(free).order_by(SLOTS.c.slot).limit(1)
         if self._pg:
             candidate = candidate.with_for_update(skip_locked=True)
         row = connection.execute(
             sa.update(SLOTS).where(free, SLOTS.c.slot == candidate.scalar_subquery())
-            .values(holder=self.holder, expires=now + lease_seconds).returning(SLOTS.c.slot)
+            .values(holder=self.holder, expires=now + lease_seconds, run_id=lease.run_id if lease else None,
+                    lease_token=lease.token if lease else None).returning(SLOTS.c.slot)
         ).first()
         return int(row[0]) if row is not None else None
 

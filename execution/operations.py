@@ -42,7 +42,8 @@ class RunView:
     origin: str
     state: str
     step_index: int
-    attempt: int
+    attempt: int  # attempts started on the current step
+    crashes: int  # times a worker lost the run's lease without finishing (not attempts)
     due_at: datetime | None
     target: str | None
     lease_owner: str | None
@@ -214,7 +215,8 @@ def _act(session: Session, run_id: str, action: str, by: str) -> RunView:
             raise ExecutionConflict(f"run {run_id} is {run.state}: it cannot be cancelled")
         values = {"state": "cancelled", "due_at": None, "finished_at": now}
         cancel_tasks_of(session, run_id)
-    values.update(updated_at=now, lease_owner=None, lease_token=None, lease_expires=None, prev_lease_owner=None)
+    values.update(updated_at=now, lease_owner=None, lease_token=None, lease_expires=None, prev_lease_owner=None,
+                  attempt_started_at=None)
     session.execute(sa.update(RUNS).where(RUNS.c.id == run_id).values(**values))
     step_name = _step_name(session, run_id, run.step_index)
     session.execute(sa.insert(ATTEMPTS).values(

@@ -4,7 +4,10 @@ For each step, in order:
 - `when` false (or null, or an error): skipped;
 - `set` and `branch` are computed in place; `wait` moves the run's due time;
 - an acting step (approve, reject, call, notify, decide) runs once per attempt with the
-  idempotency key `<run id>:<step index>`; success records its result and moves on; a retryable
+  idempotency key `<run id>:<step index>`. An attempt counts when it starts: once its host's
+  permit is taken, just before the request goes out (`start_attempt`, fenced by the claim), so a
+  worker that dies before that uses up no attempt (the claim counts a crash instead, see
+  execution/claims.py); success records its result and moves on; a retryable
   failure puts the step back with exponential backoff and full jitter until its attempts are
   used up; any other failure, or the last attempt, dead-letters the run (state `dead`), with
   every attempt kept in `step_attempts`;
@@ -31,12 +34,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from execution import context as ctx
 from execution.bindings_store import LoadedVersions
-from execution.claims import Attempt, Claim, Completion, complete
+from execution.claims import Attempt, Claim, Completion, LeaseLost, complete, start_attempt
 from execution.config import ExecutionConfig
 from execution.decide_step import run_decide
 from execution.email_steps import EmailSteps
 from execution.http_steps import HttpSteps
-from execution.limiter import HostLimiter
+from execution.limiter import HostLimiter, Lease
 from execution.outbox import escalation_runs, step_host
 from execution.outcome import FAILED, LIMITED, OK, StepOutcome
 from execution.review import review_step_effect, waiting_effect
@@ -90,6 +93,10 @@ class Runner:
     def run(self, claim: Claim) -> None:
         try:
             self._run(claim)
+        except LeaseLost:
+            self.stats.add("lease_lost")
+            log.warning("run %s: the lease was taken over before this worker started the step; nothing was sent",
+                        claim.run_id)
         except SQLAlchemyError as exc:
             self.stats.add("crashed")
             log.warning("run %s: database unavailable (%s); its lease will expire and it will be retried",
@@ -138,16 +145,16 @@ class Runner:
             if isinstance(step.spec, ReviewSpec):
                 self._review(claim, step, step.spec, context, attempts, workflow)
                 return
-            if attempt > step.retry.attempts:
+            if attempt >= step.retry.attempts:  # the last one started and its worker stopped
                 self._dead(claim, context, attempts, index, attempt,
-                           f"step {step.name!r} was started {attempt - 1} time(s) without finishing "
-                           f"(its worker stopped each time) and has no attempts left")
+                           f"step {step.name!r} was started {attempt} time(s), the last time without finishing "
+                           f"(its worker stopped), and has no attempts left")
                 return
-            carry_on = self._act(claim, step, context, attempts, attempt, bindings, workflow)
+            carry_on = self._act(claim, step, context, attempts, attempt + 1, bindings, workflow)
             attempts = []
             if not carry_on:
                 return
-            index, attempt = self._next(step), 1
+            index, attempt = self._next(step), 0
 
     # --- acting steps ------------------------------------------------------------------------
 
@@ -162,9 +169,17 @@ class Runner:
 
     def _act(self, claim: Claim, step: Step, context: dict[str, Any], attempts: list[Attempt], attempt: int,
              bindings: Bindings, workflow: Workflow) -> bool:
-        """Run one attempt of an acting step and commit its outcome; True to carry on with the next."""
+        """Run attempt number `attempt` of an acting step and commit its outcome; True to carry on
+        with the next. `attempts` (lost ones found at the claim) are written when it starts."""
         started = utcnow()
-        outcome = self._execute(claim, step, context, bindings)
+        pending = list(attempts)
+
+        def start() -> None:
+            start_attempt(self.engine, claim, attempt, history=pending)
+            pending.clear()
+
+        outcome = self._execute(claim, step, context, bindings, start)
+        attempts = pending
         finished = utcnow()
         if outcome.kind == LIMITED:
             self.stats.add("limited")
@@ -197,7 +212,7 @@ class Runner:
                 values.update(state="done", step_index=len(workflow.steps), attempt=0, due_at=None, target=None,
                               finished_at=finished)
             else:
-                values.update(state="ready", step_index=next_index, attempt=1 if carry_on else 0, due_at=finished,
+                values.update(state="ready", step_index=next_index, attempt=0, due_at=finished,
                               target=step_host(bindings, workflow.steps[next_index], context, self.config))
             committed = self._commit(claim, Completion(values, attempts, effects, keep_lease=carry_on,
                                                        lease_seconds=self.lease_seconds, release=release))
@@ -230,17 +245,21 @@ class Runner:
         if not committed and outcome.permit is not None and self.limiter is not None:
             self.limiter.release(outcome.permit)
 
-    def _execute(self, claim: Claim, step: Step, context: dict[str, Any], bindings: Bindings) -> StepOutcome:
+    def _execute(self, claim: Claim, step: Step, context: dict[str, Any], bindings: Bindings,
+                 start: Callable[[], None]) -> StepOutcome:
+        """One attempt; `start()` counts it, just before it acts (an HTTP step: after its permit)."""
         key = f"{claim.run_id}:{step.index}"
         template_context = ctx.template_context(context, run_id=claim.run_id, workflow=claim.workflow,
                                                 step=step.name, now=utcnow())
         try:
             if step.kind == "decide":
+                start()
                 return run_decide(self.engine, self.versions, step, context, workflow=claim.workflow)
             if step.channel == "email":
+                start()
                 return self.email.run(step, template_context, idempotency_key=key)
             return self.http.run(step, bindings, context, template_context, idempotency_key=key,
-                                 run_id=claim.run_id)
+                                 run_id=claim.run_id, lease=Lease(claim.run_id, claim.token), start=start)
         except TemplateFailed as exc:
             return StepOutcome.failed(str(exc))
 
@@ -354,17 +373,17 @@ class Runner:
         return bindings
 
     def _lost_attempt(self, claim: Claim, workflow: Workflow) -> list[Attempt]:
-        if not claim.prev_owner or claim.state != "ready" or claim.attempt <= 1:
+        """The attempt a worker started and never finished (its lease ran out meanwhile)."""
+        if claim.attempt_started_at is None or claim.state != "ready" or claim.attempt < 1:
             return []
         if claim.step_index >= len(workflow.steps):
             return []
         step = workflow.steps[claim.step_index]
-        now = utcnow()
         self.stats.add("lost_attempts")
-        return [Attempt(step.index, step.name, step.label, claim.attempt - 1, claim.prev_owner, now, now,
-                        "lease-lost", None, "the worker's lease expired before the step finished "
-                        "(the worker stopped, or lost the database); the step runs again with the same "
-                        "idempotency key")]
+        return [Attempt(step.index, step.name, step.label, claim.attempt, claim.prev_owner or "unknown",
+                        claim.attempt_started_at, utcnow(), "lease-lost", None,
+                        "the worker's lease expired before the step finished (the worker stopped, or lost "
+                        "the database); the step runs again with the same idempotency key")]
 
 
 def _as_time(value: Any) -> datetime | str:

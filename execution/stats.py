@@ -1,6 +1,8 @@
 """Monitoring: what the workflows are doing, read from the database (so it covers every worker).
 
-`execution_stats()` (GET /v1/execution/stats) gives, per workflow: runs by state; per step: runs
+`execution_stats()` (GET /v1/execution/stats) gives, per workflow: runs by state, and `crashes`,
+the times a worker lost a run's lease before finishing (killed, or cut off from the database),
+which are not attempts; per step: runs
 waiting there by state, attempts by outcome, and latency (p50/p95/max over the recent window);
 and overall: the queue depth (ready runs already due), the age of the oldest due step, open
 review tasks by queue (overdue ones too), batch jobs by state.
@@ -41,7 +43,7 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
 
 def execution_stats(session: Session, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
-    workflows: dict[str, Any] = defaultdict(lambda: {"runs": {}, "steps": {}})
+    workflows: dict[str, Any] = defaultdict(lambda: {"runs": {}, "crashes": 0, "steps": {}})
 
     def step_entry(workflow: str, step: str) -> dict[str, Any]:
         steps = workflows[workflow]["steps"]
@@ -50,9 +52,10 @@ def execution_stats(session: Session, now: datetime | None = None) -> dict[str, 
         entry: dict[str, Any] = steps[step]
         return entry
 
-    for row in session.execute(sa.select(RUNS.c.workflow, RUNS.c.state, sa.func.count())
+    for row in session.execute(sa.select(RUNS.c.workflow, RUNS.c.state, sa.func.count(), sa.func.sum(RUNS.c.crashes))
                                .group_by(RUNS.c.workflow, RUNS.c.state)).all():
         workflows[row[0]]["runs"][row[1]] = int(row[2])
+        workflows[row[0]]["crashes"] += int(row[3] or 0)
 
     names: dict[tuple[str, int], str] = {}
     attempt_rows = session.execute(
@@ -127,12 +130,16 @@ class _StatsCollector(Collector):
                                     labels=["workflow", "step", "state"])
         attempts = CounterMetricFamily("decisionary_step_attempts", "Step attempts by outcome",
                                        labels=["workflow", "step", "outcome"])
+        crashes = CounterMetricFamily("decisionary_workflow_crashes",
+                                      "Leases of runs lost by their worker before finishing (not attempts)",
+                                      labels=["workflow"])
         latency = GaugeMetricFamily("decisionary_step_latency_seconds",
                                     "Step attempt duration over the last hour, by quantile",
                                     labels=["workflow", "step", "quantile"])
         for workflow, data in stats["workflows"].items():
             for state, count in data["runs"].items():
                 runs.add_metric([workflow, state], count)
+            crashes.add_metric([workflow], data["crashes"])
             for step, entry in data["steps"].items():
                 for state, count in entry["runs"].items():
                     at_step.add_metric([workflow, step, state], count)
@@ -144,6 +151,7 @@ class _StatsCollector(Collector):
         yield runs
         yield at_step
         yield attempts
+        yield crashes
         yield latency
         yield GaugeMetricFamily("decisionary_workflow_queue_depth", "Ready runs already due",
                                 value=stats["queue_depth"])

@@ -72,7 +72,9 @@ class RunRow(SQLModel, table=True):
     origin: str = Field(max_length=100, default="decision")  # decision, batch:<id>, escalation:<task id>
     state: str = Field(max_length=16, default="ready")
     step_index: int = 0
-    attempt: int = 0  # attempts started on the current step
+    attempt: int = 0  # attempts started on the current step (a request about to be sent, not a claim)
+    attempt_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the attempt in flight
+    crashes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # leases lost unfinished
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     target: str | None = Field(default=None, max_length=255)  # host of the current step, if it calls one
     lease_owner: str | None = Field(default=None, max_length=100)
@@ -160,8 +162,9 @@ class OverrideRow(SQLModel, table=True):
 
 
 class TargetSlotRow(SQLModel, table=True):
-    """One concurrency permit of a host. Held under a lease (epoch seconds), so a dead worker's
-    permits come back by themselves."""
+    """One concurrency permit of a host. A permit taken for a run (`run_id`, `lease_token`) is held
+    exactly as long as that claim's lease; one taken for nothing in particular, until `expires`
+    (epoch seconds). So a dead worker's permits come back by themselves, with its leases."""
 
     __tablename__ = "target_slots"
 
@@ -169,6 +172,8 @@ class TargetSlotRow(SQLModel, table=True):
     slot: int = Field(primary_key=True)
     holder: str | None = Field(default=None, max_length=64)
     expires: float = 0.0
+    run_id: str | None = Field(default=None, max_length=26)
+    lease_token: str | None = Field(default=None, max_length=32)
 
 
 class TargetRateRow(SQLModel, table=True):

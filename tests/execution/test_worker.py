@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy.engine import Engine
 
-from execution.claims import Completion, claim_runs, complete
+from execution.claims import Completion, claim_runs, complete, start_attempt
 from execution.receiver import Receiver
 from execution.signing import verify
 from tests.execution.conftest import (
@@ -147,15 +147,18 @@ def test_a_lost_lease_is_taken_over_and_the_lost_attempt_recorded(engine: Engine
     publish_model(engine, "score", SCORE_YAML, score_bindings(receiver, "      - call: {target: hook}"),
                   config=config)
     _, runs = decide(engine, "score", {"Amount": 5, "Email": "a@b.c"})
-    # A worker claims the step with a short lease, and dies (never completes, never renews).
+    # A worker claims the step with a short lease, starts sending, and dies (never completes,
+    # never renews).
     dead_worker = claim_runs(engine, "dead-worker", 10, lease_seconds=0.3)
     assert [c.run_id for c in dead_worker] == runs
+    start_attempt(engine, dead_worker[0], 1)
     assert claim_runs(engine, "other", 10, lease_seconds=5) == []  # leased: nobody else takes it
     time.sleep(0.4)
     work(engine, config, settled(engine))
     history = rows(engine, "SELECT attempt, outcome, worker FROM step_attempts ORDER BY id")
     assert [(h.attempt, h.outcome) for h in history] == [(1, "lease-lost"), (2, "ok")]
     assert history[0].worker == "dead-worker" and history[1].worker != "dead-worker"
+    assert rows(engine, "SELECT crashes FROM workflow_runs")[0].crashes == 1
     # The stale claim cannot write over what the new owner did.
     assert not complete(engine, dead_worker[0], Completion({"state": "dead", "last_error": "stale"}))
     assert rows(engine, "SELECT state FROM workflow_runs")[0].state == "done"
