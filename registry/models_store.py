@@ -13,17 +13,30 @@
 
 Every function works inside the caller's session (see registry.db.unit_of_work) and flushes;
 the caller's unit of work commits.
+
+The gates run a version's test cases, which can take seconds. `submit_version` and
+`publish_version` (the service's path) therefore run them before the write transaction: they read
+the version in a read-only transaction, run the gates holding no lock, then in a short write
+transaction check that the version is still what was read (state, format, content hash and test
+cases; else Conflict, 409) and record the move. So publishing never holds SQLite's write lock
+(or a PostgreSQL row lock) while the gates run, and evaluations keep writing their records.
+`submit` and `publish` given no `gates=` run them inside the caller's transaction: for a
+version made and moved in one unit of work, which nothing else can see yet.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from registry.cases import parse_cases
 from registry.content import Format, as_bytes, check_format, content_hash, detect_format
+from registry.db import unit_of_work
 from registry.errors import Conflict, Forbidden, GateFailed, Invalid, InvalidTransition
 from registry.gates import GateReport, run_gates
 from registry.keys import same_person
@@ -181,18 +194,60 @@ def attach_test_cases(session: Session, key: str, number: int, test_cases: str, 
 # --- lifecycle -------------------------------------------------------------------------
 
 
-def submit(session: Session, key: str, number: int, *, by: str, comment: str | None = None) -> Version:
+@dataclass(frozen=True)
+class GateRun:
+    """The gates' report on a version, and the version as it was when they ran (`fingerprint`)."""
+
+    key: str
+    number: int
+    fingerprint: str
+    report: GateReport
+
+
+def run_version_gates(engine: Engine, key: str, number: int, *, by: str | None = None,
+                      to_state: str | None = None) -> GateRun:
+    """Read a version in a read-only transaction and run its gates after that transaction ends.
+
+    With `to_state` (and `by`), the move is checked first, so a refused move costs no gate run."""
+    with unit_of_work(engine, read_only=True) as session:
+        row = version_row(session, key, number)
+        if to_state == "submitted" and by is not None:
+            _check_submitter(key, row, by)
+        if to_state is not None:
+            _require_move(key, row, to_state)
+        fingerprint = _fingerprint(row)
+        content, fmt, test_cases = row.content, check_format(row.format), row.test_cases
+    return GateRun(key, number, fingerprint, run_gates(content, fmt, test_cases, key=key))
+
+
+def submit_version(engine: Engine, key: str, number: int, *, by: str, comment: str | None = None) -> Version:
+    """`submit` in its own units of work, with the gates run outside the write transaction."""
+    gates = run_version_gates(engine, key, number, by=by, to_state="submitted")
+    with unit_of_work(engine) as session:
+        return submit(session, key, number, by=by, comment=comment, gates=gates)
+
+
+def publish_version(engine: Engine, key: str, number: int, *, by: str, comment: str | None = None) -> Version:
+    """`publish` in its own units of work, with the gates run outside the write transaction."""
+    gates = run_version_gates(engine, key, number, to_state="published")
+    with unit_of_work(engine) as session:
+        return publish(session, key, number, by=by, comment=comment, gates=gates)
+
+
+def submit(session: Session, key: str, number: int, *, by: str, comment: str | None = None,
+           gates: GateRun | None = None) -> Version:
     """Submit a draft for review; from now on its content is immutable. Author only.
 
     The gates run first and their report is kept on the version for its approver. A model with
     errors cannot be submitted: when it does not load or check ("load") or its tables have
     verification errors ("verify"), GateFailed and nothing changes. Failing test cases are
-    shown to the approver, and publishing refuses them."""
+    shown to the approver, and publishing refuses them. `gates`: a report from
+    `run_version_gates`, used if the version has not changed since (Conflict otherwise)."""
     row = version_row(session, key, number, lock=True)
-    if row.state == "draft" and not same_person(by, row.author):
-        raise Forbidden(f"{key} version {number} is {row.author}'s draft: only its author may submit it")
+    _check_unchanged(key, row, gates)
+    _check_submitter(key, row, by)
     _require_move(key, row, "submitted")
-    report = run_gates(row.content, check_format(row.format), row.test_cases, key=key)
+    report = _gate_report(key, row, gates)
     model_errors = [f for f in report.failures if f.gate in ("load", "verify")]
     if model_errors:
         raise GateFailed(key, number, model_errors, step="submit")
@@ -222,11 +277,14 @@ def check_gates(session: Session, key: str, number: int) -> GateReport:
     return run_gates(row.content, check_format(row.format), row.test_cases, key=key)
 
 
-def publish(session: Session, key: str, number: int, *, by: str, comment: str | None = None) -> Version:
-    """Publish an approved version after its gates pass; GateFailed lists every failed gate."""
+def publish(session: Session, key: str, number: int, *, by: str, comment: str | None = None,
+            gates: GateRun | None = None) -> Version:
+    """Publish an approved version after its gates pass; GateFailed lists every failed gate.
+    `gates`: as for `submit`."""
     row = version_row(session, key, number, lock=True)
+    _check_unchanged(key, row, gates)
     _require_move(key, row, "published")
-    report = run_gates(row.content, check_format(row.format), row.test_cases, key=key)
+    report = _gate_report(key, row, gates)
     if not report.ok:
         raise GateFailed(key, number, report.failures)
     row.gates = {**report.to_json(), "step": "publish", "at": utcnow().isoformat()}
@@ -250,6 +308,37 @@ def retire(session: Session, key: str, number: int, *, by: str, comment: str | N
 
 
 # --- internals -------------------------------------------------------------------------
+
+
+def _check_submitter(key: str, row: VersionRow, by: str) -> None:
+    if row.state == "draft" and not same_person(by, row.author):
+        raise Forbidden(f"{key} version {row.number} is {row.author}'s draft: only its author may submit it")
+
+
+def _fingerprint(row: VersionRow) -> str:
+    """What a gate report depends on, and the state it was made in."""
+    digest = hashlib.sha256()
+    for part in (row.state, row.format, row.content_hash, row.test_cases or ""):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _check_unchanged(key: str, row: VersionRow, gates: GateRun | None) -> None:
+    """Conflict if `gates` were run on another version, or on this one before it changed."""
+    if gates is None:
+        return
+    if (gates.key, gates.number) != (key, row.number) or gates.fingerprint != _fingerprint(row):
+        raise Conflict(f"{key} version {row.number} changed while its gates ran (it is now {row.state}); "
+                       "try again")
+
+
+def _gate_report(key: str, row: VersionRow, gates: GateRun | None) -> GateReport:
+    """The gates' report on `row`: `gates` (checked by `_check_unchanged`); without one, the gates
+    run here, inside the caller's transaction."""
+    if gates is None:
+        return run_gates(row.content, check_format(row.format), row.test_cases, key=key)
+    return gates.report
 
 
 def _move(session: Session, key: str, row: VersionRow, to_state: str, by: str, comment: str | None) -> Version:

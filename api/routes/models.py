@@ -49,15 +49,15 @@ from registry import (
     history,
     list_aliases,
     list_versions,
-    publish,
     reject,
     retire,
-    submit,
     unit_of_work,
     update_draft,
 )
 from registry.content import Format, as_bytes, detect_format
 from registry.listing import query_models, query_versions
+from registry.models_store import publish_version as publish_checked
+from registry.models_store import submit_version as submit_checked
 from registry.pages import QueryError
 from registry.views import ModelInfo
 
@@ -272,8 +272,9 @@ def _comment(body: CommentBody | None) -> str | None:
              summary="Submit a draft for review; its content is immutable from now on (its author only)")
 def submit_version(request: Request, key: ModelKey, number: VersionNumber, principal: Author,
                    body: CommentBody | None = None) -> VersionOut:
-    with unit_of_work(service_of(request).engine) as session:
-        return version_out(submit(session, key, number, by=principal.name, comment=_comment(body)))
+    # The gates run before the write transaction (registry/models_store.py).
+    return version_out(submit_checked(service_of(request).engine, key, number, by=principal.name,
+                                      comment=_comment(body)))
 
 
 @router.post("/v1/models/{key}/versions/{number}/approve", response_model=VersionOut,
@@ -297,8 +298,7 @@ def reject_version(request: Request, key: ModelKey, number: VersionNumber, princ
              responses=problem_responses(422))
 def publish_version(request: Request, key: ModelKey, number: VersionNumber, principal: Approver,
                     body: CommentBody | None = None) -> VersionOut:
-    with unit_of_work(service_of(request).engine) as session:
-        version = publish(session, key, number, by=principal.name, comment=_comment(body))
+    version = publish_checked(service_of(request).engine, key, number, by=principal.name, comment=_comment(body))
     published_changed(request)
     return version_out(version)
 
