@@ -62,7 +62,7 @@ studio: $(STUDIO_STAMP)
 
 # The small screenshots the README shows (docs/studio/), taken by the studio's browser tests.
 studio-screenshots: $(STAMP) $(BROWSER_STAMP) $(STUDIO_STAMP)
-	DECISIONARY_SCREENSHOTS=docs/studio $(BIN)/pytest -q tests/studio -k screenshots_for_readme
+	DECISIONARY_SCREENSHOTS=docs/studio $(BIN)/pytest -q tests/studio
 
 run: $(STAMP) $(STUDIO_STAMP)
 	$(BIN)/decisionary dev --host 127.0.0.1 --port 8000 --receiver-port 8001 --data-dir data

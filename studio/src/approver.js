@@ -48,7 +48,21 @@ export async function approvalScreen(main, key, number, who) {
   const actions = h('div', { class: 'actions' });
   const refreshButtons = () => clear(actions, comment, button('Approve', 'approve', 'submitted', 'approve'),
     button('Reject', 'reject', version.state === 'approved' ? 'approved' : 'submitted', 'reject'),
-    button('Publish', 'publish', 'approved', 'publish'));
+    button('Publish', 'publish', 'approved', 'publish'), aliasButton());
+  const aliasButton = () => {
+    const reason = !canApprove ? `your role (${who.role}) may not move aliases`
+      : version.state !== 'published' ? `version ${number} is ${version.state}: publish it first` : null;
+    return h('button', { id: 'to-production', disabled: Boolean(reason), title: reason, onclick: async () => {
+      try {
+        await api(`/v1/models/${q(key)}/aliases/production`, { method: 'PUT', json: { version: number, why: comment.value || 'approved in the studio' } });
+        status.className = 'status';
+        status.textContent = `production now answers with version ${number}.`;
+      } catch (err) {
+        status.className = 'status error';
+        status.textContent = `production not moved: ${err.message}`;
+      }
+    } }, 'Point production here');
+  };
   refreshButtons();
   clear(main, h('h2', {}, `${key} version ${number} (${version.state}) by ${version.author}`),
     version.comment ? h('p', {}, `Comment: ${version.comment}`) : null, actions, status,

@@ -27,8 +27,8 @@ export class Editor {
       const { warnings } = await this.modeler.importXML(editable);
       this.warnings = warnings.map((w) => w.message);
     } catch (err) {
-      const where = (err.warnings || []).map((w) => w.message).filter(Boolean);
-      throw new Error(`dmn-js cannot read this model: ${err.message}${where.length ? ` (${where.join('; ')})` : ''}`);
+      const where = [...new Set([err.message, ...(err.warnings || []).map((w) => w.message)].filter(Boolean).map(brief))];
+      throw new Error(`dmn-js cannot read this model: ${where.join('; ')}`);
     }
     const table = this.modeler.getViews().find((v) => v.type === 'decisionTable');
     if (table) await this.modeler.open(table);
@@ -105,3 +105,12 @@ export class Editor {
 }
 
 const labels = { drd: 'DRD', decisionTable: 'table', literalExpression: 'literal expression', boxedExpression: 'boxed expression' };
+
+// dmn-moddle's messages quote the whole unreadable text: keep where it stopped and why.
+function brief(message) {
+  const line = /line: (\d+)/.exec(message);
+  const column = /column: (\d+)/.exec(message);
+  const nested = /nested error: ([^)\n]*)/.exec(message);
+  const parts = [line && `line ${line[1]}`, column && `column ${column[1]}`, nested && nested[1]].filter(Boolean);
+  return parts.length ? parts.join(', ') : message.slice(0, 300);
+}

@@ -1,0 +1,218 @@
+"""The studio in a real browser: Debian's Chromium, headless, driven by Playwright, against the
+service on 127.0.0.1 (tests/api/conftest.py's live server, on SQLite).
+
+The flows: an analyst opens loan-approval, changes a threshold cell, sees a test fail and a
+verification finding, fixes it, saves and submits; an approver sees the diff and the gates,
+approves, publishes and points production at it; a caller's answer changes accordingly. A
+model dmn-js cannot read, a conflicting save and a revoked key each get a clear message.
+Screens are saved as PNGs in $DECISIONARY_SCREENSHOTS (default: the test's tmp directory).
+Every wait is for a condition, never a fixed time; no flow may log a console error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from api.studio import BUNDLE, studio_dist
+from registry import upgrade
+from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
+from tests.audit.browser import CHROMIUM, CHROMIUM_ARGS
+
+CASES = LOAN_DMN.with_name("loan-approval.tests.yaml")
+WAIT_MS = 60_000  # the longest any condition may take on a busy machine
+
+
+@dataclass
+class Browser:
+    page: Page
+    shots: Path
+    console_errors: list[str] = field(default_factory=list)
+
+    def shot(self, name: str) -> None:
+        self.shots.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(self.shots / f"studio-{name}.png"))
+
+    def sign_in(self, url: str, secret: str) -> None:
+        self.page.goto(f"{url}/studio")
+        self.page.get_by_label("API key").fill(secret)
+        self.page.get_by_label("API key").press("Enter")  # the keyboard signs in
+        expect(self.page.locator("#who")).to_be_visible(timeout=WAIT_MS)
+
+    def sign_out(self) -> None:
+        self.page.locator("#sign-out").click()
+        expect(self.page.get_by_label("API key")).to_be_visible(timeout=WAIT_MS)
+
+
+@pytest.fixture
+def live_sqlite(tmp_path: Path) -> Iterator[Live]:
+    assert (studio_dist() / BUNDLE).is_file(), "the studio is not built: run `make studio`"
+    url = f"sqlite:///{tmp_path / 'studio.db'}"
+    upgrade(url)
+    live, server = start_live(url)
+    try:
+        yield live
+    finally:
+        stop_live(live, server)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    shots = Path(os.environ.get("DECISIONARY_SCREENSHOTS") or tmp_path / "screenshots")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS))
+        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        seen = Browser(page, shots)
+        page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: seen.console_errors.append(str(e)))
+        try:
+            yield seen
+        finally:
+            chromium.close()
+
+
+def edit_cell(page: Page, row: str, column: str, text: str) -> None:
+    cell = page.locator(f'td[data-row-id="{row}"][data-col-id="{column}"]')
+    cell.click()
+    editable = cell.locator("[contenteditable]").first
+    editable.press("Control+a")
+    editable.press_sequentially(text)
+    page.keyboard.press("Escape")
+
+
+def expected_refusal(message: str, *statuses: int) -> bool:
+    """The browser's own log line for a response with one of `statuses` (not a script error)."""
+    return any(message == f"Failed to load resource: the server responded with a status of {status} "
+               f"({'Conflict' if status == 409 else 'Unauthorized'})" for status in statuses)
+
+
+def answer(live: Live, score: int) -> str:
+    inputs = {"Applicant Age": 30, "Monthly Income": 5000, "Monthly Debt": 500, "Credit Score": score,
+              "Employment Status": "Employed", "Requested Amount": 10000}
+    response = live.client("caller").post("/v1/decisions/loan-approval/evaluate", json={"inputs": inputs})
+    assert response.status_code == 200, response.text
+    return str(response.json()["outputs"]["Decision"])
+
+
+def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sqlite: Live, browser: Browser) -> None:
+    live = live_sqlite
+    live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name, test_cases=CASES.read_text())
+    assert answer(live, 585) == "Refer"  # rule 4 ([580..670): High)
+    page = browser.page
+
+    # The analyst: models, the model's versions, then version 1 in dmn-js with the side panel.
+    browser.sign_in(live.url, live.keys["author"])
+    expect(page.locator("#who")).to_contain_text("author")
+    page.get_by_role("link", name="loan-approval").click()
+    expect(page.locator('tr[data-version="1"]')).to_contain_text("published", timeout=WAIT_MS)
+    browser.shot("versions")
+    page.get_by_label("Open version 1").click()
+    expect(page.locator("#h-tests")).to_contain_text("0 failed", timeout=WAIT_MS)
+    page.get_by_role("tab", name="Risk Category (table)").click()
+    cell = page.locator('td[data-row-id="risk_r1"][data-col-id="risk_in_score"]')
+    expect(cell).to_contain_text("< 580", timeout=WAIT_MS)
+
+    # A threshold too low: a case fails and verification finds the gap it leaves.
+    edit_cell(page, "risk_r1", "risk_in_score", "< 500")
+    expect(page.locator("#h-tests")).to_contain_text("1 failed", timeout=WAIT_MS)
+    expect(page.locator("#tests .test-fail")).to_contain_text("subprime score is rejected")
+    expect(page.locator("#findings")).to_contain_text("Credit Score in [500..580)")
+    browser.shot("analyst-test-fails")
+
+    # The fix: every case passes again, and the gap is gone.
+    edit_cell(page, "risk_r1", "risk_in_score", "< 590")
+    expect(page.locator("#h-tests")).to_contain_text("0 failed", timeout=WAIT_MS)
+    expect(page.locator("#findings")).not_to_contain_text("[500..580)")
+
+    # Try it: the form is built from the input types; the fired rule is highlighted; why not rule 4.
+    form = page.get_by_label("Try the model")
+    for name, value in (("Applicant Age", "30"), ("Monthly Income", "5000"), ("Monthly Debt", "500"),
+                        ("Credit Score", "585"), ("Requested Amount", "10000")):
+        form.get_by_label(name, exact=True).fill(value)
+    form.get_by_label("Employment Status").select_option("Employed")
+    form.get_by_role("button", name="Evaluate").click()
+    expect(page.locator('td[data-output="Decision"]')).to_have_text("Reject", timeout=WAIT_MS)
+    row_color = cell.evaluate("td => getComputedStyle(td).backgroundColor")
+    assert row_color == "rgb(217, 242, 217)", row_color  # rule 1 fired: its row is marked
+    page.locator('.why-not[data-decision="Risk Category"][data-rule="4"]').click()
+    expect(page.locator(".why")).to_contain_text("matched", timeout=WAIT_MS)
+    browser.shot("analyst-try-it")
+
+    page.get_by_label("Comment").fill("Scores below 590 are subprime")
+    page.locator("#save").focus()
+    page.keyboard.press("Enter")  # buttons work from the keyboard
+    expect(page.locator(".status")).to_contain_text("Saved as draft version 2", timeout=WAIT_MS)
+    page.locator("#submit").click()
+    expect(page.locator(".status")).to_contain_text("Version 2 submitted", timeout=WAIT_MS)
+    browser.sign_out()
+
+    # The author may not approve its own version; an approver sees the diff and the gates.
+    browser.sign_in(live.url, live.keys["approver"])
+    expect(page.get_by_label("Review loan-approval version 2")).to_be_visible(timeout=WAIT_MS)
+    browser.shot("approval-queue")
+    page.get_by_label("Review loan-approval version 2").click()
+    diff = page.get_by_label("Changes to Risk Category")
+    expect(diff).to_contain_text("< 580", timeout=WAIT_MS)
+    expect(diff).to_contain_text("< 590")
+    expect(page.locator("#h-gates")).to_contain_text("all pass")
+    expect(page.locator("#publish")).to_be_disabled()
+    expect(page.locator("#publish")).to_have_attribute("title", "version 2 is submitted, not approved")
+    browser.shot("approval-diff")
+    page.get_by_label("Comment").fill("Four-eyes checked")
+    page.locator("#approve").click()
+    expect(page.locator(".status")).to_contain_text("now approved", timeout=WAIT_MS)
+    page.locator("#publish").click()
+    expect(page.locator(".status")).to_contain_text("now published", timeout=WAIT_MS)
+    page.locator("#to-production").click()
+    expect(page.locator(".status")).to_contain_text("production now answers with version 2", timeout=WAIT_MS)
+
+    assert answer(live, 585) == "Reject"  # the caller's answer follows the change
+    assert browser.console_errors == []
+
+
+def test_maker_checker_a_conflicting_save_and_a_revoked_key(live_sqlite: Live, browser: Browser) -> None:
+    live = live_sqlite
+    live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name, test_cases=CASES.read_text())
+    page = browser.page
+    # Someone else saves a draft after version 1 first: this save is refused with the diff.
+    other = LOAN_DMN.read_text().replace("<text>&lt; 580</text>", "<text>&lt; 570</text>", 1)
+    response = live.client("admin").post("/v1/workbench/loan-approval/drafts",
+                                         json={"content": other, "based_on": 1, "comment": "elsewhere"})
+    assert response.status_code == 201, response.text
+    browser.sign_in(live.url, live.keys["author"])
+    page.goto(f"{live.url}/studio#/models/loan-approval/versions/1")
+    expect(page.locator("#h-tests")).to_contain_text("0 failed", timeout=WAIT_MS)
+    page.locator("#save").click()
+    status = page.locator(".status")
+    expect(status).to_contain_text("saved draft 2 of loan-approval after version 1", timeout=WAIT_MS)
+    expect(status).to_contain_text("< 570")
+    browser.shot("save-conflict")
+
+    # A revoked key: the next call signs out with a message saying why.
+    key_id = live.client("author").get("/v1/whoami").json()["key_id"]
+    assert live.client("admin").delete(f"/v1/keys/{key_id}").status_code == 200
+    page.goto(f"{live.url}/studio#/models")  # a new screen, whose first call is refused
+    expect(page.get_by_role("alert")).to_contain_text("expired or been revoked", timeout=WAIT_MS)
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert [e for e in browser.console_errors if not expected_refusal(e, 409, 401)] == []
+
+
+def test_a_model_dmn_js_cannot_read_gets_a_located_message(live_sqlite: Live, browser: Browser) -> None:
+    live = live_sqlite
+    # A YAML model: the service reads it, dmn-js (an XML editor) cannot.
+    yaml_model = LOAN_DMN.with_suffix(".yaml")
+    assert live.upload("loan-approval", yaml_model.read_bytes(), yaml_model.name).status_code == 201
+    browser.sign_in(live.url, live.keys["author"])
+    browser.page.goto(f"{live.url}/studio#/models/loan-approval/versions/1")
+    message = browser.page.locator(".unreadable")
+    expect(message).to_contain_text("dmn-js cannot read this model", timeout=WAIT_MS)
+    expect(message).to_contain_text(re.compile(r"line \d+, column \d+"))  # where the reading stopped
+    expect(browser.page.locator("#h-problems")).to_contain_text("0 problem(s)", timeout=WAIT_MS)
+    browser.shot("unreadable")
+    assert browser.console_errors == []
