@@ -3,8 +3,9 @@
 The header names the model's inputs (or decisions, whose given values stand in for their
 logic). Cells are text, read by the type of their column: numbers exactly as decimals,
 `true`/`false` for booleans, ISO 8601 for dates, times and durations, JSON for structures and
-lists; an empty cell is a missing input (null). The answer repeats the input columns and adds
-`decision_id`, one column per decision, and `problems`. Text cells that a spreadsheet would
+lists; an empty cell is a missing input (null). A row whose cells cannot be read is refused on
+its own (api/batches.py). The answer repeats the input columns and adds `decision_id`, one column
+per decision, and `problems` (a refused row: no decision id, and its problem there). Text cells that a spreadsheet would
 run as a formula are escaped (`text_cell`).
 """
 
@@ -53,8 +54,11 @@ def column_kinds(model: Model) -> dict[str, str]:
     return kinds
 
 
-def read_rows(data: bytes, model: Model, *, max_rows: int) -> tuple[list[str], list[dict[str, Any]]]:
-    """(header, one dict of inputs per row); a fault is a ProblemError naming the line and column."""
+def read_rows(data: bytes, model: Model, *, max_rows: int) -> tuple[list[str], list[dict[str, Any]],
+                                                                   dict[int, ProblemError]]:
+    """(header, one dict of inputs per row, the rows that cannot be read by their index: a problem
+    naming the line and column of each fault). A fault of the file itself (not UTF-8, no header,
+    an unknown column, no rows) is a ProblemError raised for the whole file."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -74,7 +78,7 @@ def read_rows(data: bytes, model: Model, *, max_rows: int) -> tuple[list[str], l
         if len(set(header)) != len(header):
             raise _bad(422, "the CSV header names a column twice", "/file/header")
         rows: list[dict[str, Any]] = []
-        errors: list[dict[str, str]] = []
+        refused: dict[int, ProblemError] = {}
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue  # blank line
@@ -82,27 +86,29 @@ def read_rows(data: bytes, model: Model, *, max_rows: int) -> tuple[list[str], l
                 raise _bad(422, f"the CSV file has more than {max_rows} rows; split it", "/file")
             line = reader.line_num
             if len(cells) != len(header):
-                errors.append({"pointer": f"/rows/{len(rows)}",
-                               "message": f"line {line}: {len(cells)} cells for {len(header)} columns"})
+                refused[len(rows)] = _bad(422, f"line {line} has {len(cells)} cells for {len(header)} columns",
+                                          f"/rows/{len(rows)}")
                 rows.append({})
                 continue
             row: dict[str, Any] = {}
+            errors: list[dict[str, str]] = []
             for name, cell in zip(header, cells, strict=True):
                 if cell == "":
                     continue
                 try:
                     row[name] = read_cell(cell, kinds[name])
                 except ValueError as exc:
-                    errors.append({"pointer": f"/rows/{len(rows)}/inputs/{_escape(name)}",
+                    errors.append({"pointer": f"/rows/{len(rows)}/{_escape(name)}",
                                    "message": f"line {line}, column {name!r}: {exc}"})
+            if errors:
+                refused[len(rows)] = ProblemError(422, f"line {line} has cells that cannot be read as their "
+                                                       "input's type", errors=errors)
             rows.append(row)
     except csv.Error as exc:
         raise _bad(400, f"the CSV file cannot be read at line {reader.line_num}: {exc}", "/file") from None
-    if errors:
-        raise ProblemError(422, "some CSV cells cannot be read as their input's type", errors=errors[:100])
     if not rows:
         raise _bad(422, "the CSV file has a header but no rows", "/file")
-    return header, rows
+    return header, rows, refused
 
 
 def read_cell(cell: str, kind: str) -> Any:
@@ -138,6 +144,12 @@ def write_rows(header: Sequence[str], rows: Sequence[dict[str, Any]], results: S
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; and a cell holding \r is then quoted
     writer.writerow([text_cell(name) for name in (*header, "decision_id", *output_columns, "problems")])
     for row, result in zip(rows, results, strict=True):
+        error = result.get("error")
+        if error is not None:  # a refused row: no decision, its problem in the problems column
+            messages = [str(e.get("message", "")) for e in error.get("errors") or []]
+            writer.writerow([*(_cell(row.get(name)) for name in header), "", *("" for _ in decision_names),
+                             text_cell("; ".join([str(error.get("detail", "")), *messages]))])
+            continue
         outputs = result["outputs"]
         problems = "; ".join(str(p.get("message", p)) if isinstance(p, dict) else str(p) for p in result["problems"])
         writer.writerow([*(_cell(row.get(name)) for name in header), result["decision_id"],

@@ -41,11 +41,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio.from_thread
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
@@ -72,12 +71,16 @@ from registry import (
     unit_of_work,
 )
 from registry.bulk import insert_all
+from registry.idempotency import DuplicateBatch, claim_batch, keep_batch_answer
 from registry.records import record_decisions
 from registry.resolve import Resolved
 from registry.routing import SHADOW_ARM
 from registry.views import DecisionRecord, Version
 
 log = logging.getLogger("decisionary.api")
+
+# An idempotent batch's (key, request hash, its answer built from the records written)
+BatchEntry = tuple[str, str, Callable[[list[DecisionRecord]], Any]]
 
 SHADOW_BUDGET_S = 0.025  # a call starts no further shadow evaluation once it has spent this on them
 MAX_SHADOW_TASKS = 1000  # calls whose shadow work is in flight, per worker; beyond that shadows are dropped
@@ -219,7 +222,7 @@ def evaluate(service: Service, selector: Selector, call: Evaluation, caller: Pri
                                 "trace": call.trace})
     check_callback(service, call)
     if idempotency_key is not None:
-        _check_idempotency_key(idempotency_key)
+        check_idempotency_key(idempotency_key)
         with unit_of_work(service.engine, read_only=True) as session:
             earlier = lookup_idempotent(session, caller.key_id, idempotency_key, fingerprint)
         if earlier is not None:
@@ -229,14 +232,14 @@ def evaluate(service: Service, selector: Selector, call: Evaluation, caller: Pri
     result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
     done = Done(resolved, loaded.model, call, result, latency_us, values, notes)
     try:
-        record = _write(service, [done], caller, idempotency_key=idempotency_key, fingerprint=fingerprint)[0]
+        record = write_records(service, [done], caller, idempotency_key=idempotency_key, fingerprint=fingerprint)[0]
     except DuplicateRequest as duplicate:  # a concurrent call with the same key and body won
         with unit_of_work(service.engine, read_only=True) as session:
             return Answer(answer_body(get_record(session, duplicate.record_id)), replayed=True)
     body = answer_body(record)
     if call.trace and result.trace is not None:
         body["trace"] = [step.to_json() for step in result.trace]
-    return Answer(body, shadows=_shadow_work(resolved, [ShadowCall(call, values, record)], caller))
+    return Answer(body, shadows=shadow_work(resolved, [ShadowCall(call, values, record)], caller))
 
 
 async def evaluate_async(service: Service, selector: Selector, call: Evaluation, caller: Principal, *,
@@ -286,29 +289,6 @@ async def record_and_answer(service: Service, resolved: Resolved, call: Evaluati
     if call.trace and result.trace is not None:
         body["trace"] = [step.to_json() for step in result.trace]
     return Answer(body)
-
-
-def evaluate_rows(service: Service, resolved: Resolved, loaded: LoadedModel, rows: Sequence[Evaluation],
-                  caller: Principal) -> list[dict[str, Any]]:
-    """Evaluate many rows against one resolved alias or version (each row routed to its arm under a
-    split); all records are written in one transaction, then the shadows run in the background.
-
-    Called from a sync route, in a worker thread of the event loop."""
-    done = []
-    for i, row in enumerate(rows):
-        answering, row_loaded, notes = route_call(service, resolved, loaded, row)
-        result, latency_us, values = run(row_loaded, row, pointer=("rows", i, "inputs"),
-                                         decisions_pointer=("decisions",))
-        done.append(Done(answering, row_loaded.model, row, result, latency_us, values, notes))
-    records = _write(service, done, caller, idempotency_key=None, fingerprint=None)
-    work = _shadow_work(resolved, [ShadowCall(d.call, d.values, record) for d, record in zip(done, records, strict=True)
-                                   if d.values is not None], caller)
-    if work is not None:
-        try:
-            anyio.from_thread.run_sync(start_shadows, service, work)
-        except RuntimeError:  # not in a worker thread of an event loop: nobody to run them for
-            log.warning("shadow versions of %s not run: no event loop to run them on", resolved.version.ref)
-    return [row_body(record) for record in records]
 
 
 def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
@@ -362,8 +342,11 @@ def explain_call(service: Service, selector: Selector, call: Evaluation, decisio
             "arm": resolved.arm, "decision": decision, "rules": [e.to_json() for e in explanations]}
 
 
-def _write(service: Service, done: Sequence[Done], caller: Principal, *, idempotency_key: str | None,
-           fingerprint: str | None) -> list[DecisionRecord]:
+def write_records(service: Service, done: Sequence[Done], caller: Principal, *, idempotency_key: str | None,
+                  fingerprint: str | None, batch: BatchEntry | None = None) -> list[DecisionRecord]:
+    """Write the records of `done` and their hooks' rows in one transaction. `batch`: (key, request
+    hash, the answer built from the records) of an idempotent batch, claimed first and stored
+    last in the same transaction (api/batches.py)."""
     ref = done[0].resolved.version.ref if done else "?"
     try:
         # Without an idempotency key (a batch's rows), the records are made before the write
@@ -371,6 +354,8 @@ def _write(service: Service, done: Sequence[Done], caller: Principal, *, idempot
         # and SQLite's write lock, lasts as long as the insert (api/batch_gate.py).
         made = [_new_record(item, caller) for item in done] if idempotency_key is None else None
         with unit_of_work(service.engine) as session:
+            if batch is not None:
+                claim_batch(session, caller.key_id, batch[0], batch[1])
             records = []
             if made is not None:
                 record_decisions(session, made)
@@ -388,8 +373,10 @@ def _write(service: Service, done: Sequence[Done], caller: Principal, *, idempot
             recorded = [(record, item.result, item.call.callback_url)
                         for record, item in zip(records, done, strict=True)]
             insert_all(session, [part for hook in service.record_hooks for part in hook(session, recorded)])
+            if batch is not None:
+                keep_batch_answer(session, caller.key_id, batch[0], batch[2](records))
             return records
-    except (DuplicateRequest, ProblemError):
+    except (DuplicateRequest, DuplicateBatch, ProblemError):
         raise
     except Conflict as exc:
         raise ProblemError(409, str(exc), slug="idempotency-conflict") from None
@@ -431,7 +418,7 @@ def audit_fields(model: Any, call: Evaluation, result: EvaluationResult,
 # --- shadow versions ---------------------------------------------------------------------------
 
 
-def _shadow_work(resolved: Resolved, calls: Sequence[ShadowCall], caller: Principal) -> ShadowWork | None:
+def shadow_work(resolved: Resolved, calls: Sequence[ShadowCall], caller: Principal) -> ShadowWork | None:
     if resolved.routing is None or not resolved.routing.shadows or not calls:
         return None
     return ShadowWork(resolved, calls, caller)
@@ -536,7 +523,7 @@ def check_callback(service: Service, call: Evaluation) -> None:
             {"pointer": "/callback_url", "message": refusal}])
 
 
-def _check_idempotency_key(key: str) -> None:
+def check_idempotency_key(key: str) -> None:
     if not key.strip() or len(key) > 200:
         raise ProblemError(400, "the Idempotency-Key header must be 1-200 characters",
                            errors=[{"parameter": "Idempotency-Key", "in": "header", "message": "1-200 characters"}])
@@ -551,16 +538,5 @@ def answer_body(record: DecisionRecord) -> dict[str, Any]:
     if record.reasons:
         body["reasons"] = record.reasons
     if record.arm is not None:
-        body["arm"] = record.arm
-    return body
-
-
-def row_body(record: DecisionRecord) -> dict[str, Any]:
-    body: dict[str, Any] = {"decision_id": record.id, "outputs": record.outputs, "fired": record.fired,
-                            "problems": record.problems}
-    if record.reasons:
-        body["reasons"] = record.reasons
-    if record.arm is not None:  # under a split, rows of one batch may be answered by different versions
-        body["version"] = record.version
         body["arm"] = record.arm
     return body

@@ -72,7 +72,9 @@ class EvaluateRequest(BaseModel):
 class BatchRequest(BaseModel):
     model_config = _STRICT
 
-    rows: list[dict[str, Any]] = Field(min_length=1, description="One object of inputs per row.")
+    # Any JSON per row: a row that is not an object is refused on its own, like any bad row.
+    rows: list[Any] = Field(min_length=1, description="One object of inputs per row.",
+                            json_schema_extra={"items": {"type": "object"}})
     decisions: list[str] | None = Field(default=None, min_length=1, max_length=1000)
 
 
@@ -159,10 +161,15 @@ class EvaluateResponse(BaseModel):
 
 
 class RowResult(BaseModel):
-    decision_id: str
-    outputs: dict[str, Any]
-    fired: dict[str, list[int]]
-    problems: list[ModelProblem]
+    """One row of a batch: its decision, or (`error`) the problem that kept it from being decided."""
+
+    row: int = Field(description="The row's index in the request (from 0; a CSV file's rows after its header).")
+    decision_id: str | None = Field(default=None, description="The row's decision record; absent for a refused row.")
+    outputs: dict[str, Any] | None = None
+    fired: dict[str, list[int]] | None = None
+    problems: list[ModelProblem] | None = None
+    error: dict[str, Any] | None = Field(default=None, description="A refused row's problem (RFC 9457): `errors` "
+                                         "point into the request, e.g. `/rows/3/Credit Score`.")
     reasons: dict[str, list[ReasonOut]] | None = Field(default=None, description=REASONS_DESCRIPTION)
     version: int | None = Field(default=None, description="Under a split: the version that answered the row.")
     arm: str | None = Field(default=None, description="Under a split: the arm that answered the row.")
@@ -173,6 +180,8 @@ class BatchResponse(BaseModel):
     version: int
     hash: str
     alias: str | None
+    decided: int = Field(description="Rows decided (each with its record).")
+    failed: int = Field(description="Rows refused, each with its `error`.")
     results: list[RowResult]
 
 

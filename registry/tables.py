@@ -228,6 +228,19 @@ class IdempotencyRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class IdempotentBatchRow(SQLModel, table=True):
+    """(caller, idempotency key) of an evaluate-batch or evaluate-csv call -> the request it
+    answered and that answer (rows refused for their inputs have no record to rebuild it from)."""
+
+    __tablename__ = "idempotent_batches"
+
+    caller: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)
+    answer: Any = Field(default=None, sa_type=_json(none_as_null=True), nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class IdentityRow(SQLModel, table=True):
     """A person (or a service) that API keys are issued to; the two-person rule compares these.
     `name_key` is the name case-folded with its spaces collapsed: unique, so "Ana" and "ana "

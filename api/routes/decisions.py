@@ -7,20 +7,22 @@ version. Every evaluation writes a decision record before it answers (api/evalua
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, File, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import READERS, Principal, requires
+from api.batches import BatchAnswer, batch_key, check_decisions, replayed
+from api.batches import evaluate_batch as evaluate_batch_rows
 from api.csv_rows import read_rows, write_rows
 from api.evaluation import (
     Answer,
     Evaluation,
     Selector,
     evaluate_async,
-    evaluate_rows,
     explain_call,
+    load,
     resolve_version,
 )
 from api.problems import ProblemError, problem_responses
@@ -35,6 +37,8 @@ from api.schemas import (
     ExplainRequest,
     ExplainResponse,
 )
+from api.service import Service
+from registry import get_version, unit_of_work
 from registry.resolve import Resolved
 
 router = make_router(400, 404, 406, 409, tag="decisions")
@@ -88,25 +92,35 @@ def explain_decision(request: Request, body: ExplainRequest, chosen: Chosen, _: 
     return ExplainResponse(**explain_call(service_of(request), chosen, call, body.decision, body.rule))
 
 
+def batch_response(answer: BatchAnswer) -> JSONResponse:
+    headers = {"Idempotency-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, headers=headers)
+
+
 @router.post("/v1/decisions/{key}/evaluate-batch", response_model=BatchResponse,
-             summary="Evaluate many rows of inputs against one version (one record per row, written together)")
-def evaluate_batch(request: Request, body: BatchRequest, chosen: Chosen, principal: Caller) -> JSONResponse:
+             summary="Evaluate many rows of inputs against one version: each row decided (one record each, "
+                     "written together) or refused with its own problem")
+def evaluate_batch(request: Request, body: BatchRequest, chosen: Chosen, principal: Caller,
+                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """200 whenever the request can be used, with one result per row: its decision, or `error`, a
+    problem pointing at the row's faults (`/rows/3/Credit Score`); `failed` counts those
+    (api/batches.py). A retry with the same `Idempotency-Key` answers the first answer again."""
     service = service_of(request)
     if len(body.rows) > service.settings.max_batch_rows:
         raise ProblemError(422, f"at most {service.settings.max_batch_rows} rows per batch",
                            errors=[{"pointer": "/rows", "message": f"{len(body.rows)} rows"}])
+    key = batch_key(idempotency_key, "evaluate-batch", chosen.ref, {"rows": body.rows, "decisions": body.decisions})
+    earlier = replayed(service, principal, key)
+    if earlier is not None:
+        return batch_response(earlier)
     resolved, loaded = resolve_version(service, chosen)
+    check_decisions(loaded, body.decisions)
     rows = [Evaluation(row, body.decisions) for row in body.rows]
-    return JSONResponse(_batch_body(resolved, evaluate_rows(service, resolved, loaded, rows, principal)))
-
-
-def _batch_body(resolved: Resolved, results: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"key": resolved.key, "version": resolved.number, "hash": resolved.version.content_hash,
-            "alias": resolved.alias, "results": results}
+    return batch_response(evaluate_batch_rows(service, resolved, loaded, rows, principal, key=key))
 
 
 @router.post("/v1/decisions/{key}/evaluate-csv", response_model=BatchResponse,
-             summary="Evaluate an uploaded CSV file of inputs; answers CSV (Accept: text/csv) or JSON",
+             summary="Evaluate an uploaded CSV file of inputs, row by row; answers CSV (Accept: text/csv) or JSON",
              responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                               "description": "One result per row"}, **problem_responses(415)})
 def evaluate_csv(
@@ -115,13 +129,37 @@ def evaluate_csv(
     principal: Caller,
     file: Annotated[UploadFile, File(description="CSV: a header row naming the inputs, then one row per call.")],
     accept: Annotated[str | None, Header(description="text/csv for a CSV answer; JSON otherwise.")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    """As evaluate-batch: a row whose cells cannot be read, or whose inputs do not fit, is refused
+    on its own and the other rows are decided; 422 only for the file itself (no header, a column
+    that is not an input, no rows). A retry with the same `Idempotency-Key` and file answers the
+    first answer again."""
     service = service_of(request)
+    data = file.file.read()
+    key = batch_key(idempotency_key, "evaluate-csv", chosen.ref, data)
+    wants_csv = accept is not None and "text/csv" in accept.lower()
+    answer = replayed(service, principal, key)
+    if answer is not None:
+        return csv_answer(service, data, answer) if wants_csv else batch_response(answer)
     resolved, loaded = resolve_version(service, chosen)
-    header, rows = read_rows(file.file.read(), loaded.model, max_rows=service.settings.max_batch_rows)
-    results = evaluate_rows(service, resolved, loaded, [Evaluation(row) for row in rows], principal)
-    if accept is not None and "text/csv" in accept.lower():
-        text = write_rows(header, rows, results, list(loaded.model.decisions))
+    header, rows, refused = read_rows(data, loaded.model, max_rows=service.settings.max_batch_rows)
+    answer = evaluate_batch_rows(service, resolved, loaded, [Evaluation(row) for row in rows], principal,
+                                 key=key, refused=refused)
+    if wants_csv and not answer.replayed:
+        text = write_rows(header, rows, answer.body["results"], list(loaded.model.decisions))
         return Response(text, media_type="text/csv; charset=utf-8",
                         headers={"X-Decision-Version": str(resolved.number)})
-    return JSONResponse(_batch_body(resolved, results))
+    return csv_answer(service, data, answer) if wants_csv else batch_response(answer)
+
+
+def csv_answer(service: Service, data: bytes, answer: BatchAnswer) -> Response:
+    """A stored answer as CSV: the input columns read from the file by the version that answered."""
+    body = answer.body
+    with unit_of_work(service.engine, read_only=True) as session:
+        version = get_version(session, body["key"], body["version"])
+    model = load(service, Resolved(version, None, "number")).model
+    header, rows, _ = read_rows(data, model, max_rows=service.settings.max_batch_rows)
+    text = write_rows(header, rows, body["results"], list(model.decisions))
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"X-Decision-Version": str(body["version"]), "Idempotency-Replayed": "true"})

@@ -154,14 +154,33 @@ def test_json_batch_answers_each_row_and_records_each(loan: Live) -> None:
     assert loan.count_records() == before + 3
 
 
-def test_a_bad_row_fails_the_whole_batch_with_its_pointer(loan: Live) -> None:
-    rows = [applicant(), applicant(**{"Credit Score": "high"})]
+def test_a_bad_row_gets_its_own_problem_and_the_good_rows_are_decided(loan: Live) -> None:
+    rows = [applicant(), applicant(**{"Credit Score": "high"}), applicant(**{"Requested Amount": 45000})]
     before = loan.count_records()
     response = loan.client("caller").post("/v1/decisions/loan-approval/evaluate-batch", json={"rows": rows})
-    assert response.status_code == 422
-    assert {"pointer": "/rows/1/inputs/Credit Score", "message": "expected a number, got a string"} in \
-        response.json()["errors"]
-    assert loan.count_records() == before
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["decided"], body["failed"]) == (2, 1)
+    good, bad, refer = body["results"]
+    assert [good["row"], bad["row"], refer["row"]] == [0, 1, 2]
+    assert good["outputs"] == expected(LOAN_MODEL, rows[0])["outputs"]
+    assert refer["outputs"] == expected(LOAN_MODEL, rows[2])["outputs"]
+    assert set(bad) == {"row", "error"} and bad["error"]["status"] == 422
+    assert bad["error"]["errors"] == [{"pointer": "/rows/1/Credit Score",
+                                       "message": "expected a number, got a string"}]
+    assert loan.count_records() == before + 2
+    # Every row refused: still one answer per row (the request itself was fine), nothing recorded.
+    refused = loan.client("caller").post("/v1/decisions/loan-approval/evaluate-batch",
+                                         json={"rows": [{"Credit Score": "x"}, 5]})
+    assert refused.status_code == 200, refused.text
+    assert [r["error"]["errors"][0]["pointer"] for r in refused.json()["results"]] == \
+        ["/rows/0/Credit Score", "/rows/1"]
+    assert loan.count_records() == before + 2
+    # What no row can be decided with is the request's fault: 422.
+    unknown = loan.client("caller").post("/v1/decisions/loan-approval/evaluate-batch",
+                                         json={"rows": rows, "decisions": ["Decision", "Nope"]})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["pointer"] == "/decisions/1"
+    assert loan.count_records() == before + 2
 
 
 def _csv(rows: list[dict[str, Any]]) -> bytes:
@@ -191,12 +210,21 @@ def test_csv_batch_answers_json_or_csv(loan: Live) -> None:
 
 def test_csv_cells_are_checked_against_their_types(loan: Live) -> None:
     rows = [applicant(), applicant(**{"Credit Score": "lots"})]
+    before = loan.count_records()
     response = loan.client("caller").post("/v1/decisions/loan-approval/evaluate-csv",
                                           files={"file": ("rows.csv", _csv(rows))})
-    assert response.status_code == 422
-    error = response.json()["errors"][0]
-    assert error["pointer"] == "/rows/1/inputs/Credit Score"
-    assert "line 3" in error["message"]
+    assert response.status_code == 200, response.text
+    good, bad = response.json()["results"]
+    assert good["outputs"] == expected(LOAN_MODEL, rows[0])["outputs"] and "error" not in good
+    error = bad["error"]["errors"][0]
+    assert error["pointer"] == "/rows/1/Credit Score"
+    assert "line 3" in error["message"] and "line 3" in bad["error"]["detail"]
+    assert loan.count_records() == before + 1
+    as_csv = loan.client("caller").post("/v1/decisions/loan-approval/evaluate-csv", headers={"Accept": "text/csv"},
+                                        files={"file": ("rows.csv", _csv(rows))})
+    table = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert table[0]["decision_id"] and table[0]["Decision"] == good["outputs"]["Decision"]
+    assert table[1]["decision_id"] == "" and table[1]["Decision"] == "" and "line 3" in table[1]["problems"]
 
     unknown = loan.client("caller").post("/v1/decisions/loan-approval/evaluate-csv",
                                          files={"file": ("rows.csv", b"Salary\n100\n")})
