@@ -2,12 +2,17 @@
 a worker and the example receiver.
 
 1. migrate the SQLite database under ./data;
-2. create an admin API key and print it (a new one each start; it is stored as a hash only);
+2. the admin API key: the one kept in data/dev-admin-key (readable by its owner only, 0600)
+   while it is still an active admin key of this database, else a new one, kept there;
 3. publish every model in examples/ (*.dmn, *.yaml, *.yml) with its bindings
    (examples/bindings/<name>.yaml, attached to the draft before it is submitted) through the
    full lifecycle, author "examples", approver "examples-approver", and point its production
-   alias at it; a model whose content and bindings are already published is left as it is (a
-   change to either is a new version);
+   alias at it. One file is a key's source: when several declare the same key (loan-approval.dmn
+   and loan-approval.yaml are one model in two forms), the DMN file is published, as the studio
+   edits DMN, and the others are skipped. A restart with unchanged files publishes nothing and
+   moves no alias: a model is published again only when its content hash or its bindings differ
+   from the latest version the examples published, and production then moves to it (a version
+   published since by someone else keeps production);
    then, once per database, load six months of synthetic `loan-approval` history (audit/
    synthetic.py: decisions, a challenger, a drift, reviews, workflow runs and outcomes), so the
    report, the notebooks and the metrics show something real on first start;
@@ -47,6 +52,7 @@ from registry import (
     approve,
     create_draft,
     create_key,
+    get_alias,
     list_versions,
     make_engine,
     publish,
@@ -54,10 +60,12 @@ from registry import (
     submit,
     unit_of_work,
     upgrade,
+    verify_key,
 )
 from registry.content import content_hash, detect_format
 from registry.errors import NotFound
 
+ADMIN_KEY_FILE = "dev-admin-key"  # next to the dev database
 AUTHOR = "examples"
 APPROVER = "examples-approver"
 MODEL_SUFFIXES = (".dmn", ".yaml", ".yml")
@@ -75,6 +83,7 @@ class Published:
     path: Path
     new: bool
     bindings: bool = False
+    production: int | None = None  # where production points afterwards
 
 
 def model_key(path: Path) -> str:
@@ -89,6 +98,25 @@ def model_key(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "model"
 
 
+def example_sources(folder: Path, *, say: Callable[[str], None] = print) -> list[tuple[str, Path]]:
+    """(key, file) of each model in `folder`, one file per key: by suffix, .dmn before .yaml
+    before .yml (see the module docstring); files that are not usable models are skipped."""
+    chosen: dict[str, Path] = {}
+    for path in sorted((p for p in folder.iterdir() if p.suffix.lower() in MODEL_SUFFIXES),
+                       key=lambda p: (MODEL_SUFFIXES.index(p.suffix.lower()), p.name)):
+        try:
+            decisions.load(path)
+        except DecisionsError as exc:
+            say(f"  skipped {path.name}: not a usable model ({str(exc).splitlines()[0]})")
+            continue
+        key = model_key(path)
+        if key in chosen:
+            say(f"  skipped {path.name}: {key} is published from {chosen[key].name}")
+            continue
+        chosen[key] = path
+    return sorted(((key, path) for key, path in chosen.items()), key=lambda item: item[1].name)
+
+
 def publish_examples(engine: Engine, folder: Path, *, say: Callable[[str], None] = print,
                      receiver_url: str | None = None, config: ExecutionConfig | None = None) -> list[Published]:
     """Publish each model of `folder` and point its production alias at it (see module docstring).
@@ -97,16 +125,9 @@ def publish_examples(engine: Engine, folder: Path, *, say: Callable[[str], None]
     there; None: without bindings. `config`: check the bindings' URLs against its allow-list.
     """
     done: list[Published] = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in MODEL_SUFFIXES):
-        data = path.read_bytes()
+    for key, path in example_sources(folder, say=say):
         try:
-            decisions.load(path)
-        except DecisionsError as exc:
-            say(f"  skipped {path.name}: not a usable model ({str(exc).splitlines()[0]})")
-            continue
-        key = model_key(path)
-        try:
-            done.append(_publish_one(engine, key, path, data, receiver_url, config))
+            done.append(_publish_one(engine, key, path, path.read_bytes(), receiver_url, config))
         except RegistryError as exc:
             say(f"  skipped {path.name}: {exc}")
     return done
@@ -119,12 +140,13 @@ def _publish_one(engine: Engine, key: str, path: Path, data: bytes, receiver_url
     wanted = example_bindings_hash(path, receiver_url) if receiver_url is not None else None
     with unit_of_work(engine) as session:
         try:
-            same_content = [v for v in list_versions(session, key, state="published") if v.content_hash == digest]
+            ours = [v for v in list_versions(session, key) if v.author == AUTHOR]
         except NotFound:
-            same_content = []
-        existing = [v for v in same_content if get_bindings(session, key, v.number).hash == wanted]
-        if existing:
-            number, new = existing[-1].number, False
+            ours = []
+        latest = ours[-1] if ours else None
+        if (latest is not None and latest.state == "published" and latest.content_hash == digest
+                and get_bindings(session, key, latest.number).hash == wanted):
+            number, new = latest.number, False
         else:
             version = create_draft(session, key, data, author=AUTHOR, format=fmt, filename=path.name,
                                    comment=f"published from {path.name} by the dev server")
@@ -135,28 +157,32 @@ def _publish_one(engine: Engine, key: str, path: Path, data: bytes, receiver_url
             submit(session, key, number, by=AUTHOR)
             approve(session, key, number, by=APPROVER, comment="example")
             publish(session, key, number, by=APPROVER)
-        set_alias(session, key, PRODUCTION, number, by=APPROVER, why="dev server start")
-    return Published(key, number, path, new, wanted is not None)
+        try:
+            production: int | None = get_alias(session, key, PRODUCTION).number
+        except NotFound:
+            production = None
+        if new or production is None:
+            production = set_alias(session, key, PRODUCTION, number, by=APPROVER, why="dev server start").number
+    return Published(key, number, path, new, wanted is not None, production)
 
 
 def prepare(data_dir: Path, examples: Path, *, say: Callable[[str], None] = print,
             receiver_url: str | None = EXAMPLE_RECEIVER, config: ExecutionConfig | None = None,
             published: list[Published] | None = None, history: bool = False) -> tuple[str, str]:
-    """Steps 1-3: returns (database URL, the new admin key); `published` collects what was published;
+    """Steps 1-3: returns (database URL, the admin key); `published` collects what was published;
     `history`: load the synthetic history when the database has none."""
     url = f"sqlite:///{(data_dir / 'decisionary.db').resolve()}"
     upgrade(url)
     engine = make_engine(url)
     try:
-        with unit_of_work(engine) as session:
-            _, secret = create_key(session, "local-admin", "admin", by="decisionary dev")
+        secret = dev_admin_key(engine, data_dir / ADMIN_KEY_FILE)
         if examples.is_dir():
             say(f"publishing the models in {examples}/ ...")
             for item in publish_examples(engine, examples, say=say, receiver_url=receiver_url, config=config):
                 state = "published" if item.new else "already published"
                 extra = " with its bindings" if item.bindings else ""
                 say(f"  {item.key} version {item.number} ({item.path.name}{extra}): {state}, "
-                    f"production -> {item.number}")
+                    f"production -> {item.production}")
                 if published is not None:
                     published.append(item)
         if history:
@@ -164,6 +190,41 @@ def prepare(data_dir: Path, examples: Path, *, say: Callable[[str], None] = prin
     finally:
         engine.dispose()
     return url, secret
+
+
+def dev_admin_key(engine: Engine, path: Path) -> str:
+    """The dev run's admin key: the secret kept at `path` while it is an active admin key of this
+    database (a restart reuses it, so no key piles up per start), else a new one, written there
+    readable by its owner only. A key revoked meanwhile, or a file from another database, is
+    replaced."""
+    kept = _read_secret(path)
+    with unit_of_work(engine) as session:
+        if kept is not None:
+            key = verify_key(session, kept)
+            if key is not None and key.role == "admin":
+                return kept
+        _, secret = create_key(session, "local-admin", "admin", by="decisionary dev")
+    _write_secret(path, secret)
+    return secret
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    """Write the secret readable and writable by its owner only (0600), whatever the umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # a file left by an older run may have had other permissions
+        os.write(fd, (secret + "\n").encode("ascii"))
+    finally:
+        os.close(fd)
 
 
 def load_history(engine: Engine, key: str = "loan-approval", *, say: Callable[[str], None] = print) -> None:
@@ -264,7 +325,8 @@ def banner(host: str, port: int, key: str, settings: dict[str, str], receiver_ur
         "",
         f"Decisionary is starting on {base}",
         f"  API docs:  {base}/docs",
-        f"  admin key: {key}   (shown once; stored only as a hash)",
+        f"  admin key: {key}   (kept for the next start in {ADMIN_KEY_FILE} beside the database, "
+        "readable only by you)",
     ]
     if receiver_url:
         lines.append(f"  receiver:  {receiver_url}   (the example bindings' lender and chat; "

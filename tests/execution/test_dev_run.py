@@ -16,10 +16,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from api.devserver import dev_environment, prepare
 from execution.bindings_store import get_bindings
-from registry import get_alias, make_engine, unit_of_work
+from registry import (
+    approve,
+    create_draft,
+    get_alias,
+    make_engine,
+    publish,
+    revoke_key,
+    set_alias,
+    submit,
+    unit_of_work,
+    verify_key,
+)
 from tests.execution.conftest import APPROVE, EXAMPLES, LOAN_BINDINGS, LOAN_DMN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,3 +193,89 @@ def test_dev_environment_allows_the_receiver_and_has_a_secret() -> None:
                                            "DECISIONARY_WEBHOOK_SECRET": "s3cret"}
     already = {"DECISIONARY_ALLOWED_HOSTS": "127.0.0.1:8001"}
     assert dev_environment(8001, already)["DECISIONARY_ALLOWED_HOSTS"] == "127.0.0.1:8001"
+
+
+def test_a_restart_with_unchanged_examples_publishes_nothing_and_keeps_the_admin_key(tmp_path: Path) -> None:
+    examples = tmp_path / "examples"
+    (examples / "bindings").mkdir(parents=True)
+    for name in ("loan-approval.dmn", "loan-approval.yaml", "loan-scorecard.yaml"):
+        shutil.copy(EXAMPLES / name, examples / name)
+    shutil.copy(LOAN_BINDINGS, examples / "bindings" / "loan-approval.yaml")
+    data = tmp_path / "data"
+    lines: list[str] = []
+    url, first_key = prepare(data, examples, say=lines.append)
+    # One source per key: the DMN file; the YAML form of the same model is not a second version.
+    assert any("skipped loan-approval.yaml: loan-approval is published from loan-approval.dmn" in line
+               for line in lines), lines
+    key_file = data / "dev-admin-key"
+    assert key_file.read_text().strip() == first_key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+    def state() -> tuple[list[tuple[str, int, str]], list[tuple[str, str, int, int]], int]:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                versions = [tuple(r) for r in connection.execute(sa.text(
+                    "SELECT m.key, v.number, v.state FROM versions v JOIN models m ON m.id = v.model_id "
+                    "ORDER BY m.key, v.number"))]
+                moves = [tuple(r) for r in connection.execute(sa.text(
+                    "SELECT m.key, a.alias, a.id, a.to_number FROM alias_moves a JOIN models m ON m.id = a.model_id "
+                    "ORDER BY a.id"))]
+                keys = connection.execute(sa.text("SELECT count(*) FROM api_keys")).scalar_one()
+        finally:
+            engine.dispose()
+        return versions, moves, int(keys)
+
+    before = state()
+    assert before[0] == [("loan-approval", 1, "published"), ("loan-scorecard", 1, "published")]
+    lines.clear()
+    _, second_key = prepare(data, examples, say=lines.append)
+    assert second_key == first_key
+    assert state() == before  # no version, no alias move, no key
+    assert any("loan-approval version 1" in line and "already published" in line for line in lines), lines
+
+    # A version published by someone else keeps production across a restart.
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            draft = create_draft(session, "loan-approval", (EXAMPLES / "loan-approval.dmn").read_bytes(),
+                                 author="ana", format="dmn", filename="loan-approval.dmn", comment="tuned")
+            submit(session, "loan-approval", draft.number, by="ana")
+            approve(session, "loan-approval", draft.number, by="ben")
+            publish(session, "loan-approval", draft.number, by="ben")
+            set_alias(session, "loan-approval", "production", draft.number, by="ben")
+    finally:
+        engine.dispose()
+    after_ana = state()
+    prepare(data, examples, say=lines.append)
+    assert state() == after_ana
+
+    # A changed example file is published once, and production follows it.
+    changed = (EXAMPLES / "loan-scorecard.yaml").read_text(encoding="utf-8")
+    assert "description: " in changed
+    (examples / "loan-scorecard.yaml").write_text(changed.replace("description: ", "description: Retuned. ", 1),
+                                                  encoding="utf-8")
+    prepare(data, examples, say=lines.append)
+    versions, moves, keys = state()
+    assert ("loan-scorecard", 2, "published") in versions and keys == before[2]
+    assert moves[-1][0] == "loan-scorecard" and moves[-1][3] == 2
+    prepare(data, examples, say=lines.append)
+    assert state() == (versions, moves, keys)
+
+
+def test_a_revoked_dev_admin_key_is_replaced(tmp_path: Path) -> None:
+    examples = tmp_path / "none"
+    url, first = prepare(tmp_path / "data", examples, say=lambda _: None)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            key = verify_key(session, first)
+            assert key is not None
+            revoke_key(session, key.id, by="admin")
+    finally:
+        engine.dispose()
+    _, second = prepare(tmp_path / "data", examples, say=lambda _: None)
+    assert second != first and (tmp_path / "data" / "dev-admin-key").read_text().strip() == second
+    (tmp_path / "data" / "dev-admin-key").write_text("dcy_from-another-database\n")
+    _, third = prepare(tmp_path / "data", examples, say=lambda _: None)
+    assert third not in (first, second, "dcy_from-another-database")
