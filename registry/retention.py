@@ -13,7 +13,9 @@ before the removed places (except the newest, which `verify` compares the chain'
 appends a checkpoint: the last removed place and hash (the next record's link), how many were
 removed and the SHA-256 over their hashes in order. `verify` then starts the chain from there,
 and a record missing after it is still a gap. Records without a chain that are older than the
-cutoff (and not in use) are removed too, and counted apart.
+cutoff (and not in use) are removed too, and counted apart. Stored answers of idempotent
+batches (registry/idempotency.py) older than the cutoff go as well: they repeat their records'
+ids and outputs.
 
 This module stays below the execution layer: it names the execution tables it clears by their
 SQL names only (their FOREIGN KEYs on decision_records are in migration 0002).
@@ -32,9 +34,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from registry.chain import CHECKPOINTS, HEADS, RECORDS, genesis, record_hash
-from registry.tables import IdempotencyRow, UTCDateTime, utcnow
+from registry.tables import IdempotencyRow, IdempotentBatchRow, UTCDateTime, utcnow
 
 IDEMPOTENCY = IdempotencyRow.__table__  # type: ignore[attr-defined]
+BATCHES = IdempotentBatchRow.__table__  # type: ignore[attr-defined]
 RUNS = sa.table("workflow_runs", sa.column("id", sa.String), sa.column("decision_id", sa.String),
                 sa.column("state", sa.String))
 ATTEMPTS = sa.table("step_attempts", sa.column("run_id", sa.String))
@@ -101,7 +104,19 @@ def remove_older_than(engine: Engine, cutoff: datetime, *, by: str, dry_run: boo
         summary.chains.append(_retain_chain(engine, chain_id, cutoff, by, dry_run, batch, per_transaction,
                                             summary.dependents))
     _retain_unchained(engine, cutoff, dry_run, batch, summary)
+    _remove_batch_answers(engine, cutoff, dry_run, summary)
     return summary
+
+
+def _remove_batch_answers(engine: Engine, cutoff: datetime, dry_run: bool, summary: RetentionSummary) -> None:
+    old = BATCHES.c.created_at < sa.bindparam("cutoff", cutoff, type_=UTCDateTime)
+    with engine.begin() as connection:
+        if dry_run:
+            count = connection.execute(sa.select(sa.func.count()).select_from(BATCHES).where(old)).scalar_one()
+        else:
+            count = connection.execute(BATCHES.delete().where(old)).rowcount
+    if count:
+        summary.dependents["idempotent_batches"] = summary.dependents.get("idempotent_batches", 0) + int(count)
 
 
 def _chains_with_old_records(engine: Engine, cutoff: datetime) -> list[str]:

@@ -24,7 +24,7 @@ from registry.chain import CHECKPOINTS, RECORDS, SESSION_CHAIN, WriterChain, ver
 from registry.ids import new_ulid
 from registry.retention import ACTIVE_RUN_STATES as RETENTION_ACTIVE_STATES
 from registry.retention import DEPENDENTS, remove_older_than
-from registry.tables import IdempotencyRow
+from registry.tables import IdempotencyRow, IdempotentBatchRow
 from registry.views import DecisionRecord
 from tests.audit.test_log import T0, add_run, add_task, write_records
 
@@ -276,6 +276,18 @@ def test_a_tampered_old_record_is_never_removed(engine: Engine) -> None:
     assert (only.removed, only.kept_from) == (4, 5) and "broken" in only.reason
     broken = verify(engine).first_broken
     assert broken is not None and broken.record_id == records[4].id
+
+
+def test_stored_batch_answers_older_than_the_cutoff_go_too(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        for key, at in (("old", T0), ("new", CUTOFF + timedelta(days=1))):
+            session.add(IdempotentBatchRow(caller="svc", key=key, request_hash="0" * 64,
+                                           answer={"results": [{"row": 0, "decision_id": "x"}]}, created_at=at))
+    planned = remove_older_than(engine, CUTOFF, by="ops", dry_run=True)
+    assert planned.dependents == {"idempotent_batches": 1} and _count(engine, "idempotent_batches") == 2
+    done = remove_older_than(engine, CUTOFF, by="ops")
+    assert done.dependents == {"idempotent_batches": 1} and "1 idempotent_batches" in str(done)
+    assert _db_rows(engine, "SELECT key FROM idempotent_batches") == [("new",)]
 
 
 def test_retention_clears_every_table_that_refers_to_a_removed_row(engine: Engine) -> None:
