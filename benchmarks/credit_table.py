@@ -26,11 +26,16 @@ import numpy as np
 import pandas as pd
 
 HitPolicy = Literal["FIRST", "UNIQUE"]
+# Every hit policy the batch benchmark runs: the DMN hit policy, then the aggregation if any.
+VARIANTS = ("FIRST", "UNIQUE", "PRIORITY", "ANY", "RULE ORDER", "OUTPUT ORDER", "COLLECT",
+            "COLLECT SUM", "COLLECT COUNT", "COLLECT MIN", "COLLECT MAX")
 
 NUMERIC_INPUTS = ("Age", "Income", "Credit Score", "Debt Ratio")
 INPUT_NAMES = ("Age", "Income", "Credit Score", "Employment", "Debt Ratio")
 EMPLOYMENT = ("Employed", "Self-employed", "Unemployed", "Retired")
 DECISIONS = ("Approve", "Refer", "Decline")
+# The Decision output's values in priority order (PRIORITY, OUTPUT ORDER): the worst outcome wins.
+PRIORITY_ORDER = ("Decline", "Refer", "Approve")
 # JDM input fields are ZEN expressions, where a name cannot contain a space.
 ZEN_FIELDS = {
     "Age": "age",
@@ -106,13 +111,18 @@ class Rule:
 
 @dataclass(frozen=True)
 class CreditTable:
-    hit_policy: HitPolicy
+    hit_policy: str  # a DMN hit policy: FIRST and UNIQUE from `generate`, any from `variant`
     rules: tuple[Rule, ...]
     seed: int
+    aggregation: str | None = None  # COLLECT's SUM, COUNT, MIN or MAX: one output, Rate
+
+    @property
+    def label(self) -> str:
+        return f"{self.hit_policy} {self.aggregation}" if self.aggregation else self.hit_policy
 
     @property
     def name(self) -> str:
-        return f"credit-{self.hit_policy.lower()}-{len(self.rules)}"
+        return f"credit-{self.label.lower().replace(' ', '-')}-{len(self.rules)}"
 
 
 # --- applicants -----------------------------------------------------------------------
@@ -273,6 +283,63 @@ def generate(hit_policy: HitPolicy, n_rules: int = 60, seed: int = 7) -> CreditT
     return CreditTable(hit_policy, tuple(rules), seed)
 
 
+def variant(label: str, n_rules: int = 60, seed: int = 7) -> CreditTable:
+    """The credit table for one entry of `VARIANTS` (a hit policy, with COLLECT's aggregation).
+
+    FIRST and UNIQUE are `generate`'s tables. The list-giving and aggregating policies and
+    PRIORITY take FIRST's overlapping rules without the catch-all (so some applicants match
+    nothing, which those policies answer with null, or COUNT with 0). ANY takes
+    a partition and adds rules that each cover part of one box with that box's outputs: they
+    overlap only rules that agree, as ANY requires."""
+    if label not in VARIANTS:
+        raise ValueError(f"unknown variant {label!r}; known: {', '.join(VARIANTS)}")
+    if label in ("FIRST", "UNIQUE"):
+        return generate(label, n_rules, seed)  # type: ignore[arg-type]
+    hit_policy, _, aggregation = label.partition(" ") if label.startswith("COLLECT") else (label, "", "")
+    rng = np.random.default_rng(seed)
+    sample = applicant_columns(max(20_000, 40 * n_rules), seed + 1_000_003)
+    if hit_policy == "ANY":
+        n_copies = n_rules // 4
+        boxes = _partition(n_rules - n_copies, sample, rng)
+        rules = [_rule_of(box, sample) for box in boxes]
+        for k in rng.choice(len(boxes), size=n_copies, replace=False).tolist():
+            rules.append(replace(_part_of(boxes[k], sample, rng), decision=rules[k].decision, rate=rules[k].rate))
+        rules = [rules[i] for i in rng.permutation(len(rules)).tolist()]
+    else:
+        n_holes = max(1, n_rules // 20)
+        boxes = _partition(n_rules + n_holes, sample, rng)
+        rules = [_rule_of(box, sample) for box in boxes]
+        rules = [rules[i] for i in rng.permutation(len(rules)).tolist()]
+        holes = set(rng.choice(len(rules), size=n_holes, replace=False).tolist())
+        rules = [r for i, r in enumerate(rules) if i not in holes]
+        rules = [_widen(r, rng) if rng.random() < 0.35 else r for r in rules]
+        for i in rng.choice(len(rules), size=max(1, len(rules) // 12), replace=False).tolist():
+            rules[i] = _widen(_widen(rules[i], rng), rng)
+    return CreditTable(hit_policy, tuple(rules), seed, aggregation or None)
+
+
+def _rule_of(box: _Box, sample: dict[str, np.ndarray]) -> Rule:
+    decision, rate = _outcome(box, sample)
+    iv = box.numeric
+    return Rule((iv[0], iv[1], iv[2], iv[3]), box.employment, decision, rate)
+
+
+def _part_of(box: _Box, sample: dict[str, np.ndarray], rng: np.random.Generator) -> Rule:
+    """A rule covering the lower part of `box` along one numeric input (cut at its sample median)."""
+    numeric = list(box.numeric)
+    for i in rng.permutation(len(NUMERIC_INPUTS)).tolist():
+        values = sample[NUMERIC_INPUTS[i]][box.rows]
+        if not len(values):
+            continue
+        step = CUT_STEP[NUMERIC_INPUTS[i]]
+        cut = float(round(round(float(np.median(values)) / step) * step, 6))
+        iv = numeric[i]
+        if iv.lo < cut < iv.hi:
+            numeric[i] = replace(iv, hi=cut, hi_closed=True)
+            break
+    return Rule((numeric[0], numeric[1], numeric[2], numeric[3]), box.employment, "", "")
+
+
 # --- the hand-written baseline -------------------------------------------------------
 
 FirstHit = Callable[[Mapping[str, Any]], tuple[str, float, int] | None]
@@ -383,7 +450,9 @@ def to_dmn(table: CreditTable) -> str:
     for name in INPUT_NAMES:
         out.append(f'    <informationRequirement id="req_{ids[name]}">'
                    f'<requiredInput href="#input_{ids[name]}"/></informationRequirement>')
-    out.append(f'    <decisionTable id="credit_table" hitPolicy="{table.hit_policy}" outputLabel="Credit Decision">')
+    aggregation = f' aggregation="{table.aggregation}"' if table.aggregation else ""
+    out.append(f'    <decisionTable id="credit_table" hitPolicy="{table.hit_policy}"{aggregation}'
+               ' outputLabel="Credit Decision">')
     for name in INPUT_NAMES:
         type_ref = "string" if name == "Employment" else "number"
         out.append(f'      <input id="in_{ids[name]}" label="{name}">'
@@ -392,15 +461,17 @@ def to_dmn(table: CreditTable) -> str:
             allowed = ", ".join(f'"{e}"' for e in EMPLOYMENT)
             out.append(f"        <inputValues><text>{allowed}</text></inputValues>")
         out.append("      </input>")
-    allowed_decisions = ", ".join(f'"{d}"' for d in DECISIONS)
-    out.append('      <output id="out_decision" name="Decision" typeRef="string">'
-               f"<outputValues><text>{allowed_decisions}</text></outputValues></output>")
+    allowed_decisions = ", ".join(f'"{d}"' for d in PRIORITY_ORDER)
+    if not table.aggregation:  # an aggregation needs exactly one output: the rate
+        out.append('      <output id="out_decision" name="Decision" typeRef="string">'
+                   f"<outputValues><text>{allowed_decisions}</text></outputValues></output>")
     out.append('      <output id="out_rate" name="Rate" typeRef="number"/>')
     for number, rule in enumerate(table.rules, start=1):
         out.append(f'      <rule id="rule_{number}">')
         for name, cell in rule.cells().items():
             out.append(f'        <inputEntry id="rule_{number}_{ids[name]}"><text>{_xml_text(cell or "-")}</text></inputEntry>')
-        out.append(f'        <outputEntry id="rule_{number}_decision"><text>"{rule.decision}"</text></outputEntry>')
+        if not table.aggregation:
+            out.append(f'        <outputEntry id="rule_{number}_decision"><text>"{rule.decision}"</text></outputEntry>')
         out.append(f'        <outputEntry id="rule_{number}_rate"><text>{rule.rate}</text></outputEntry>')
         out.append("      </rule>")
     out += ["    </decisionTable>", "  </decision>", "</definitions>", ""]

@@ -3,26 +3,44 @@
 The result is identical, row for row, to calling `Model.evaluate` on each row: the same
 outputs, because the vectorised path is only an exact shortcut of the same rule index.
 
-A decision table is vectorised when its hit policy is FIRST or UNIQUE, every input column is
-a plain name with a numeric, boolean or string column behind it, every cell is summarised by
-the rule index, and every rule's outputs are constants. Each column is then turned into
-region numbers (`searchsorted` on the index's endpoints, `factorize` for strings), region
-numbers into rule bitmasks (64 rules per uint64 word) through a lookup table, the masks are
-ANDed across columns and the first set bit picks the rule. Numbers are compared as floats
-only when that is exact: every endpoint must round-trip through a float (at most 15
-significant digits), which makes `float(x) < float(d)` the same as `Decimal(repr(x)) < d`.
-Rows the shortcut cannot decide exactly (a UNIQUE violation, a value of another type, an
-allowed-values check) and decisions it cannot handle at all are evaluated row by row with
-the same compiled closures `evaluate` uses.
+A decision table is vectorised, whatever its hit policy, when every input column is a plain
+name with a numeric, boolean or string column behind it, every cell is summarised by the rule
+index (no `pending` cell: those read other variables or `?` in ways the index cannot place),
+and every rule's outputs and every default output are constants. Each column is read once per
+batch and turned into region numbers (`searchsorted` on the index's endpoints, a lookup table
+over the range of an integer column, `factorize` for strings, once per column and batch),
+region numbers into rule bitmasks (64 rules per uint64 word) through a lookup table, and the
+masks are ANDed across columns. Then:
 
-With `fired=True` the fired rules come along: the shortcut's first set bit is the one rule
-FIRST and UNIQUE fire, and the row path keeps what the table's `evaluate` reports.
+- FIRST, UNIQUE and PRIORITY: the lowest set bit picks the rule (for PRIORITY the bits are put
+  in priority order first), and its constant outputs are gathered per output column;
+- ANY, COLLECT (with or without an aggregation), RULE ORDER and OUTPUT ORDER: rows are grouped
+  by their mask, and the table's own `result_of`, the end of `evaluate`, runs once per distinct
+  mask; its value, fired rules and problems are spread over the rows (lists copied per row).
+  Sums, minimums and the like are therefore Decimal arithmetic, exactly as `evaluate` does it.
+
+Numbers are compared as floats only when that is exact: every endpoint must round-trip through
+a float (at most 15 significant digits), which makes `float(x) < float(d)` the same as
+`Decimal(repr(x)) < d`. Rows the shortcut cannot decide exactly (a UNIQUE violation, an int of
+2**53 or more, a value of another type, an allowed-values check, a rule output that does not
+conform to the decision's type) and decisions it cannot handle at all (a pending cell, an output
+or default that is an expression over the row, an input expression that is not a name, a column
+of another type than declared) are evaluated row by row with the same compiled closures
+`evaluate` uses.
+
+A table with several outputs gives a column per output; for a list-giving hit policy each of
+them holds a list per row (the output's values, in the list's order), and later decisions read
+the whole lists of contexts.
+
+With `fired=True` the fired rules come along: the one rule FIRST, UNIQUE and PRIORITY fire, the
+rules `result_of` reports for each distinct mask, and for rows on the row path what the table's
+`evaluate` reports.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -50,8 +68,18 @@ def _split_words(mask: int, words: int) -> list[int]:
     return [(mask >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(words)]
 
 
-def _lut(masks: Sequence[int], words: int) -> np.ndarray:
-    return np.array([_split_words(m, words) for m in masks], dtype=np.uint64).reshape(len(masks), words)
+def _lut(masks: Iterable[int], words: int, remap: np.ndarray | None = None) -> np.ndarray:
+    """Rule masks as uint64 words, (k,) for one word and (k, words) for more. With `remap`, bit p
+    of each mask is bit `remap[p]` of the given one (rules taken in another order)."""
+    listed = [_split_words(m, words) for m in masks]
+    table = np.array(listed, dtype="<u8").reshape(len(listed), words)
+    if remap is not None:
+        bits = np.unpackbits(table.view(np.uint8), axis=1, bitorder="little")
+        moved = np.zeros_like(bits)
+        moved[:, :len(remap)] = bits[:, remap]
+        table = np.packbits(moved, axis=1, bitorder="little").view("<u8")
+    table = table.astype(np.uint64)
+    return table[:, 0].copy() if words == 1 else table
 
 
 class _Columns:
@@ -66,7 +94,9 @@ class _Columns:
         self.parts: dict[str, tuple[list[str], list[np.ndarray]]] = {}
         self.whole: dict[str, np.ndarray] = {}
         self._feel: dict[str, list[Any]] = {}
-        self.problems: list[list[Problem] | None] = [None] * self.n
+        self.problems = np.full(self.n, None, dtype=object)  # per row: None or a list of problems
+        # per column read as strings: the Series factorized, its codes and distinct values
+        self.factorized: dict[str, tuple[pd.Series, np.ndarray, Any]] = {}
 
     def add_problem(self, row: int, problem: Problem) -> None:
         found = self.problems[row]
@@ -136,34 +166,87 @@ def _unbind_aliases(cols: _Columns, names: list[str], visible: list[str]) -> Non
         visible.remove(name)
 
 
-def _numeric_regions(index: ColumnIndex, series: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """Region number per row, and the rows needing the slow path; None if not exact."""
+# A column's region numbers for rows [start, end): columns are read in blocks of rows (below).
+Regions = Callable[[int, int], np.ndarray]
+
+# Rows per block: the masks of a block and their temporaries (64 Ki rows, 512 KiB per array)
+# stay in cache while every column is applied, where whole columns would go to memory and back
+# at each step (on the shared 2-core machine, about a fifth off COLLECT COUNT's batch time).
+_BLOCK = 1 << 16
+
+
+def _numeric_regions(index: ColumnIndex, series: pd.Series) -> tuple[Regions, np.ndarray] | None:
+    """Region numbers of the rows, and the rows needing the slow path; None if not exact."""
     if index.number_masks is None:
         return None
     for b in index.breaks:
         if len(b.as_tuple().digits) > _EXACT_FLOAT_DIGITS or Decimal(float.__repr__(float(b))) != b:
             return None
+    breaks = np.array([float(b) for b in index.breaks], dtype=np.float64)
+    k = len(breaks)
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu" and len(series):
+        raw = series.to_numpy()
+        found = _integer_regions(breaks, raw)
+        if found is not None:
+            table, low = found
+            # in int64: the column's own type (int8, say) could overflow on subtracting its minimum
+            return (lambda s, e: table.take(raw[s:e].astype(np.int64, copy=False) - low)), np.zeros(len(raw), bool)
     x = series.to_numpy(dtype=np.float64, na_value=np.nan)
     slow = np.zeros(len(x), dtype=bool)
     if series.dtype.kind in "iu":
         raw = series.to_numpy()
         slow |= np.abs(raw.astype(np.float64)) >= _MAX_EXACT_INT
-    breaks = np.array([float(b) for b in index.breaks], dtype=np.float64)
-    k = len(breaks)
-    pos = np.searchsorted(breaks, x, side="left")
-    if k:
-        hit = breaks[np.minimum(pos, k - 1)] == x
-        eq = (pos < k) & hit
-    else:
-        eq = np.zeros(len(x), dtype=bool)
-    regions = 2 * pos + eq.astype(np.int64)
-    nan = np.isnan(x)
-    regions[nan] = 2 * k + 1  # one past the number regions: the null region
+
+    def regions(s: int, e: int) -> np.ndarray:
+        part = x[s:e]
+        found = _regions_of(breaks, part)
+        nan = np.isnan(part)
+        if nan.any():
+            found[nan] = 2 * k + 1  # one past the number regions: the null region
+        return found
+
     return regions, slow
 
 
-def _column_masks(index: ColumnIndex, series: pd.Series, words: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Rule masks per row for one input column, and the rows needing the slow path."""
+def _regions_of(breaks: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Region 2i of the values between breaks i-1 and i, 2i+1 of those equal to break i."""
+    pos = np.searchsorted(breaks, x, side="left")
+    # one NaN past the breaks, so that `pos == k` compares unequal without a bounds check
+    padded = np.append(breaks, np.nan)
+    regions = pos + pos
+    regions += padded.take(pos) == x
+    return regions
+
+
+# An integer column is placed by value, through a table over its range, when the range is at
+# most this long (and no longer than the rows): one gather instead of a binary search per row.
+_MAX_INTEGER_SPAN = 1 << 20
+
+
+def _integer_regions(breaks: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """The regions of the integers from the column's minimum to its maximum, and the minimum;
+    None when the range is too wide. Below 2**53 in magnitude an int is its float exactly, so
+    the regions are those `_regions_of` gives the floats: the table is built with it."""
+    low, high = int(raw.min()), int(raw.max())
+    span = high - low + 1
+    if span > min(_MAX_INTEGER_SPAN, 2 * len(raw)) or low <= -_MAX_EXACT_INT or high >= _MAX_EXACT_INT:
+        return None
+    return _regions_of(breaks, np.arange(low, high + 1, dtype=np.int64).astype(np.float64)), low
+
+
+def _codes(cols: _Columns, name: str, series: pd.Series) -> tuple[np.ndarray, Any]:
+    """`pd.factorize` of a frame column, once per batch: several tables and checks read it."""
+    found = cols.factorized.get(name)
+    if found is None or found[0] is not series:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        found = cols.factorized[name] = (series, codes, uniques)
+    return found[1], found[2]
+
+
+def _column_masks(index: ColumnIndex, series: pd.Series, words: int, cols: _Columns, name: str,
+                  remap: np.ndarray | None) -> tuple[np.ndarray, Regions, np.ndarray] | None:
+    """For one input column: the rule masks of its regions (a `_lut`), the rows' region numbers
+    (by block) and the rows needing the slow path. `remap`: bit positions permuted (`_lut`)."""
     kind = series.dtype.kind
     if kind in "iuf":
         found = _numeric_regions(index, series)
@@ -171,15 +254,15 @@ def _column_masks(index: ColumnIndex, series: pd.Series, words: int) -> tuple[np
             return None
         regions, slow = found
         assert index.number_masks is not None
-        lut = _lut([*index.number_masks, index.null_mask], words)
-        return lut[regions], slow
+        return _lut([*index.number_masks, index.null_mask], words, remap), regions, slow
     if kind == "b":
-        lut = _lut([index.false_mask, index.true_mask], words)
-        return lut[series.to_numpy(dtype=np.int64)], np.zeros(len(series), dtype=bool)
+        values = series.to_numpy(dtype=np.int64)
+        return (_lut([index.false_mask, index.true_mask], words, remap), lambda s, e: values[s:e],
+                np.zeros(len(series), dtype=bool))
     if kind in "OSUT" or isinstance(series.dtype, pd.CategoricalDtype | pd.StringDtype):
         if index.string_masks is None:
             return None
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        codes, uniques = _codes(cols, name, series)
         masks: list[int] = []
         slow_unique: list[bool] = []
         for u in uniques:
@@ -189,15 +272,21 @@ def _column_masks(index: ColumnIndex, series: pd.Series, words: int) -> tuple[np
             else:
                 masks.append(0)
                 slow_unique.append(True)
-        masks.append(index.null_mask)  # code -1: missing
+        masks.append(index.null_mask)  # code -1, the last: missing
         slow_unique.append(False)
-        lut = _lut(masks, words)
-        return lut[codes], np.array(slow_unique, dtype=bool)[codes]
+        return (_lut(masks, words, remap), lambda s, e: codes[s:e],
+                np.array(slow_unique, dtype=bool).take(codes))
     return None
 
 
 def _first_bit(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the lowest set bit over multi-word masks (n, W), and whether any bit is set."""
+    """Index of the lowest set bit of each row's mask ((n,) or (n, W) words), and whether any is set."""
+    if mask.ndim == 1:
+        # the lowest set bit alone, minus one, is as many ones as the bit's index (64 for none)
+        low = mask & (~mask + np.uint64(1))
+        low -= np.uint64(1)
+        first = np.bitwise_count(low).astype(np.int64)
+        return first, first < 64
     n, words = mask.shape
     first = np.full(n, -1, dtype=np.int64)
     for w in range(words - 1, -1, -1):
@@ -209,31 +298,57 @@ def _first_bit(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, first >= 0
 
 
-def _vectorised_table(decision: CompiledDecision | None, table: CompiledTable, cols: _Columns,
-                      frame: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray, np.ndarray] | None:
-    """Outputs (one object array per output column), fired rule (1-based, 0 none), slow rows.
+def _bit_count(mask: np.ndarray) -> np.ndarray:
+    counts = np.zeros(len(mask), dtype=np.int64)
+    if mask.ndim == 1:
+        counts += np.bitwise_count(mask)
+        return counts
+    for w in range(mask.shape[1]):
+        counts += np.bitwise_count(mask[:, w]).astype(np.int64)
+    return counts
 
-    `decision` None: a scorecard characteristic's COLLECT SUM table (decisions/scorecard.py), taken
-    as UNIQUE: where one bin matches, the sum is its points; rows where several do are slow."""
-    bins = decision is None and table.hit_policy == "COLLECT" and table.aggregation == "SUM"
-    if (table.hit_policy not in ("FIRST", "UNIQUE") and not bins) or table.pending_any:
-        return None
-    coerce = decision.coerce if decision is not None else None
-    if any(c is None for c in table.constant_outputs):
-        return None
-    words = max(1, (table.rule_count + 63) // 64)
+
+class _TableVector:
+    """A decision table over the frame: each output column, the rows left to the row path, and
+    each row's fired rules (built on demand, as lists)."""
+
+    def __init__(self, per_output: list[np.ndarray], slow: np.ndarray, fired: Callable[[], list[Any]],
+                 whole: np.ndarray | None = None) -> None:
+        self.per_output = per_output
+        self.slow = slow
+        self.fired = fired
+        self.whole = whole  # a list-giving table with several outputs: each row's value (shared objects)
+
+
+# Hit policies whose result is a list: in a batch, each output column holds a list per row.
+_LIST_POLICIES = ("RULE ORDER", "OUTPUT ORDER")
+
+
+def _gives_lists(table: CompiledTable) -> bool:
+    return table.hit_policy in _LIST_POLICIES or (table.hit_policy == "COLLECT" and table.aggregation is None)
+
+
+def _rule_masks(table: CompiledTable, cols: _Columns, frame: pd.DataFrame, words: int,
+                remap: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's mask of the rules whose every cell matches, and the rows the masks cannot
+    answer exactly (left to the row path); None when a column cannot be vectorised: an input
+    that is not a plain name, a column that is missing, of another type than its declared
+    one or of a kind the index has no regions for."""
     n = cols.n
-    mask = np.empty((n, words), dtype=np.uint64)
-    mask[:] = np.array(_split_words(table.full_mask, words), dtype=np.uint64)
+    columns: list[tuple[np.ndarray, Regions]] = []  # each column's region masks and region numbers
     slow = np.zeros(n, dtype=bool)
     for c, inp in enumerate(table.inputs):
         if inp.name is None:
             return None
         if inp.name in cols.arrays:
             series = pd.Series(cols.arrays[inp.name], dtype=object)
+            key = f"\x00decision {inp.name}"  # never a frame column's cache entry
         elif inp.name in frame.columns:
             series = frame[inp.name]
+            key = inp.name
             spec = cols.model.inputs.get(inp.name)
+            if spec is not None and spec.errors:
+                return None
             if spec is not None and spec.type_ref is not None:
                 kind = builtin_type(spec.type_ref)
                 expected = {"number": "iuf", "boolean": "b", "string": "OSUT"}.get(kind or "")
@@ -242,14 +357,71 @@ def _vectorised_table(decision: CompiledDecision | None, table: CompiledTable, c
                     return None
         else:
             return None  # a missing column: let the row path report it
-        found = _column_masks(table.columns[c], series, words)
+        found = _column_masks(table.columns[c], series, words, cols, key, remap)
         if found is None:
             return None
-        col_mask, col_slow = found
-        mask &= col_mask
+        lut, regions, col_slow = found
+        columns.append((lut, regions))
         slow |= col_slow
         if inp.allowed is not None:
-            slow |= _not_allowed(inp.allowed, series)
+            slow |= _not_allowed(inp.allowed, series, cols, key)
+    if not columns:  # a table without inputs: every rule is a candidate
+        return np.repeat(_lut([table.full_mask], words, remap), n, axis=0), slow
+    mask = np.empty((n,) if words == 1 else (n, words), dtype=np.uint64)
+    for start in range(0, n, _BLOCK):
+        end = min(start + _BLOCK, n)
+        block = mask[start:end]
+        first, *others = columns
+        np.take(first[0], first[1](start, end), axis=0, out=block)
+        for lut, regions in others:
+            block &= lut.take(regions(start, end), axis=0)
+    return mask, slow
+
+
+def _vectorised_table(decision: CompiledDecision | None, table: CompiledTable, cols: _Columns,
+                      frame: pd.DataFrame) -> _TableVector | None:
+    """The table over the frame, or None when it cannot be vectorised (it runs row by row).
+
+    Vectorised: tables whose inputs are plain names over frame columns or earlier decisions,
+    whose cells the index summarises (no `pending` cell) and whose outputs and default outputs
+    are constants. Rows whose values the masks cannot place exactly (an int beyond 2**53, a
+    string column holding other values, a value outside the allowed ones) are marked slow.
+
+    FIRST, UNIQUE and PRIORITY take one rule per row from the masks (PRIORITY with the bits
+    ordered by priority); the other hit policies group the rows by their mask and call the
+    table's own `result_of` once per distinct mask. `decision` None: a scorecard
+    characteristic's COLLECT SUM table (decisions/scorecard.py), taken as UNIQUE: where one
+    bin matches, the sum is its points; rows where several do are slow."""
+    bins = decision is None and table.hit_policy == "COLLECT" and table.aggregation == "SUM"
+    if table.pending_any or any(c is None for c in table.constant_outputs):
+        return None
+    env = feel.Env({}, [])
+    default = table._default(env)
+    if env.problems:
+        return None  # a default output that reads the row: row by row
+    words = max(1, (table.rule_count + 63) // 64)
+    if table.hit_policy == "PRIORITY" and not bins:
+        outputs = table.constant_outputs
+        order = sorted(range(table.rule_count),
+                       key=lambda r: (table._priority(outputs[r]), r))  # type: ignore[arg-type]
+        found = _rule_masks(table, cols, frame, words, np.array(order, dtype=np.int64))
+        if found is None:
+            return None
+        return _one_rule(decision, table, cols, *found, order, default, bins)
+    found = _rule_masks(table, cols, frame, words, None)
+    if found is None:
+        return None
+    if table.hit_policy in ("FIRST", "UNIQUE") or bins:
+        return _one_rule(decision, table, cols, *found, None, default, bins)
+    return _by_distinct_mask(decision, table, cols, *found)
+
+
+def _one_rule(decision: CompiledDecision | None, table: CompiledTable, cols: _Columns, mask: np.ndarray,
+              slow: np.ndarray, order: list[int] | None, default: Any, bins: bool) -> _TableVector | None:
+    """FIRST, UNIQUE (one match; several are slow rows, which report the violation) and
+    PRIORITY (the lowest bit of masks whose bits are in priority order: `order[bit]` is the
+    rule): one rule per row, its constant outputs gathered per output column."""
+    coerce = decision.coerce if decision is not None else None
     # Constant outputs, coerced once per rule to the decision's type; a rule whose output
     # does not conform is left to the row path, which reports it.
     outputs: list[tuple[Any, ...]] = []
@@ -266,16 +438,11 @@ def _vectorised_table(decision: CompiledDecision | None, table: CompiledTable, c
             if message or coerced != value:
                 bad_rules.append(r)
         outputs.append(out)
-    env = feel.Env({}, [])
-    default = table._default(env)
-    if env.problems:
-        return None
     if table.hit_policy == "UNIQUE" or bins:
-        counts = np.zeros(n, dtype=np.int64)
-        for w in range(words):
-            counts += np.bitwise_count(mask[:, w]).astype(np.int64)
-        slow |= counts > 1
+        slow |= _bit_count(mask) > 1
     first, any_hit = _first_bit(mask)
+    if order is not None:
+        first = np.append(np.array(order, dtype=np.int64), -1).take(np.where(any_hit, first, table.rule_count))
     rule = np.where(any_hit, first, table.rule_count)
     if bad_rules:
         slow |= np.isin(rule, np.array(bad_rules))
@@ -288,21 +455,123 @@ def _vectorised_table(decision: CompiledDecision | None, table: CompiledTable, c
             choices[table.rule_count] = default
         else:
             choices[table.rule_count] = default.get(table.output_names[o]) if isinstance(default, dict) else None
-        per_output.append(choices[rule])
-    fired = np.where(any_hit, first + 1, 0)
+        per_output.append(choices.take(rule))
     if coerce is not None and default is not None:
         coerced, message = coerce(default)
         if message or coerced != default:
             slow |= ~any_hit
-    return per_output, fired, slow
+    if table.no_match is not None and not bins:  # as `evaluate` reports a row no rule matches
+        for i in np.flatnonzero(~any_hit & ~slow).tolist():
+            cols.add_problem(i, table.no_match)
+    fired = np.where(any_hit, first + 1, 0)
+    return _TableVector(per_output, slow, partial(_rule_lists, fired))
 
 
-def _not_allowed(allowed: Any, series: pd.Series) -> np.ndarray:
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+def _distinct(mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Each row's number among the distinct masks, and those masks as ints."""
+    if mask.ndim == 1:
+        codes, uniques = pd.factorize(mask)  # a hash table over uint64: faster than sorting
+        return codes, [int(u) for u in uniques.tolist()]
+    uniques, codes = np.unique(mask, axis=0, return_inverse=True)
+    return codes.reshape(-1), [sum(int(w) << (64 * k) for k, w in enumerate(row)) for row in uniques.tolist()]
+
+
+def _by_distinct_mask(decision: CompiledDecision | None, table: CompiledTable, cols: _Columns,
+                      mask: np.ndarray, slow: np.ndarray) -> _TableVector:
+    """ANY, COLLECT (with or without an aggregation), RULE ORDER, OUTPUT ORDER: rows with the same
+    mask have the same result, so the table's own `result_of` runs once per distinct mask (a
+    few hundred for a million rows) and its value, fired rules and problems are spread over
+    the rows. Lists are copied per row, so that no two rows share one.
+
+    COLLECT COUNT's result depends on the number of matching rules alone (its outputs are
+    constants, and it reports nothing), so its rows are grouped by that number, a bit count,
+    without hashing; its fired rules, which do depend on the mask, are grouped by mask when they
+    are asked for."""
+    counting = table.hit_policy == "COLLECT" and table.aggregation == "COUNT"
+    codes, masks = _counted(mask, table.rule_count) if counting else _distinct(mask)
+    values: list[Any] = []
+    fired_of: list[list[int]] = []
+    problems_of: list[list[Problem]] = []
+    for m in masks:
+        problems: list[Problem] = []
+        env = feel.Env(cols.model.knowledge, problems)
+        value, rules = table.result_of(m, env)
+        if decision is not None:
+            value = _checked_result(decision, value, problems)
+        values.append(value)
+        fired_of.append(rules)
+        problems_of.append(problems)
+
+    def fired() -> list[Any]:
+        if not counting:
+            return list(_per_row(fired_of, codes))
+        by_mask, distinct = _distinct(mask)
+        return list(_per_row([table.result_of(m, feel.Env(cols.model.knowledge, []))[1] for m in distinct], by_mask))
+
+    if any(problems_of):
+        reported = np.array([bool(p) for p in problems_of], dtype=bool).take(codes)
+        for i in np.flatnonzero(reported & ~slow).tolist():
+            for p in problems_of[codes[i]]:
+                cols.add_problem(i, p)
+    per_output: list[np.ndarray] = []
+    whole = None
+    if table.single_output:
+        per_output.append(_per_row(values, codes))
+    else:
+        for out in table.output_names:
+            per_output.append(_per_row([_part(v, out) for v in values], codes))
+        if _gives_lists(table):  # what later decisions read: lists of contexts, not columns
+            whole = _objects(values, len(values)).take(codes)
+    return _TableVector(per_output, slow, fired, whole)
+
+
+def _counted(mask: np.ndarray, rule_count: int) -> tuple[np.ndarray, list[int]]:
+    """Each row's number of matching rules, as its group, and for each number from 0 to the
+    rule count a mask of that many rules (the first ones): COLLECT COUNT gives every mask of n
+    rules the same result, so any will do."""
+    return _bit_count(mask), [(1 << c) - 1 for c in range(rule_count + 1)]
+
+
+def _objects(items: Iterable[Any], count: int = -1) -> np.ndarray:
+    """An object array of `items` (lists stay elements: numpy would read a list of lists as rows)."""
+    return np.fromiter(items, dtype=object, count=count)
+
+
+def _part(value: Any, out: str) -> Any:
+    """Output `out` of a table value with several outputs: of a context, its entry; of a list of
+    contexts (a list-giving hit policy), the list of their entries, in order."""
+    if isinstance(value, dict):
+        return value.get(out)
+    if isinstance(value, list):
+        return [v.get(out) if isinstance(v, dict) else None for v in value]
+    return None
+
+
+def _per_row(values: list[Any], codes: np.ndarray) -> np.ndarray:
+    """`values[codes[i]]` for each row i, each list copied into a list of the row's own: rows
+    never share a list (a caller may change one row's)."""
+    shared = _objects(values, len(values)).take(codes)
+    is_list = np.array([type(v) is list for v in values], dtype=bool)
+    if not is_list.any():
+        return shared
+    rows = np.flatnonzero(is_list.take(codes))
+    collecting = gc.isenabled()
+    gc.disable()  # a million new lists: see `_rule_lists`
+    try:
+        copies = [v[:] for v in shared.take(rows).tolist()]
+        shared[rows] = _objects(copies, len(copies))
+    finally:
+        if collecting:
+            gc.enable()
+    return shared
+
+
+def _not_allowed(allowed: Any, series: pd.Series, cols: _Columns, key: str) -> np.ndarray:
+    codes, uniques = _codes(cols, key, series)
     env = feel.Env({}, [])
     bad = [from_python(u) is not None and allowed(env, from_python(u)) is not True for u in uniques]
     bad.append(False)
-    return np.array(bad, dtype=bool)[codes]
+    return np.array(bad, dtype=bool).take(codes)
 
 
 def _row_values(cols: _Columns, names: Sequence[str], i: int) -> dict[str, Any]:
@@ -367,10 +636,10 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
             scored = _vectorised_scoring(decision, scoring, cols) if scoring is not None else None
             rules_of_rows: list[Any] | None = None
             if vector is not None:
-                per_output, first_rule, slow = vector
-                rows = np.flatnonzero(slow)
+                per_output = vector.per_output
+                rows = np.flatnonzero(vector.slow)
                 if fired:
-                    rules_of_rows = _rule_lists(first_rule)
+                    rules_of_rows = vector.fired()
             elif scored is not None:
                 per_output, rows = [scored.values], np.flatnonzero(scored.slow)
             else:
@@ -385,14 +654,17 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
                 _evaluate_rows(model, decision, cols, visible, slow_values, rows, rules_of_rows)
                 if multi and table is not None:
                     for o, out in enumerate(table.output_names):
-                        per_output[o][rows] = [v.get(out) if isinstance(v, dict) else None
-                                               for v in slow_values[rows].tolist()]
+                        per_output[o][rows] = _objects((_part(v, out) for v in slow_values[rows].tolist()), len(rows))
                     if vector is None:
                         cols.whole[name] = slow_values
+                    elif vector.whole is not None:
+                        vector.whole[rows] = slow_values[rows]
                 else:
                     per_output[0][rows] = slow_values[rows]
             if multi and table is not None:
                 cols.parts[name] = (table.output_names, per_output)
+                if vector is not None and vector.whole is not None:
+                    cols.whole[name] = vector.whole
             else:
                 cols.arrays[name] = per_output[0]
             if scoring is not None and scoring.baseline:
@@ -413,8 +685,11 @@ def evaluate_batch(model: Model, frame: pd.DataFrame, *, decisions: Sequence[str
     for name, rules_of_rows in fired_rules.items():
         result[f"fired.{name}"] = rules_of_rows
     result["problems"] = cols.problems
-    # object dtype throughout: pandas would otherwise turn None into NaN in inferred string columns
-    return pd.DataFrame({k: pd.Series(v, dtype=object, index=frame.index) for k, v in result.items()})
+    # Object dtype throughout: pandas would otherwise turn None into NaN in inferred string columns.
+    # The arrays are this call's own, so the frame takes them as they are: consolidating them into
+    # one block would copy every column (half the time of a million-row FIRST table).
+    return pd.DataFrame({k: pd.Series(v, dtype=object, index=frame.index, copy=False) for k, v in result.items()},
+                        copy=False)
 
 
 def _rule_lists(first_rule: np.ndarray) -> list[list[int]]:
@@ -446,14 +721,26 @@ def _evaluate_rows(model: Model, decision: CompiledDecision, cols: _Columns, vis
                 fired[i] = rules
         else:
             value = decision.logic.fn(env)
-        if decision.coerce is not None and value is not None:
-            value, message = decision.coerce(value)
-            if message:
-                problems.append(Problem(f"result of decision '{decision.name}': {message}; it is taken as null",
-                                        decision.where, "error", "output-type"))
-        values[i] = value
+        values[i] = _checked_result(decision, value, problems)
         for p in problems:
             cols.add_problem(i, p)
+
+
+def _checked_result(decision: CompiledDecision, value: Any, problems: list[Problem]) -> Any:
+    """A decision's value converted to its declared type, and its problems located, as `evaluate`
+    does (`problems` holds the decision's problems alone); a value that does not conform is
+    null, with a problem."""
+    from decisions.compiled import _locate
+
+    if decision.coerce is not None and value is not None:
+        value, message = decision.coerce(value)
+        if message:
+            problems.append(Problem(f"result of decision '{decision.name}': {message}; it is taken as null",
+                                    decision.where, "error", "output-type"))
+    if problems:
+        expression = decision.logic.expression
+        _locate(problems, 0, decision.where, expression.text if expression is not None else None)
+    return value
 
 
 # --- scoring decisions (decisions/scoring/) ----------------------------------------------------
@@ -589,10 +876,10 @@ def _scorecard(model: Model, decision: CompiledDecision, scorecard: CompiledScor
         vector = _vectorised_table(None, table, cols, frame)
         rules: list[Any] | None = None
         if vector is not None:
-            [values], first_rule, slow = vector
-            rows = np.flatnonzero(slow).tolist()
+            [values] = vector.per_output
+            rows = np.flatnonzero(vector.slow).tolist()
             if fired is not None:
-                rules = _rule_lists(first_rule)
+                rules = vector.fired()
         else:
             values = np.empty(n, dtype=object)
             rows = list(range(n))

@@ -24,8 +24,9 @@ def _num(x: float) -> str:
 
 
 @st.composite
-def numeric_cell(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["any", "cmp", "range", "eq", "list", "not", "expr"]))
+def numeric_cell(draw: st.DrawFn, indexable: bool = False) -> str:
+    kinds = ["any", "cmp", "range", "eq", "list", "not"] + ([] if indexable else ["expr"])
+    kind = draw(st.sampled_from(kinds))
     a, b = sorted(draw(st.lists(st.sampled_from(NUMBERS), min_size=2, max_size=2, unique=True)))
     if kind == "any":
         return "-"
@@ -58,28 +59,45 @@ def string_cell(draw: st.DrawFn) -> str:
     return "null"
 
 
+AMOUNTS = ["1", "2.5", "-3", "0.1", "10", "null"]
+
+
 @st.composite
 def tables(draw: st.DrawFn, hit_policies: tuple[str, ...] = ("FIRST", "UNIQUE", "ANY", "RULE ORDER",
                                                             "COLLECT", "PRIORITY", "OUTPUT ORDER"),
-           ) -> Definitions:
+           outputs: tuple[int, ...] = (1,), aggregations: tuple[str | None, ...] = (None,),
+           indexable: bool = False) -> Definitions:
+    """A one-table model. `outputs`: how many output columns may be drawn (a second one is a
+    number, `Amount`); `aggregations`: COLLECT's (a table with one has one output, of numbers
+    or of strings); `indexable`: only cells the rule index summarises (no `?` tests)."""
     kinds = draw(st.lists(st.sampled_from(["number", "string"]), min_size=1, max_size=4))
     n_rules = draw(st.integers(1, 12))
     hit_policy = draw(st.sampled_from(hit_policies))
-    outputs = ["Low", "Medium", "High"]
+    aggregation = draw(st.sampled_from(aggregations)) if hit_policy == "COLLECT" and aggregations != (None,) else None
+    n_out = 1 if aggregation is not None or outputs == (1,) else draw(st.sampled_from(outputs))
+    numbers_out = aggregation is not None and draw(st.booleans())
+    words = ["Low", "Medium", "High"]
     rules = []
     for _ in range(n_rules):
-        cells = [draw(numeric_cell() if k == "number" else string_cell()) for k in kinds]
-        out = draw(st.sampled_from(outputs))
-        rules.append(Rule(cells, [f'"{out}"']))
+        cells = [draw(numeric_cell(indexable) if k == "number" else string_cell()) for k in kinds]
+        entries = [draw(st.sampled_from(AMOUNTS)) if numbers_out else f'"{draw(st.sampled_from(words))}"']
+        if n_out > 1:
+            entries.append(draw(st.sampled_from(AMOUNTS)))
+        rules.append(Rule(cells, entries))
     names = [f"In {i}" for i in range(len(kinds))]
     default = draw(st.sampled_from([None, '"None"']))
+    first = OutputClause(name="Out", type_ref="string", output_values='"High", "Medium", "Low"'
+                         if hit_policy in ("PRIORITY", "OUTPUT ORDER") else None,
+                         default_output=default)
+    if aggregation is not None:  # COUNT gives a number; SUM of strings is null with an error
+        first = OutputClause(name="Out", type_ref=None, default_output="0" if numbers_out and default else None)
+    clauses = [first] + ([OutputClause(name="Amount", type_ref="number")] if n_out > 1 else [])
     table = DecisionTable(
         inputs=[InputClause(n, type_ref=k) for n, k in zip(names, kinds, strict=True)],
-        outputs=[OutputClause(name="Out", type_ref="string", output_values='"High", "Medium", "Low"'
-                              if hit_policy in ("PRIORITY", "OUTPUT ORDER") else None,
-                              default_output=default)],
+        outputs=clauses,
         rules=rules,
         hit_policy=hit_policy,  # type: ignore[arg-type]
+        aggregation=aggregation,  # type: ignore[arg-type]
     )
     return Definitions(
         name="generated",

@@ -15,7 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 from benchmarks import credit_table as ct  # noqa: E402
+from benchmarks.bench_batch import check, run_variant  # noqa: E402
 from benchmarks.bench_engine import Sizes, run  # noqa: E402
+from benchmarks.careful_numpy import baseline  # noqa: E402
 from benchmarks.engines import (  # noqa: E402
     DisagreementError,
     Outcome,
@@ -133,3 +135,53 @@ def test_the_benchmark_runs_end_to_end_at_tiny_sizes() -> None:
         assert v["batch"]["verified"] == {"all_rows_vs_numpy": 2_000, "sample_vs_evaluate": 50}
     assert [p["table"]["rules"] for p in results["sweep"]] == [60, 120]
     assert np.isfinite(results["variants"]["FIRST"]["ratios"]["p50 Decisionary/zen"])
+
+
+@pytest.mark.parametrize("variant", ct.VARIANTS)
+def test_batch_benchmark_runs_every_hit_policy_and_checks_each_row(variant: str) -> None:
+    result = run_variant(variant, rows=3_000, rounds=1)
+    assert result["rows_checked"] == 3_000 and result["rules"] == 60
+    assert result["baseline_s"] > 0 and result["batch_s"] > 0
+
+
+def test_variants_are_what_their_hit_policies_need() -> None:
+    applicants = ct.applicants(2_000, seed=16)
+    any_table = ct.variant("ANY")
+    overlaps = 0
+    for applicant in applicants:  # ANY: rules overlap, and only where they agree
+        matches = ct.matching_rules(any_table, applicant)
+        outputs = {(any_table.rules[r - 1].decision, any_table.rules[r - 1].rate) for r in matches}
+        assert len(matches) >= 1 and len(outputs) == 1, (applicant, matches)
+        overlaps += len(matches) > 1
+    assert overlaps > 50
+    collect = ct.variant("COLLECT SUM")
+    counts = [len(ct.matching_rules(collect, a)) for a in applicants]
+    assert 0 in counts and max(counts) > 2  # holes, and rows several rules sum over
+    assert 'aggregation="SUM"' in ct.to_dmn(collect) and "out_decision" not in ct.to_dmn(collect)
+
+
+@pytest.mark.parametrize("variant", ["PRIORITY", "OUTPUT ORDER", "COLLECT MAX"])
+def test_batch_benchmark_fails_loudly_on_a_difference(variant: str) -> None:
+    import decisions
+
+    table = ct.variant(variant)
+    frame = ct.applicants_frame(500, seed=17)
+    batch = decisions.load(ct.to_dmn(table)).evaluate_batch(frame)
+    answer = baseline(table, frame)
+    assert check(table, batch, answer) == 500
+    if answer.rates is not None:
+        row = next(i for i, rates in enumerate(answer.rates) if rates)
+        answer.rates[row] = list(reversed(answer.rates[row] or [])) + [1.0]
+    elif answer.value is not None:
+        row = int(np.flatnonzero(~np.isnan(answer.value))[0])
+        answer.value[row] += 0.25
+    else:
+        assert answer.decision is not None
+        row = int(np.flatnonzero(answer.decision >= 0)[0])
+        answer.decision[row] = (answer.decision[row] + 1) % len(ct.DECISIONS)
+    with pytest.raises(DisagreementError, match=f"row {row}:"):
+        check(table, batch, answer)
+    answer = baseline(table, frame)
+    answer.no_match[3] = not answer.no_match[3]
+    with pytest.raises(DisagreementError, match="row 3: evaluate_batch problems"):
+        check(table, batch, answer)

@@ -242,6 +242,12 @@ class CompiledTable:
                 values.append(value)
         if mask and values is not None:
             mask = self._check_pending(mask, values, env)
+        return self.result_of(mask, env)
+
+    def result_of(self, mask: int, env: feel.Env) -> tuple[Any, list[int]]:
+        """The result and fired rules (1-based) when `mask` holds the rules that match: the part
+        of `evaluate` after the inputs are read. Batch evaluation calls it once per distinct mask
+        of a vectorised table, so that its results are those of `evaluate` by construction."""
         if not mask:
             if self.no_match is not None:
                 env.problems.append(self.no_match)
