@@ -15,9 +15,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from api.routes.execution import run_out
 from execution.claims import claim_runs, start_attempt
 from execution.config import HostLimit
 from execution.limiter import HostLimiter, Lease, Permit, Refusal
+from execution.operations import get_run
 from execution.receiver import Receiver
 from execution.stats import execution_stats, prometheus_text
 from execution.tables import RunRow
@@ -79,7 +81,11 @@ def test_a_run_abandoned_before_sending_more_times_than_its_attempts_is_delivere
 
     with unit_of_work(engine, read_only=True) as session:
         stats = execution_stats(session)
+        view = get_run(session, runs[0])
     assert stats["workflows"]["main"]["crashes"] == crashes
+    # The run view the API (GET /v1/execution/runs/{id}) and `decisionary runs` show.
+    shown = run_out(view, attempts=[])
+    assert (shown.crashes, shown.attempt, shown.state) == (crashes, 0, "done")
     assert f'decisionary_workflow_crashes_total{{workflow="main"}} {crashes}.0' in prometheus_text(stats).decode()
 
 
