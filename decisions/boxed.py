@@ -187,6 +187,8 @@ class ModelFunction(FeelFunction):
             env.report(f"function '{self.name}' calls itself too deeply (more than {MAX_CALL_DEPTH} levels)",
                        code="recursion")
             return None
+        if not env.step(lambda why: env.report(f"function '{self.name}': {why}", code="feel-budget")):
+            return None  # an invocation is a step of the caller's budget
         if named is not None:
             unknown = [n for n in named if n not in self.parameters]
             if unknown:
@@ -201,6 +203,7 @@ class ModelFunction(FeelFunction):
             bound = dict(zip(self.parameters, args, strict=True))
         local = self._defined_in.child(bound)
         local.problems = env.problems
+        local.budget = env.budget
         local.depth = env.depth + 1
         return self._body(local, bound)
 

@@ -257,7 +257,7 @@ class Model:
         return plan
 
     def _bind_inputs(self, inputs: Mapping[str, Any], problems: list[Problem], *,
-                     feel_values: bool = True) -> dict[str, Any]:
+                     feel_values: bool = True, budget: feel.Budget | None = None) -> dict[str, Any]:
         """The evaluation's variables: knowledge, then the inputs converted to FEEL values (with
         `feel_values=False`, the inputs that qualify keep plain floats and ints)."""
         values: dict[str, Any] = self.knowledge.copy()
@@ -284,10 +284,11 @@ class Model:
             values[name] = None
             problems.extend(errors)
         if self.imports:
-            self._bind_imports(inputs, values, problems)
+            self._bind_imports(inputs, values, problems, budget)
         return values
 
-    def _bind_imports(self, inputs: Mapping[str, Any], values: dict[str, Any], problems: list[Problem]) -> None:
+    def _bind_imports(self, inputs: Mapping[str, Any], values: dict[str, Any], problems: list[Problem],
+                      budget: feel.Budget | None) -> None:
         """Each imported model is seen through its import name as a context of its inputs, its
         decisions (evaluated with the inputs given under that name) and its functions."""
         for name, model in self.imports.items():
@@ -297,7 +298,7 @@ class Model:
                 given.update(nested)
             prefix = name + "."
             given.update({k[len(prefix):]: v for k, v in inputs.items() if k.startswith(prefix)})
-            result = model.evaluate(given)
+            result = model.evaluate(given, budget=budget)
             problems.extend(p for p in result.problems if p.code != "missing-input")
             namespace: dict[str, Any] = dict(model.knowledge)
             namespace.update({n: from_python(given.get(n)) for n in model.inputs})
@@ -305,15 +306,19 @@ class Model:
             values[name] = namespace
 
     def evaluate(self, inputs: Mapping[str, Any], *, decisions: Sequence[str] | None = None,
-                 trace: bool | Literal["explain"] = False) -> EvaluationResult:
+                 trace: bool | Literal["explain"] = False, budget: feel.Budget | None = None) -> EvaluationResult:
         """Evaluate `decisions` (default all) and what they require. `trace=True` records each
         decision's reads, result and fired rules; `trace="explain"` also each table rule's cells
-        with the values they saw (decisions/explain.py)."""
+        with the values they saw (decisions/explain.py). Every decision draws on one budget of
+        steps and memory (`budget`, default a new one; decisions/feel/budget.py): the decision
+        that exceeds it is null, and so is each decision after it, with a problem."""
         if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise InputError(f"inputs must be a mapping of names to values, not {type(inputs).__name__}")
         problems: list[Problem] = []
-        values = self._bind_inputs(inputs, problems, feel_values=bool(trace))
-        env = feel.Env.over(values, problems)
+        if budget is None:
+            budget = feel.Budget()
+        values = self._bind_inputs(inputs, problems, feel_values=bool(trace), budget=budget)
+        env = feel.Env.over(values, problems, budget)
         outputs: dict[str, Any] = {}
         fired: dict[str, list[int]] = {}
         reasons: dict[str, list[Reason]] = {}
@@ -326,6 +331,11 @@ class Model:
                 continue
             started = time.perf_counter() if steps is not None else 0.0
             reported = len(problems)
+            if budget.exceeded is not None:
+                problems.append(Problem(f"not evaluated: {budget.exceeded} before this decision",
+                                        decision.where, "error", "feel-budget"))
+                values[name] = outputs[name] = None
+                continue
             table, scorecard = decision.logic.table, decision.logic.scorecard
             here = env.child({a.name: a.value(values) for a in decision.aliases}) if decision.aliases else env
             if table is not None:
@@ -340,6 +350,8 @@ class Model:
             else:
                 value = decision.logic.fn(here)
                 rules = []
+            if budget.exceeded is not None:
+                value = None  # what it gave was computed from the nulls of an exceeded budget
             if decision.coerce is not None and value is not None:
                 value, message = decision.coerce(value)
                 if message:
@@ -390,13 +402,13 @@ class Model:
         (decisions/verify.py)."""
         return verify(self)
 
-    def invoke_service(self, name: str, inputs: Mapping[str, Any]) -> EvaluationResult:
+    def invoke_service(self, name: str, inputs: Mapping[str, Any], budget: feel.Budget | None = None) -> EvaluationResult:
         service = self.services.get(name)
         if service is None:
             raise InputError(f"unknown decision service {name!r}")
         if service.errors:
             return EvaluationResult({name: None}, {}, list(service.errors), None)
-        result = self.evaluate({k: v for k, v in inputs.items()}, decisions=service.outputs)
+        result = self.evaluate({k: v for k, v in inputs.items()}, decisions=service.outputs, budget=budget)
         if len(service.outputs) == 1:
             value = result.outputs[service.outputs[0]]
         else:

@@ -369,7 +369,8 @@ def _check_type_ref(types: TypeSystem, type_ref: str | None, where: Location) ->
 def _service_function(model: Model, name: str, params: list[str], where: Location,
                       env: feel.Env) -> ModelFunction:
     def run(call_env: feel.Env, args: dict[str, Any]) -> Any:
-        result = model.invoke_service(name, {k: v for k, v in args.items() if v is not None})
+        result = model.invoke_service(name, {k: v for k, v in args.items() if v is not None},
+                                      budget=call_env.budget)
         call_env.problems.extend(result.problems)
         return result.outputs.get(name)
 

@@ -14,10 +14,15 @@ FEEL expressions
     MAX_NESTING          64        brackets and parentheses inside each other
     MAX_DEPTH            160       depth of the syntax tree (chained operators included)
 
-Evaluation
-    MAX_ITERATIONS       10,000,000  combinations one for / some / every visits (list sizes made
-                                     by iteration are bounded by it)
+Evaluation (one budget per evaluation, shared by every decision, loop, call and invocation
+in it; decisions/feel/budget.py)
+    MAX_STEPS            2,000,000   steps: items bound by for / some / every, items tested by
+                                     filters, function, BKM and decision-service calls
+    MAX_MEMORY           20,000,000  characters of the strings and items of the lists and
+                                     contexts made (concatenation, built-ins, for results)
     MAX_CALL_DEPTH       120         nested user-defined function calls (recursion)
+    MAX_CALL_SECONDS     10          wall-clock time of one evaluation called through the API
+                                     (the budget stops it; the call answers 503)
 
 Problems
     QUOTED               200       characters of the text at fault quoted, around its position
@@ -38,8 +43,10 @@ MAX_LENGTH = 200_000
 MAX_NESTING = 64
 MAX_DEPTH = 160
 
-MAX_ITERATIONS = 10_000_000
+MAX_STEPS = 2_000_000
+MAX_MEMORY = 20_000_000
 MAX_CALL_DEPTH = 120
+MAX_CALL_SECONDS = 10.0
 
 QUOTED = 200
 MESSAGE = 500

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from decisions.feel import ast, types, values
+from decisions.feel.budget import Budget, time_limit
 from decisions.feel.env import Env
 from decisions.feel.errors import FeelSyntaxError, UnknownNameError
 from decisions.feel.lexer import NameIndex, normalize_name
@@ -114,7 +115,11 @@ class CompiledExpression:
     fn: Callable[[Env], Any] = field(repr=False)
 
     def evaluate(self, env: Env | Mapping[str, Any] | None = None) -> Any:
-        return self.fn(_as_env(env))
+        """The value, or null when the evaluation's budget ran out (decisions/feel/budget.py):
+        what the expression made of the nulls that stopped it is not its value."""
+        bound = _as_env(env)
+        value = self.fn(bound)
+        return None if bound.budget.exceeded is not None else value
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,7 @@ def evaluate(text: str, variables: Mapping[str, Any] | None = None) -> Any:
 
 
 __all__ = [
+    "Budget",
     "CompiledExpression",
     "CompiledUnaryTests",
     "Env",
@@ -198,6 +204,7 @@ __all__ = [
     "evaluate",
     "parse_expression",
     "parse_unary_tests",
+    "time_limit",
     "types",
     "values",
 ]

@@ -225,6 +225,8 @@ class Compiler:
             try:
                 if type(a) is Decimal and type(b) is Decimal:
                     return fast(a, b)
+                if type(a) is str and type(b) is str and not env.charge(len(a) + len(b), lambda why: report(env, why)):
+                    return None  # string concatenation draws on the evaluation's memory budget
                 return op(a, b)
             except OperationError as e:
                 report(env, str(e))
@@ -394,9 +396,14 @@ class Compiler:
             results: list[Any] = []
 
             def visit(e: Env) -> None:
-                results.append(detach(body(e.bind("partial", results)), results))
+                value = body(e.bind("partial", results))
+                if value is results and not env.charge(len(results), lambda why: report(env, why)):
+                    value = None  # `return partial` copies it: quadratic, so it is charged
+                results.append(detach(value, results))
             ok = product(env, iterations, 0, visit, report)
-            return results if ok else None
+            if ok and env.charge(len(results), lambda why: report(env, why)):
+                return results
+            return None
         return for_
 
     def _Quantified(self, node: ast.Quantified, ctx: _Ctx) -> Fn:

@@ -1,21 +1,24 @@
 """The evaluation environment of compiled FEEL: variable bindings plus the problem sink.
 
 An `Env` is cheap: a dict of variables, a shared list of problems, a base location (set by
-the caller, e.g. to the decision and rule being evaluated) and the user-function call depth.
-Child environments (function calls, iterations, filters, contexts) copy the bindings dict
-and share the problems list, so whatever goes wrong anywhere ends up in one place.
+the caller, e.g. to the decision and rule being evaluated), the user-function call depth and
+the evaluation's budget of steps and memory (decisions/feel/budget.py). Child environments
+(function calls, iterations, filters, contexts) copy the bindings dict and share the problems
+list and the budget, so whatever goes wrong anywhere ends up in one place, and nested loops,
+recursion and invocations draw on one budget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from decisions.errors import Location, Problem, Severity
+from decisions.feel.budget import Budget
 
 
 class Env:
-    __slots__ = ("vars", "problems", "location", "depth")
+    __slots__ = ("vars", "problems", "location", "depth", "budget")
 
     def __init__(
         self,
@@ -23,14 +26,16 @@ class Env:
         problems: list[Problem] | None = None,
         location: Location | None = None,
         depth: int = 0,
+        budget: Budget | None = None,
     ) -> None:
         self.vars: dict[str, Any] = dict(vars) if vars else {}
         self.problems: list[Problem] = problems if problems is not None else []
         self.location: Location | None = location
         self.depth = depth
+        self.budget: Budget = budget if budget is not None else Budget()
 
     @classmethod
-    def over(cls, vars: dict[str, Any], problems: list[Problem]) -> Env:
+    def over(cls, vars: dict[str, Any], problems: list[Problem], budget: Budget | None = None) -> Env:
         """A top-level environment whose bindings are `vars` itself, not a copy: for a caller
         that builds the dict for this environment alone (the model, once per evaluation)."""
         env = cls.__new__(cls)
@@ -38,6 +43,7 @@ class Env:
         env.problems = problems
         env.location = None
         env.depth = 0
+        env.budget = budget if budget is not None else Budget()
         return env
 
     def child(self, bindings: Mapping[str, Any] | None = None) -> Env:
@@ -46,6 +52,7 @@ class Env:
         env.problems = self.problems
         env.location = self.location
         env.depth = self.depth
+        env.budget = self.budget
         return env
 
     def bind(self, name: str, value: Any) -> Env:
@@ -56,6 +63,7 @@ class Env:
         env.problems = self.problems
         env.location = self.location
         env.depth = self.depth
+        env.budget = self.budget
         return env
 
     def report(
@@ -69,6 +77,32 @@ class Env:
         base = self.location or Location()
         where = base.with_(text=text, position=position) if text is not None else base
         self.problems.append(Problem(message, where, severity, code))
+
+    def step(self, report: Callable[[str], None]) -> bool:
+        """Count one step (a call; loops count theirs inline, the same way): False, after
+        `report`ing why the first time, when the budget is spent."""
+        budget = self.budget
+        budget.left -= 1
+        if budget.left >= 0:
+            return True
+        why = budget.renew()
+        if why is None:
+            return True
+        if why:
+            report(why)
+        return False
+
+    def charge(self, size: int, report: Callable[[str], None]) -> bool:
+        """Count `size` characters or list items about to be made (as `step`)."""
+        budget = self.budget
+        budget.memory -= size
+        if budget.memory >= 0 and budget.exceeded is None:
+            return True
+        budget.memory += size
+        why = budget.charge(size)
+        if why:
+            report(why)
+        return False
 
     def __repr__(self) -> str:
         return f"Env({sorted(self.vars)!r}, problems={len(self.problems)})"

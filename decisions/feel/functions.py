@@ -48,6 +48,14 @@ class UserFunction(FeelFunction):
             env.report(f"recursion deeper than {MAX_CALL_DEPTH} calls", self._text, self._position,
                        code="feel-recursion")
             return None
+        budget = env.budget
+        budget.left -= 1  # a call is a step: fan-out recursion is bounded in total, not only in depth
+        if budget.left < 0:
+            why = budget.renew()
+            if why is not None:
+                if why:
+                    env.report(why, self._text, self._position, code="feel-budget")
+                return None
         bindings: dict[str, Any] = {}
         for name, t, value in zip(self.parameters, self._types, args, strict=True):
             if t is not None:
@@ -60,6 +68,7 @@ class UserFunction(FeelFunction):
             bindings[name] = value
         local = self._closure.child(bindings)
         local.problems = env.problems
+        local.budget = budget
         local.depth = env.depth + 1
         try:
             return self._body(local)

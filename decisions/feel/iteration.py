@@ -11,37 +11,37 @@ from typing import Any
 from decisions.feel.builtins.properties import get_property
 from decisions.feel.env import Env
 from decisions.feel.values import Range, feel_compare, type_name
-from decisions.limits import MAX_ITERATIONS
 
 Fn = Callable[[Env], Any]
 Report = Callable[[Env, str], None]
 
 
-
-
 def product(env: Env, iterations: list[tuple[str, Fn, Fn | None]], k: int,
-            visit: Callable[[Env], Any], report: Callable[[Env, str], None],
-            budget: list[int] | None = None) -> bool:
+            visit: Callable[[Env], Any], report: Callable[[Env, str], None]) -> bool:
     """Visit every combination of the iteration sources (nested loops), binding each name.
 
-    False (after reporting) when a source is not iterable or the combinations exceed
-    MAX_ITERATIONS: a runaway `for a in 1..100000, b in 1..100000` stops instead of hanging.
+    False (after reporting) when a source is not iterable or the evaluation's budget runs out:
+    each item bound is a step of the one budget the whole evaluation shares (decisions/feel/
+    budget.py), so `for a in 1..100000 return for b in 1..100000 return a * b` stops as
+    `for a in 1..100000, b in 1..100000` does, instead of hanging.
     """
-    if budget is None:
-        budget = [MAX_ITERATIONS]
-    if k == len(iterations):
-        budget[0] -= 1
-        if budget[0] < 0:
-            report(env, f"more than {MAX_ITERATIONS:,} iterations")
-            return False
-        visit(env)
-        return True
     name, source, end = iterations[k]
     items = iteration_items(env, source, end, report)
     if items is None:
         return False
+    budget = env.budget
+    last = k + 1 == len(iterations)
     for item in items:
-        if not product(env.bind(name, item), iterations, k + 1, visit, report, budget):
+        budget.left -= 1
+        if budget.left < 0:
+            why = budget.renew()
+            if why is not None:
+                if why:
+                    report(env, why)
+                return False
+        if last:
+            visit(env.bind(name, item))
+        elif not product(env.bind(name, item), iterations, k + 1, visit, report):
             return False
     return True
 
@@ -63,14 +63,33 @@ def quantify(env: Env, outcomes: list[Any], every: bool, report: Report) -> bool
 def detach(value: Any, partial: list[Any]) -> Any:
     """`value` with the list `partial` (the results so far of a `for`) replaced by a copy of
     itself wherever it appears: `for i in 1..3 return partial` must not build a list that
-    contains itself."""
+    contains itself. Parts that do not hold `partial` are kept as they are, and each list or
+    context is visited once however often it is shared (`concatenate(partial, partial)` in a
+    loop shares the earlier results exponentially often)."""
     if value is partial:
         return list(partial)
-    if type(value) is list and any(type(v) in (list, dict) for v in value):
-        return [detach(v, partial) for v in value]
-    if type(value) is dict and any(type(v) in (list, dict) for v in value.values()):
-        return {k: detach(v, partial) for k, v in value.items()}
-    return value
+    kind = type(value)
+    if kind is not list and kind is not dict:
+        return value
+    return _detach(value, partial, {})
+
+
+def _detach(value: Any, partial: list[Any], seen: dict[int, Any]) -> Any:
+    key = id(value)
+    if key in seen:
+        return seen[key]
+    if value is partial:
+        out: Any = list(partial)
+    elif type(value) is list:
+        items = [_detach(v, partial, seen) if type(v) in (list, dict) else v for v in value]
+        out = value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    elif type(value) is dict:
+        entries = {k: _detach(v, partial, seen) if type(v) in (list, dict) else v for k, v in value.items()}
+        out = value if all(entries[k] is v for k, v in value.items()) else entries
+    else:
+        out = value
+    seen[key] = out
+    return out
 
 
 def iteration_items(env: Env, source: Fn, end: Fn | None, report: Callable[[Env, str], None]) -> Sequence[Any] | None:
@@ -136,7 +155,15 @@ def filter_items(env: Env, items: list[Any], condition: Fn, report: Report) -> A
     entries of an item that is a context are names too (an entry named `item` wins). A number
     from the first item makes the filter an index (`[1, 2, 3][1 + 1]`)."""
     kept: list[Any] = []
+    budget = env.budget
     for k, item in enumerate(items):
+        budget.left -= 1  # each item tested is a step (nested filters multiply them)
+        if budget.left < 0:
+            why = budget.renew()
+            if why is not None:
+                if why:
+                    report(env, why)
+                return None
         scope = env.bind("item", item)
         if type(item) is dict:
             scope.vars.update(item)

@@ -389,12 +389,12 @@ def test_external_java_functions_from_a_whitelist(call: str, expected: Any) -> N
 
 
 def test_runaway_iterations_stop_with_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
-    from decisions.feel import iteration
+    from decisions import limits
 
-    monkeypatch.setattr(iteration, "MAX_ITERATIONS", 1000)
+    monkeypatch.setattr(limits, "MAX_STEPS", 1000)
     value, problems = run("for a in 1..100, b in 1..100 return a * b")
     assert value is None
-    assert "more than 1,000 iterations" in problems[0].message
+    assert "evaluation budget exceeded: more than 1,000 steps" in problems[0].message
     assert len(ev("for a in 1..10, b in 1..10 return a * b")) == 100
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from decisions.feel.builtins.registry import BuiltinError, fn, to_int, with_env
+from decisions.feel.builtins.registry import BuiltinError, TooLarge, fn, reserve, to_int, with_env
 from decisions.feel.env import Env
 from decisions.feel.values import DECIMAL_CONTEXT, FeelFunction, feel_compare, feel_equal
 
@@ -152,11 +152,13 @@ def _append(xs: list[Any], *items: Any) -> list[Any]:
     return [*xs, *items]
 
 
-def _concatenate(*lists: list[Any]) -> list[Any]:
+def _concatenate(env: Env, *lists: list[Any]) -> list[Any]:
     out: list[Any] = []
     for x in lists:
         if type(x) is not list:
             raise BuiltinError("concatenate needs lists")
+    reserve(env, sum(len(x) for x in lists))
+    for x in lists:
         out.extend(x)
     return out
 
@@ -187,11 +189,15 @@ def _distinct(items: list[Any]) -> list[Any]:
     return out
 
 
-def _union(*lists: list[Any]) -> list[Any]:
-    return _distinct(_concatenate(*lists))
+def _union(env: Env, *lists: list[Any]) -> list[Any]:
+    return _distinct(_concatenate(env, *lists))
 
 
-def _flatten(xs: list[Any]) -> list[Any]:
+def _flatten(env: Env, xs: list[Any]) -> list[Any]:
+    """The items of `xs` and of the lists in it, at any depth. A list can hold the same list
+    many times (`[a, a]` where `a` is `[b, b]`, ...), so the result can be exponentially larger
+    than the lists it reads: it is bounded by the evaluation's memory budget as it grows."""
+    room = env.budget.memory
     out: list[Any] = []
     stack: list[tuple[list[Any], int]] = [(xs, 0)]
     while stack:
@@ -204,6 +210,8 @@ def _flatten(xs: list[Any]) -> list[Any]:
                 items, i = x, 0
                 continue
             out.append(x)
+            if len(out) > room:
+                raise TooLarge(len(out))
     return out
 
 
@@ -272,14 +280,14 @@ FUNCTIONS = [
     fn("any", (["list: list"], _any), (["b...: any"], lambda *items: _any(list(items)))),
     fn("sublist", (["list: list", "start position: number", "length?: number"], _sublist)),
     fn("append", (["list: list", "item...: any"], _append)),
-    fn("concatenate", (["list...: any"], _concatenate)),
+    fn("concatenate", with_env(["list...: any"], _concatenate)),
     fn("insert before", (["list: list", "position: number", "newItem: any"], _insert_before)),
     fn("remove", (["list: list", "position: number"], _remove)),
     fn("reverse", (["list: list"], _reverse)),
     fn("index of", (["list: list", "match: any"], _index_of)),
-    fn("union", (["list...: any"], _union)),
+    fn("union", with_env(["list...: any"], _union)),
     fn("distinct values", (["list: list"], _distinct)),
-    fn("flatten", (["list: list"], _flatten)),
+    fn("flatten", with_env(["list: list"], _flatten)),
     fn("list replace", (["list: list", "position: number", "newItem: any"], _list_replace_at),
        with_env(["list: list", "match: function", "newItem: any"], _list_replace_matching)),
     fn("sort", with_env(["list: list", "precedes?: function"], _sort)),

@@ -29,6 +29,23 @@ class BuiltinError(Exception):
     """Raised by a built-in body for invalid arguments; becomes null plus a problem."""
 
 
+class TooLarge(Exception):
+    """Raised by a built-in body before it makes a value (`size` characters or items) that the
+    evaluation's memory budget cannot hold: the budget is exceeded, the call gives null."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def reserve(env: Env, size: int) -> None:
+    """Refuse (TooLarge) to make a value of `size` characters or items the evaluation's memory
+    budget cannot hold, for a body whose result can be far larger than its arguments (a join,
+    a replacement, a flattening); what it makes is charged when it returns, as for every body."""
+    if size > env.budget.memory:
+        raise TooLarge(size)
+
+
 def to_int(value: Decimal, what: str = "number") -> int:
     """An integer argument (position, length, scale): fractions are truncated toward zero."""
     if not value.is_finite():
@@ -168,7 +185,12 @@ class BuiltinFunction(FeelFunction):
             if bound is None:
                 continue
             try:
-                return sig.body(env, *bound) if sig.needs_env else sig.body(*bound)
+                result = sig.body(env, *bound) if sig.needs_env else sig.body(*bound)
+            except TooLarge as e:
+                why = env.budget.charge(e.size)
+                if why:
+                    env.report(f"{self.name}: {why}", code="feel-budget")
+                return None
             except BuiltinError as e:
                 env.report(f"{self.name}: {e}", code="feel-function")
                 return None
@@ -178,6 +200,17 @@ class BuiltinFunction(FeelFunction):
             except Exception as e:  # noqa: BLE001 - a built-in must never break an evaluation
                 env.report(f"{self.name}: failed ({type(e).__name__}: {e})", code="feel-function")
                 return None
+            kind = type(result)
+            if kind is str or kind is list or kind is dict:
+                # What a built-in makes draws on the evaluation's memory budget.
+                budget = env.budget
+                budget.memory -= len(result)
+                if budget.memory < 0 or budget.exceeded is not None:
+                    why = budget.charge(0)
+                    if why:
+                        env.report(f"{self.name}: {why}", code="feel-budget")
+                    return None
+            return result
         given = (", ".join(f"{k}: {type_name(v)}" for k, v in named.items()) if named is not None
                  else ", ".join(type_name(v) for v in args))
         env.report(f"function '{self.name}' cannot be invoked with ({given}); expected "

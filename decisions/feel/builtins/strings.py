@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from decisions.feel.builtins.registry import BuiltinError, fn, to_int
+from decisions.feel.builtins.registry import BuiltinError, TooLarge, fn, reserve, to_int, with_env
 from decisions.feel.builtins.xpath_regex import Match, compile_regex
+from decisions.feel.env import Env
 
 
 def _position(value: Decimal, what: str) -> int:
@@ -89,15 +90,23 @@ def _replacement(template: str, groups: int) -> Callable[[Match], str]:
     return expand
 
 
-def _replace(input: str, pattern: str, replacement: str, flags: str | None = None) -> str:
+def _replace(env: Env, input: str, pattern: str, replacement: str, flags: str | None = None) -> str:
+    """Each match replaced; the text can grow by the replacement's length at every match, so
+    its length is bounded by the evaluation's memory budget as it is built."""
+    room = env.budget.memory
     regex = compile_regex(pattern, flags or "")
     if regex.matches_empty():
         raise BuiltinError(f"pattern {pattern!r} matches the empty string")
     expand = (lambda m: replacement) if "q" in (flags or "") else _replacement(replacement, regex.groups)
     out: list[str] = []
     end = 0
+    made = 0
     for m in regex.finditer(input):
-        out += (input[end : m.start()], expand(m))
+        piece = expand(m)
+        made += m.start() - end + len(piece)
+        if made > room:
+            raise TooLarge(made)
+        out += (input[end : m.start()], piece)
         end = m.end()
     out.append(input[end:])
     return "".join(out)
@@ -132,7 +141,7 @@ def _split(string: str, delimiter: str) -> list[str]:
     return pieces
 
 
-def _string_join(items: list[object], delimiter: str | None = None) -> str:
+def _string_join(env: Env, items: list[object], delimiter: str | None = None) -> str:
     parts: list[str] = []
     for item in items:
         if item is None:
@@ -140,6 +149,7 @@ def _string_join(items: list[object], delimiter: str | None = None) -> str:
         if not isinstance(item, str):
             raise BuiltinError("string join needs a list of strings")
         parts.append(item)
+    reserve(env, sum(map(len, parts)) + len(delimiter or "") * max(len(parts) - 1, 0))
     return (delimiter or "").join(parts)
 
 
@@ -162,12 +172,12 @@ FUNCTIONS = [
     fn("lower case", (["string: string"], _lower)),
     fn("substring before", (["string: string", "match: string"], _substring_before)),
     fn("substring after", (["string: string", "match: string"], _substring_after)),
-    fn("replace", (["input: string", "pattern: string", "replacement: string", "flags?: string?"], _replace)),
+    fn("replace", with_env(["input: string", "pattern: string", "replacement: string", "flags?: string?"], _replace)),
     fn("contains", (["string: string", "match: string"], _contains)),
     fn("starts with", (["string: string", "match: string"], _starts_with)),
     fn("ends with", (["string: string", "match: string"], _ends_with)),
     fn("matches", (["input: string", "pattern: string", "flags?: string?"], _matches)),
     fn("split", (["string: string", "delimiter: string"], _split)),
-    fn("string join", (["list: list", "delimiter?: string?"], _string_join)),
+    fn("string join", with_env(["list: list", "delimiter?: string?"], _string_join)),
     fn("extract", (["string: string", "pattern: string"], _extract)),
 ]
