@@ -84,12 +84,13 @@ export async function versionScreen(main, key, number, who, { Editor }) {
             : r.evaluation?.explain_error;
           answer.querySelector('.why')?.remove();
           answer.append(h('p', { class: 'why', role: 'status' }, `Why not ${decision} rule ${n}: ${why}`));
-        } }, `Why not rule ${n}?`));
+        } }, `Why not ${n}?`));
       clear(answer, h('table', { class: 'grid outputs', 'aria-label': 'Outputs' },
-        h('tbody', {}, Object.entries(ev.outputs || {}).map(([name, value]) => h('tr', {},
+        h('thead', {}, h('tr', {}, h('th', {}, 'Decision'), h('th', {}, 'Output'), h('th', {}, 'Fired'))),
+        h('tbody', {}, Object.entries(ev.outputs || {}).flatMap(([name, value]) => [h('tr', {},
           h('th', {}, name), h('td', { 'data-output': name }, text(value)),
-          h('td', {}, (ev.fired?.[name] || []).length ? `rules ${ev.fired[name].join(', ')} fired` : ''),
-          h('td', {}, whyNot(name)))))));
+          h('td', {}, (ev.fired?.[name] || []).join(', ') || (editor.table(name) ? 'none' : ''))),
+        editor.table(name) ? h('tr', { class: 'why-row' }, h('td', { colspan: 3 }, h('div', { class: 'why-nots' }, whyNot(name)))) : null]))));
     }), answer);
   };
 

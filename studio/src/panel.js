@@ -7,9 +7,13 @@ export function renderPanel(el, analysis, { locate }) {
   const problems = analysis.problems.map((p) => h('li', { class: `sev-${p.severity}` },
     h('button', { class: 'link', 'aria-label': `Show ${where(p.location)}`, onclick: () => locate(p.location?.element) }, where(p.location) || 'model'),
     `: ${p.severity}: ${p.message}`));
-  const findings = analysis.findings.map((f) => h('li', { class: `sev-${f.severity} finding`, 'data-kind': f.kind },
+  const rank = { error: 0, warning: 1, info: 2 };
+  const sorted = [...analysis.findings].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3));
+  const findingItem = (f) => h('li', { class: `sev-${f.severity} finding`, 'data-kind': f.kind },
     h('button', { class: 'link', 'aria-label': `Show ${f.decision}`, onclick: () => locate(f.decision) }, f.decision),
-    `: ${f.kind}: ${f.message}`));
+    `: ${f.kind}: ${f.message}`);
+  const important = sorted.filter((f) => f.severity !== 'info').map(findingItem);
+  const notes = sorted.filter((f) => f.severity === 'info').map(findingItem);
   const t = analysis.tests;
   const failed = t.results.filter((r) => !r.ok).length;
   const tests = t.results.map((r) => h('li', { class: r.ok ? 'pass' : 'fail test-fail' },
@@ -19,12 +23,14 @@ export function renderPanel(el, analysis, { locate }) {
   return clear(el,
     h('section', { 'aria-labelledby': 'h-problems' }, h('h3', { id: 'h-problems' }, `Check: ${analysis.problems.length} problem(s)`),
       analysis.loaded ? null : h('p', { class: 'error' }, 'The model does not load.'), h('ul', {}, problems)),
-    h('section', { 'aria-labelledby': 'h-findings' }, h('h3', { id: 'h-findings' }, `Verification: ${analysis.findings.length} finding(s)`),
-      h('ul', { id: 'findings' }, findings)),
     h('section', { 'aria-labelledby': 'h-tests' }, h('h3', { id: 'h-tests' },
       t.given ? `Tests: ${t.results.length - failed} passed, ${failed} failed` : 'Tests: this version has none'),
-    t.error ? h('p', { class: 'error' }, t.error) : null, h('ul', { id: 'tests' }, tests),
-    coverage.length ? h('h4', {}, 'Rule coverage') : null, h('ul', {}, coverage)));
+    t.error ? h('p', { class: 'error' }, t.error) : null, h('ul', { id: 'tests' }, tests.filter((li) => li.classList.contains('fail'))),
+    t.results.length - failed ? h('details', {}, h('summary', {}, `${t.results.length - failed} passing case(s)`), h('ul', {}, tests.filter((li) => !li.classList.contains('fail')))) : null,
+    coverage.length ? h('h4', {}, 'Rule coverage') : null, h('ul', {}, coverage)),
+    h('section', { 'aria-labelledby': 'h-findings', id: 'findings' }, h('h3', { id: 'h-findings' },
+      `Verification: ${important.length} warning(s) or error(s), ${notes.length} note(s)`),
+    h('ul', {}, important), notes.length ? h('details', {}, h('summary', {}, `${notes.length} note(s): overlaps a hit policy resolves, gaps for null inputs`), h('ul', {}, notes)) : null));
 }
 
 // A form from the JSON schema of the inputs (api/typed.py): enums become selects.

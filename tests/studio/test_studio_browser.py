@@ -21,9 +21,11 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from api.studio import BUNDLE, studio_dist
+from execution.receiver import Receiver
 from registry import upgrade
 from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
 from tests.audit.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.execution.conftest import REFER, SECRET, config_for, loan_bindings, publish_model, settled, work
 
 CASES = LOAN_DMN.with_name("loan-approval.tests.yaml")
 WAIT_MS = 60_000  # the longest any condition may take on a busy machine
@@ -77,13 +79,19 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
             chromium.close()
 
 
-def edit_cell(page: Page, row: str, column: str, text: str) -> None:
+def type_in_cell(page: Page, row: str, column: str, text: str) -> None:
+    """Replace a decision table cell's text through its FEEL editor. dmn-js applies the edit a
+    moment after the typing stops: wait for its effect before `leave_cell`."""
     cell = page.locator(f'td[data-row-id="{row}"][data-col-id="{column}"]')
     cell.click()
     editable = cell.locator("[contenteditable]").first
     editable.press("Control+a")
     editable.press_sequentially(text)
-    page.keyboard.press("Escape")
+
+
+def leave_cell(page: Page, row: str, column: str, text: str) -> None:
+    page.locator(".view-tabs").click(position={"x": 2, "y": 2})
+    expect(page.locator(f'td[data-row-id="{row}"][data-col-id="{column}"]')).to_have_text(text, timeout=WAIT_MS)
 
 
 def expected_refusal(message: str, *statuses: int) -> bool:
@@ -119,15 +127,17 @@ def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sq
     expect(cell).to_contain_text("< 580", timeout=WAIT_MS)
 
     # A threshold too low: a case fails and verification finds the gap it leaves.
-    edit_cell(page, "risk_r1", "risk_in_score", "< 500")
+    type_in_cell(page, "risk_r1", "risk_in_score", "< 500")
     expect(page.locator("#h-tests")).to_contain_text("1 failed", timeout=WAIT_MS)
+    leave_cell(page, "risk_r1", "risk_in_score", "< 500")
     expect(page.locator("#tests .test-fail")).to_contain_text("subprime score is rejected")
     expect(page.locator("#findings")).to_contain_text("Credit Score in [500..580)")
     browser.shot("analyst-test-fails")
 
     # The fix: every case passes again, and the gap is gone.
-    edit_cell(page, "risk_r1", "risk_in_score", "< 590")
+    type_in_cell(page, "risk_r1", "risk_in_score", "< 590")
     expect(page.locator("#h-tests")).to_contain_text("0 failed", timeout=WAIT_MS)
+    leave_cell(page, "risk_r1", "risk_in_score", "< 590")
     expect(page.locator("#findings")).not_to_contain_text("[500..580)")
 
     # Try it: the form is built from the input types; the fired rule is highlighted; why not rule 4.
@@ -216,3 +226,51 @@ def test_a_model_dmn_js_cannot_read_gets_a_located_message(live_sqlite: Live, br
     expect(browser.page.locator("#h-problems")).to_contain_text("0 problem(s)", timeout=WAIT_MS)
     browser.shot("unreadable")
     assert browser.console_errors == []
+
+
+def test_a_reviewer_claims_and_decides_a_refer_task_and_the_lender_is_called_back(
+        tmp_path: Path, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
+    url = f"sqlite:///{tmp_path / 'reviews.db'}"
+    upgrade(url)
+    live, server = start_live(url)
+    try:
+        with Receiver(secret=SECRET) as lender:
+            publish_model(live.engine, "loan-approval", LOAN_DMN.read_bytes(), loan_bindings(lender),
+                          config=config_for())
+            response = live.client("caller").post("/v1/decisions/loan-approval/evaluate", json={"inputs": REFER})
+            assert response.status_code == 200 and response.json()["outputs"]["Decision"] == "Refer", response.text
+            decision_id = response.json()["decision_id"]
+            work(live.engine, config_for(), settled(live.engine))  # the run stops at the review step
+
+            page = browser.page
+            browser.sign_in(live.url, live.keys["reviewer"])
+            expect(page.get_by_label("Review tasks")).to_contain_text("underwriting", timeout=WAIT_MS)
+            browser.shot("review-queue")
+            page.get_by_role("link", name="Open").first.click()
+            expect(page.locator("#task-outputs")).to_contain_text('"Decision": "Refer"', timeout=WAIT_MS)
+            page.locator("#claim").click()
+            expect(page.locator("#claim")).to_be_disabled(timeout=WAIT_MS)
+            page.get_by_label("Reason").fill("Income verified by phone")
+            page.locator("#approve-task").focus()
+            page.keyboard.press("Space")  # buttons work from the keyboard
+            expect(page.locator(".status")).to_contain_text("Decided: approve", timeout=WAIT_MS)
+            browser.shot("review-decided")
+
+            work(live.engine, config_for(), settled(live.engine))  # the run goes on: the lender is told
+            [told] = lender.processed_bodies("/lender/decisions")
+            assert told["decision_id"] == decision_id and told["outcome"] == "approved"
+            assert told["reviewed_by"] == "reviewer-person"
+            page.reload()  # what happened next in the run, as the reviewer sees it
+            expect(page.locator(".run")).to_contain_text("The run: done", timeout=WAIT_MS)
+
+            # The model's decision log, searched by output.
+            page.goto(f"{live.url}/studio#/log/loan-approval")
+            page.get_by_label("Output equals (Decision:value)").fill("Decision:Refer")
+            page.get_by_label("Output equals (Decision:value)").press("Enter")
+            expect(page.get_by_label("Decision records")).to_contain_text("Refer", timeout=WAIT_MS)
+            browser.shot("decision-log")
+            assert browser.console_errors == []
+    finally:
+        stop_live(live, server)
