@@ -38,8 +38,8 @@ def identities_create(request: Request, body: IdentityCreate, principal: Admin) 
     with unit_of_work(service_of(request).engine) as session:
         identity = create_identity(session, body.name, by=principal.name)
     # An admin action that decides who counts as a second person: kept on the row and logged.
-    log.warning("identity %s (%s) created by %s with key %s", identity.id, identity.name, principal.name,
-                principal.key_id)
+    log.warning("identity %s (%r) created by %r with key %s", identity.id, identity.name, principal.name,
+                principal.key_id)  # %r: a name is the admin's text, quoted so it cannot forge log lines
     return identity.to_dict()
 
 

@@ -62,8 +62,6 @@ def test_without_a_key_the_document_names_no_published_model(live: Live) -> None
     assert live.client(secret="dcy_unknown").get("/openapi.json").json() == anonymous.json()
     for role in ("viewer", "caller"):
         assert TYPED.format(key="shipping") in live.client(role).get("/openapi.json").json()["paths"]
-    docs = live.client().get("/docs")
-    assert docs.status_code == 200 and "/openapi.json" in docs.text
 
 
 def test_public_docs_show_the_published_models_without_a_key(database_url: str) -> None:
