@@ -140,6 +140,14 @@ def _context(expr: Context, scope: feel.Scope, where: Location, types: TypeSyste
     inner = scope
     for i, entry in enumerate(expr.entries):
         at = where.with_(path=f"context entry '{entry.name}'" if entry.name else f"context result {i + 1}")
+        # As the DMN reader checks (a model built in code reaches here unchecked): distinct
+        # names (10.3.2.6), and only the last entry without one.
+        if entry.name and any(name == entry.name for name, _ in entries):
+            raise ModelError(Problem(f"duplicate context entry '{entry.name}': the entries of a context have "
+                                     "distinct names", at, code="duplicate-name"))
+        if not entry.name and i < len(expr.entries) - 1:
+            raise ModelError(Problem("only the last entry of a context may go without a name (it is the "
+                                     "context's result)", at))
         entries.append((entry.name, compile_logic(entry.value, inner, at, types).fn))
         if entry.name:
             inner = inner.with_names([entry.name])

@@ -7,8 +7,9 @@ compiled decisions. Every FEEL text is parsed here and nowhere later.
 
 An element that does not compile does not take the model down (the DMN spec's error
 semantics): its errors are listed in `Model.problems`, and it compiles to logic that gives null
-and reports them whenever it is evaluated or invoked; what requires it sees null. What leaves
-the model as a whole ambiguous is still a `ModelError`: an element without a name, a name used
+and reports them whenever it is evaluated or invoked; what requires it sees null. So does an
+element whose logic the reader could not read (`BrokenLogic`, holding the reader's problems).
+What leaves the model as a whole ambiguous is still a `ModelError`: an element without a name, a name used
 twice (a reference could mean either), a requirement cycle (no evaluation order), an item
 definition that does not compile (any element may be typed by it) and a business key that is
 not an input (it names the model's cases).
@@ -36,7 +37,7 @@ from decisions.feel.errors import UnknownNameError
 from decisions.graph import evaluation_order
 from decisions.itemtypes import TypeSystem, feel_type_definitions
 from decisions.limits import MAX_IMPLICIT_INPUTS
-from decisions.model import Decision, DecisionService, DecisionTable, Definitions, ItemDefinition
+from decisions.model import BrokenLogic, Decision, DecisionService, DecisionTable, Definitions, ItemDefinition
 from decisions.scorecard import CompiledCharacteristic
 
 
@@ -183,6 +184,11 @@ def _compile(defs: Definitions, imported: Mapping[str, Model]) -> Model:
             knowledge_env.vars[bkm.name] = ModelFunction(bkm.name, [], lambda env, args: None,
                                                          knowledge_env, where)
             continue
+        if isinstance(bkm.logic, BrokenLogic):  # what the reader could not read: null and why, when called
+            knowledge_env.vars[bkm.name] = ModelFunction(bkm.name, [p.name for p in bkm.logic.parameters],
+                                                         _failing_body(element_errors(list(bkm.logic.problems))),
+                                                         knowledge_env, where)
+            continue
         definition = bkm.logic
         try:
             make = compile_with_implicit(
@@ -203,10 +209,12 @@ def _compile(defs: Definitions, imported: Mapping[str, Model]) -> Model:
         where = Location(file=file, element=name, line=decision.source.line)
         aliases: list[OutputAlias] = []
         try:
+            if isinstance(decision.logic, BrokenLogic):  # the reader's problems, and any of its requirements
+                raise ModelError(requirement_errors.get(name, []) + list(decision.logic.problems))
             if name in requirement_errors:
                 raise ModelError(requirement_errors[name])
             logic: Logic = compile_with_implicit(
-                lambda s, d=decision, where=where: compile_logic(d.logic, s, where, types), where,
+                lambda s, d=decision.logic, where=where: compile_logic(d, s, where, types), where,
                 _required_outputs(decision.required_decisions, by_name, is_camunda_model(defs)), aliases)
             if logic.scorecard is not None:
                 _check_characteristic_keys(logic.scorecard.characteristics, by_name, where)

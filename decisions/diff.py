@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from decisions.model import (
+    BrokenLogic,
     BusinessKnowledgeModel,
     Decision,
     DecisionTable,
     Definitions,
     Expression,
+    FunctionDefinition,
     LiteralExpression,
     Rule,
     Scoring,
@@ -211,9 +213,14 @@ def _diff_knowledge(old: BusinessKnowledgeModel, new: BusinessKnowledgeModel) ->
     new_params = [(p.name, p.type_ref) for p in new.logic.parameters] if new.logic else []
     if old_params != new_params:
         notes.append(f"parameters {_params(old_params)} -> {_params(new_params)}")
-    old_body = old.logic.body if old.logic else None
-    new_body = new.logic.body if new.logic else None
+    old_body = _body(old.logic)
+    new_body = _body(new.logic)
     return _diff_logic(new.name, "knowledge", old_body, new_body, notes)
+
+
+def _body(logic: FunctionDefinition | BrokenLogic | None) -> Expression | BrokenLogic | None:
+    """A knowledge model's logic as compared: its function's body, or what could not be read."""
+    return logic.body if isinstance(logic, FunctionDefinition) else logic
 
 
 def _params(params: list[tuple[str, str | None]]) -> str:
@@ -228,8 +235,8 @@ def _requirement_notes(label: str, before: list[str], after: list[str]) -> list[
     return notes
 
 
-def _diff_logic(name: str, element: ElementKind, old: Expression | None, new: Expression | None,
-                notes: list[str]) -> ElementChange | None:
+def _diff_logic(name: str, element: ElementKind, old: Expression | BrokenLogic | None,
+                new: Expression | BrokenLogic | None, notes: list[str]) -> ElementChange | None:
     old_kind, new_kind = expression_kind(old), expression_kind(new)
     if isinstance(old, DecisionTable) and isinstance(new, DecisionTable):
         table = diff_tables(old, new)
@@ -263,7 +270,7 @@ def _diff_logic(name: str, element: ElementKind, old: Expression | None, new: Ex
     return ElementChange(name, element, old_kind, new_kind, notes=notes)
 
 
-def expression_kind(expression: Expression | None) -> str:
+def expression_kind(expression: Expression | BrokenLogic | None) -> str:
     """A readable name of an expression's kind: "decision table", "literal expression", ..."""
     if expression is None:
         return "none"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from decisions.errors import Problem
@@ -276,6 +276,31 @@ Expression = (
 )
 
 
+@dataclass
+class BrokenLogic:
+    """The logic of one element that the reader could not read: a rule with the wrong number of
+    cells, an unknown expression element, a table without an output, an unknown hit policy, a
+    context entry named twice, ... It stands where the element's logic would be, so the problem
+    belongs to that element: the compiler makes the element give null and report `problems`
+    (located: file, line, element, path) whenever it is evaluated, the rest of the model runs,
+    and the problems are the model's errors (`check` exits 1, the registry's gates refuse it).
+
+    The logic is kept as it was written, so the model can be written back to the format it was
+    read from with that text unchanged: `xml` holds, for a DMN model, each child of the element
+    that carries its logic as an XML text declaring its namespaces; `yaml`, for a YAML model, the
+    element's mapping as plain data. Writing it in another format is refused (its meaning is
+    unknown, so there is nothing to translate)."""
+
+    problems: tuple[Problem, ...]
+    xml: tuple[str, ...] = ()
+    yaml: dict[str, Any] | None = None
+    parameters: list[Parameter] = field(default_factory=list)  # a BKM's, where they could be read
+
+    @property
+    def format(self) -> str:
+        return "YAML" if self.yaml is not None else "DMN"
+
+
 # --- types --------------------------------------------------------------------------
 
 
@@ -308,7 +333,7 @@ class InputData:
 @dataclass
 class Decision:
     name: str
-    logic: Expression | None
+    logic: Expression | BrokenLogic | None
     type_ref: str | None = None
     required_inputs: list[str] = field(default_factory=list)  # names of input data
     required_decisions: list[str] = field(default_factory=list)  # names of decisions
@@ -325,7 +350,7 @@ class Decision:
 @dataclass
 class BusinessKnowledgeModel:
     name: str
-    logic: FunctionDefinition | None
+    logic: FunctionDefinition | BrokenLogic | None
     type_ref: str | None = None
     required_knowledge: list[str] = field(default_factory=list)
     id: str | None = None
@@ -432,3 +457,11 @@ class Definitions:
     extensions: Extensions = field(default_factory=Extensions)
     prefixes: dict[str, str] = field(default_factory=dict)  # prefix -> namespace of extension names
     diagram: Diagram | None = None
+
+
+def reader_problems(defs: Definitions) -> list[Problem]:
+    """The problems a reader recorded on the elements whose logic it could not read
+    (`BrokenLogic`), decisions first, then knowledge models, each in model order."""
+    elements: list[Decision | BusinessKnowledgeModel] = [*defs.decisions, *defs.knowledge_models]
+    return [problem for element in elements if isinstance(element.logic, BrokenLogic)
+            for problem in element.logic.problems]

@@ -35,6 +35,7 @@ from decisions.model import (
     Relation,
     Rule,
     Shape,
+    reader_problems,
 )
 from decisions.yaml_format import read_yaml, write_yaml
 
@@ -78,6 +79,14 @@ def problems_of(text: str, file: str = "model.yaml") -> list[Problem]:
         read_yaml(text, file=file)
     assert caught.value.problems
     return caught.value.problems
+
+
+def logic_problems(text: str, file: str = "model.yaml") -> list[Problem]:
+    """A problem inside one element's type or logic belongs to that element: the model is read,
+    and the element's logic holds the problem (tests/decisions/test_element_errors_reader.py)."""
+    problems = reader_problems(read_yaml(text, file=file))
+    assert problems
+    return problems
 
 
 def test_the_analysts_form_reads() -> None:
@@ -312,7 +321,7 @@ def test_texts_with_other_line_breaks_round_trip(text: str) -> None:
 
 def test_rule_with_the_wrong_number_of_cells() -> None:
     bad = LOAN_APPROVAL.replace("""- [-, -, '"Medium"']""", """- [-, '"Medium"']""")
-    [problem] = problems_of(bad)
+    [problem] = logic_problems(bad)
     assert problem.message == "rule 3 has 2 cells but the table has 2 inputs + 1 output"
     assert problem.location.element == "Risk Category" and problem.location.rule == 3
     assert problem.location.path == "decisions.Risk Category.table.rules[3]"
@@ -321,13 +330,13 @@ def test_rule_with_the_wrong_number_of_cells() -> None:
 
 def test_rule_mapping_with_the_wrong_number_of_input_cells() -> None:
     bad = LOAN_APPROVAL.replace('when: ["-", ">= 750"]', 'when: [">= 750"]')
-    [problem] = problems_of(bad)
+    [problem] = logic_problems(bad)
     assert problem.message == "rule 2 has 1 input cell but the table has 2"
     assert problem.location.path == "decisions.Risk Category.table.rules[2].when"
 
 
 def test_unknown_key_points_at_its_line() -> None:
-    [problem] = problems_of(LOAN_APPROVAL.replace("      hit policy: FIRST", "      hitpolicy: FIRST"))
+    [problem] = logic_problems(LOAN_APPROVAL.replace("      hit policy: FIRST", "      hitpolicy: FIRST"))
     assert problem.message.startswith("unknown key 'hitpolicy' in a decision table; expected one of:")
     assert "hit policy" in problem.message
     assert problem.location.line == 16 and problem.location.path == "decisions.Risk Category.table.hitpolicy"
@@ -356,18 +365,18 @@ def test_unknown_requirement_suggests_the_explicit_form() -> None:
 
 
 def test_expression_shape_errors() -> None:
-    two = problems_of("model: m\ndecisions:\n  D:\n    expression: '1'\n    list: ['2']\n")[0]
+    two = logic_problems("model: m\ndecisions:\n  D:\n    expression: '1'\n    list: ['2']\n")[0]
     assert two.message == "several expressions given (expression, list); expected one"
-    orphan = problems_of("model: m\ndecisions:\n  D:\n    then: '1'\n")[0]
+    orphan = logic_problems("model: m\ndecisions:\n  D:\n    then: '1'\n")[0]
     assert orphan.message == "'then' needs 'if'"
-    partial = problems_of("model: m\ndecisions:\n  D:\n    if: 'true'\n    then: '1'\n")[0]
+    partial = logic_problems("model: m\ndecisions:\n  D:\n    if: 'true'\n    then: '1'\n")[0]
     assert partial.message == "'if' needs 'else'"
-    wrong = problems_of("model: m\ndecisions:\n  D:\n    for: x\n    in: l\n    satisfies: x\n")[0]
+    wrong = logic_problems("model: m\ndecisions:\n  D:\n    for: x\n    in: l\n    satisfies: x\n")[0]
     assert wrong.message == "'satisfies' does not go with 'for'"
 
 
 def test_bad_hit_policy() -> None:
-    [problem] = problems_of(LOAN_APPROVAL.replace("hit policy: FIRST", "hit policy: SOMETIMES"))
+    [problem] = logic_problems(LOAN_APPROVAL.replace("hit policy: FIRST", "hit policy: SOMETIMES"))
     assert problem.message.startswith("unknown hit policy 'SOMETIMES'")
     assert problem.location.path == "decisions.Risk Category.table.hit policy"
 
@@ -378,7 +387,7 @@ def test_duplicate_keys_are_refused() -> None:
 
 
 def test_problems_in_several_decisions_are_all_reported() -> None:
-    problems = problems_of("model: m\ndecisions:\n  A: {table: {inputs: [x], rules: [[1]]}}\n  B: {list: 3}\n")
+    problems = logic_problems("model: m\ndecisions:\n  A: {table: {inputs: [x], rules: [[1]]}}\n  B: {list: 3}\n")
     assert [p.location.element for p in problems] == ["A", "B"]
 
 

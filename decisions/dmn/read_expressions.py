@@ -97,8 +97,13 @@ def read_expression(scope: XmlScope, element: ET.Element, path: str) -> Expressi
 
 
 def _literal(scope: XmlScope, element: ET.Element, path: str) -> LiteralExpression:
+    text = scope.text_of(element)
+    if text is None:
+        imported = scope.child(element, "importedValues") is not None
+        raise scope.error("a literal expression with <importedValues> cannot be evaluated; write its <text>"
+                          if imported else "literal expression has no <text>", element, path)
     literal = LiteralExpression(
-        text=scope.text_of(element) or "",
+        text=text,
         type_ref=scope.type_ref(element),
         id=element.get("id"),
         source=scope.source(element),
@@ -198,11 +203,20 @@ def _rule(scope: XmlScope, element: ET.Element, path: str, number: int, n_inputs
 
 
 def _context(scope: XmlScope, element: ET.Element, path: str) -> Context | Scorecard:
+    """A boxed context. Its entries' names are distinct (10.3.2.6: the keys of a context are, as
+    in a FEEL context literal) and only the last entry may go without a variable (the result)."""
     entries: list[ContextEntry] = []
-    for number, child in enumerate(scope.all(element, "contextEntry"), start=1):
+    children = scope.all(element, "contextEntry")
+    for number, child in enumerate(children, start=1):
         variable = scope.child(child, "variable")
         name = attribute_name(variable) if variable is not None else None
         step = join(path, f"contextEntry[{name!r}]" if name else f"contextEntry[{number}]")
+        if not name and number < len(children):
+            raise scope.error(f"context entry {number} has no <variable name=...>; only the last entry of a "
+                              "context may go without one (it is the context's result)", child, step)
+        if name and any(entry.name == name for entry in entries):
+            raise scope.error(f"duplicate context entry '{name}': the entries of a context have distinct names",
+                              child, step, code="duplicate-name")
         what = f"context entry '{name}'" if name else "the context's result entry"
         value = required_expression(scope, child, step, what, also_allowed=frozenset({"variable"}))
         type_ref = scope.type_ref(variable) if variable is not None else None

@@ -6,7 +6,13 @@ reader resolves `#id` (and `<own namespace>#id`) to the element's name, and
 found (see `decisions.dmn.imports`); otherwise the raw href is kept for the compiler.
 
 Problems are collected per top-level element, so one bad decision does not hide another;
-the reader raises one `ModelError` carrying all of them.
+the reader raises one `ModelError` carrying all of them. A problem inside one decision's or
+business knowledge model's logic (a rule with the wrong number of cells, an unknown expression
+element, a table without an output, ...) belongs to that element instead: its logic is read as
+`BrokenLogic`, which gives null and reports the problem, and the rest of the model runs.
+What makes the document unusable still refuses it: not DMN, an unknown element in
+`<definitions>`, an element without a name, an href naming nothing, a non-FEEL
+expressionLanguage.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from decisions.dmn.diagram import (
     is_biodi,
     read_diagram,
 )
-from decisions.dmn.extensions import read_extensions
+from decisions.dmn.extensions import element_text, read_extensions
 from decisions.dmn.imports import DRG_ELEMENTS, ImportIndex
 from decisions.dmn.namespaces import (
     DECISIONARY_EXTENSIONS_NAMESPACE,
@@ -41,10 +47,12 @@ from decisions.dmn.safe_xml import XmlDocument, parse_xml
 from decisions.dmn.xml_scope import NON_SEMANTIC, XmlScope, attribute_name, local_name
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
+    BrokenLogic,
     BusinessKnowledgeModel,
     Decision,
     DecisionService,
     Definitions,
+    Expression,
     Extensions,
     FunctionDefinition,
     Import,
@@ -326,6 +334,13 @@ class _DefinitionsReader:
         variable = scope.child(element, "variable")
         return scope.type_ref(variable) if variable is not None else None
 
+    def _broken(self, error: ModelError, element: ET.Element, parts: frozenset[str], scope: XmlScope) -> BrokenLogic:
+        """The logic of `element` that could not be read: its problems, which belong to the
+        element, and its children other than `parts` (its logic, as written) to write back."""
+        prefixes = {namespace: prefix for prefix, namespace in self.doc.prefixes.items() if prefix}
+        logic = [child for local, child in scope.children(element) if local not in parts and local not in NON_SEMANTIC]
+        return BrokenLogic(tuple(error.problems), xml=tuple(element_text(child, prefixes) for child in logic))
+
     def _check_parts(self, element: ET.Element, allowed: frozenset[str], what: str, scope: XmlScope) -> None:
         for local, child in scope.children(element):
             if local not in allowed and local not in NON_SEMANTIC:
@@ -385,7 +400,11 @@ class _DefinitionsReader:
     def _decision(self, element: ET.Element) -> Decision:
         scope = self.scope.for_element(attribute_name(element))
         name = self._name(element, "decision", scope)
-        logic = expression_in(scope, element, "", also_allowed=_DECISION_PARTS, what=f"decision '{name}'")
+        logic: Expression | BrokenLogic | None
+        try:
+            logic = expression_in(scope, element, "", also_allowed=_DECISION_PARTS, what=f"decision '{name}'")
+        except ModelError as error:
+            logic = self._broken(error, element, _DECISION_PARTS, scope)
         return Decision(
             name=name,
             logic=logic,
@@ -405,11 +424,17 @@ class _DefinitionsReader:
     def _bkm(self, element: ET.Element) -> BusinessKnowledgeModel:
         scope = self.scope.for_element(attribute_name(element))
         name = self._name(element, "business knowledge model", scope)
-        self._check_parts(element, _BKM_PARTS, f"business knowledge model '{name}'", scope)
         logic_element = scope.child(element, "encapsulatedLogic")
-        logic: FunctionDefinition | None = None
-        if logic_element is not None:
-            logic = read_function(scope, logic_element, "encapsulatedLogic")
+        logic: FunctionDefinition | BrokenLogic | None = None
+        try:
+            self._check_parts(element, _BKM_PARTS, f"business knowledge model '{name}'", scope)
+            if logic_element is not None:
+                logic = read_function(scope, logic_element, "encapsulatedLogic")
+        except ModelError as error:
+            logic = self._broken(error, element, _BKM_PARTS - {"encapsulatedLogic"}, scope)
+            if logic_element is not None:
+                logic.parameters = [Parameter(attribute_name(p) or "", scope.type_ref(p))
+                                    for p in scope.all(logic_element, "formalParameter")]
         return BusinessKnowledgeModel(
             name=name,
             logic=logic,

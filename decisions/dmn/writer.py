@@ -27,17 +27,27 @@ from decisions.dmn.diagram import (
     complete_diagram,
     write_dmndi,
 )
-from decisions.dmn.extensions import Prefixes, Snapshot, keep_as_is, restore, write_extensions
+from decisions.dmn.extensions import (
+    Prefixes,
+    Snapshot,
+    keep_as_is,
+    parse_extension_element,
+    restore,
+    write_extensions,
+)
 from decisions.dmn.namespaces import (
     DECISIONARY_EXTENSIONS_NAMESPACE,
     DECISIONARY_NAMESPACE,
     DMN_NAMESPACES,
     FEEL_NAMESPACES,
+    dmn_version_of,
 )
 from decisions.dmn.write_expressions import ExpressionWriter, sub, text_child
+from decisions.dmn.xml_scope import local_name
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
     DEFAULT_DMN_VERSION,
+    BrokenLogic,
     BusinessKnowledgeModel,
     Decision,
     DecisionService,
@@ -278,8 +288,23 @@ class _Writer:
             requirement = self._requirement(element, "knowledgeRequirement", name, decision.name)
             sub(requirement, "requiredKnowledge", href=self._href(name, "knowledge", decision.name))
         self._authorities(element, decision.authorities, decision.name)
-        if decision.logic is not None:
+        if isinstance(decision.logic, BrokenLogic):
+            self._broken(element, decision.logic, decision.name)
+        elif decision.logic is not None:
             self._expressions(decision.name).write(element, decision.logic)
+
+    def _broken(self, parent: ET.Element, logic: BrokenLogic, owner: str) -> None:
+        """Logic the reader could not read, written back as it was read; only from DMN: what it
+        means in DMN is not known, so nothing can translate it from YAML."""
+        if logic.yaml is not None:
+            first = logic.problems[0].message if logic.problems else "it could not be read"
+            raise ModelError(Problem(
+                f"cannot write DMN: the logic of '{owner}' could not be read from {logic.format} ({first}); "
+                f"correct it in the {logic.format} model first", Location(file=self.file, element=owner),
+                code="broken-logic"))
+        for text in logic.xml:
+            document = parse_extension_element(text, file=self.file, element=owner)
+            parent.append(_in_written_namespaces(document.root, self.prefixes))
 
     def _bkm(self, parent: ET.Element, bkm: BusinessKnowledgeModel) -> None:
         element = sub(parent, "businessKnowledgeModel", id=self.ids[("knowledge", bkm.name)], name=bkm.name)
@@ -287,7 +312,9 @@ class _Writer:
             sub(element, "description").text = bkm.description
         self._extend(element, bkm.extensions, bkm.name, bkm.name)
         sub(element, "variable", name=bkm.name, typeRef=self._type_ref(bkm.type_ref))
-        if bkm.logic is not None:
+        if isinstance(bkm.logic, BrokenLogic):
+            self._broken(element, bkm.logic, bkm.name)
+        elif bkm.logic is not None:
             self._expressions(bkm.name).function(element, bkm.logic, "encapsulatedLogic")
         for name in bkm.required_knowledge:
             requirement = self._requirement(element, "knowledgeRequirement", name, bkm.name)
@@ -313,3 +340,17 @@ class _Writer:
         ):
             for name in names:
                 sub(element, tag, href=self._href(name, kind, service.name))
+
+
+def _in_written_namespaces(element: ET.Element, prefixes: Prefixes) -> ET.Element:
+    """A copy of an element read from a DMN document, named as the writer names things: DMN's
+    elements (of whichever DMN version) in the document's default namespace, others by prefix."""
+
+    def name(clark: str) -> str:
+        namespace, local = local_name(clark)
+        return local if not namespace or dmn_version_of(namespace) is not None else prefixes.name(clark)
+
+    copy = ET.Element(name(element.tag), {name(key): value for key, value in element.attrib.items()})
+    copy.text, copy.tail = element.text, element.tail
+    copy.extend(_in_written_namespaces(child, prefixes) for child in element if isinstance(child.tag, str))
+    return copy

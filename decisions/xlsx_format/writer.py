@@ -18,6 +18,7 @@ from typing import Any
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
     DEFAULT_DMN_VERSION,
+    BrokenLogic,
     Decision,
     DecisionTable,
     Definitions,
@@ -73,7 +74,9 @@ def _check_fits(defs: Definitions) -> None:
     if defs.imports:
         problems.append(f"imports ({', '.join(i.name for i in defs.imports)})")
     for decision in defs.decisions:
-        if decision.logic is not None and (not isinstance(decision.logic, LiteralExpression | DecisionTable)
+        if isinstance(decision.logic, BrokenLogic):  # its meaning is unknown: nothing to put in a sheet
+            problems.append(f"decision '{decision.name}', whose logic could not be read from {decision.logic.format}")
+        elif decision.logic is not None and (not isinstance(decision.logic, LiteralExpression | DecisionTable)
                                            or isinstance(decision.logic, Scoring)):  # a workbook has no place for its metadata
             problems.append(f"decision '{decision.name}', whose logic is a {type(decision.logic).__name__}")
         if decision.required_knowledge:

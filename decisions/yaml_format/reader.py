@@ -1,4 +1,10 @@
-"""Reading a whole model from YAML: the top level, types, inputs, decisions, knowledge, services."""
+"""Reading a whole model from YAML: the top level, types, inputs, decisions, knowledge, services.
+
+Problems are collected per named element, so one bad decision does not hide another. A problem
+in one decision's or knowledge model's type or logic (an unknown key, a rule with the wrong
+number of cells, an unknown hit policy, ...) belongs to that element: its logic is read as
+`BrokenLogic`, which gives null and reports the problem, and the rest of the model runs.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import TypeVar
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
     Bounds,
+    BrokenLogic,
     BusinessKnowledgeModel,
     Decision,
     DecisionService,
@@ -23,10 +30,25 @@ from decisions.model import (
     Source,
 )
 from decisions.yaml_format.read_expressions import ExpressionReader
-from decisions.yaml_format.tree import YMap, YNode, YScalar, YSeq, describe, is_null, parse_yaml_tree
+from decisions.yaml_format.tree import (
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    describe,
+    is_null,
+    parse_yaml_tree,
+    plain_data,
+)
 from decisions.yaml_format.vocabulary import EXPRESSION_KEYS, EXTENSION_KEYS, SUPPORTED_DMN_VERSIONS, TOP_KEYS
 
 T = TypeVar("T")
+
+# The keys of a decision and of a knowledge model that the element itself holds; the others
+# (its type and its logic) are kept as written when they cannot be read (`BrokenLogic`).
+_DECISION_KEYS = frozenset({"id", "description", "question", "allowed answers", "requires", "authorities",
+                            *EXTENSION_KEYS})
+_KNOWLEDGE_KEYS = frozenset({"id", "description", "requires", "authorities", *EXTENSION_KEYS})
 
 
 def read_yaml(text: str | bytes, *, file: str | None = None) -> Definitions:
@@ -169,13 +191,12 @@ class ModelReader(ExpressionReader):
             logic = None if is_null(node) else LiteralExpression(self.feel(node, path),
                                                                                 source=self.source(node))
             return Decision(name=name, logic=logic, source=self.element_source())
-        allowed = EXPRESSION_KEYS | {"type", "id", "description", "question", "allowed answers", "requires",
-                                     "authorities", "expression type", "expression id", *EXTENSION_KEYS}
-        spec = self.mapping(node, path, f"decision '{name}'", allowed)
+        if not isinstance(node, YMap):
+            raise self.fail(f"decision '{name}' must be a mapping, not {describe(node)}", node, path)
+        spec = node
         decision = Decision(
             name=name,
-            logic=self.logic(spec, path, "expression type", "expression id"),
-            type_ref=self.optional(spec, "type", path),
+            logic=None,
             id=self.optional(spec, "id", path),
             description=self.optional(spec, "description", path),
             question=self.optional(spec, "question", path),
@@ -184,6 +205,13 @@ class ModelReader(ExpressionReader):
             extensions=self.extensions(spec, path),
             source=self.element_source(),
         )
+        allowed = EXPRESSION_KEYS | _DECISION_KEYS | {"type", "expression type", "expression id"}
+        try:  # what the decision decides, and how: a problem here belongs to this decision
+            self.mapping(node, path, f"decision '{name}'", allowed)
+            decision.type_ref = self.optional(spec, "type", path)
+            decision.logic = self.logic(spec, path, "expression type", "expression id")
+        except ModelError as error:
+            decision.type_ref, decision.logic = None, self.broken(error, spec, _DECISION_KEYS)
         requires = spec.entries.get("requires")
         if isinstance(requires, YMap):
             requires = self.mapping(requires, f"{path}.requires", "'requires'", ("inputs", "decisions", "knowledge"))
@@ -220,11 +248,12 @@ class ModelReader(ExpressionReader):
                                      "authorities", *EXTENSION_KEYS}
         if is_null(node):
             return BusinessKnowledgeModel(name=name, logic=None, source=self.element_source())
-        spec = self.mapping(node, path, f"business knowledge model '{name}'", allowed)
+        if not isinstance(node, YMap):
+            raise self.fail(f"business knowledge model '{name}' must be a mapping, not {describe(node)}", node, path)
+        spec = node
         bkm = BusinessKnowledgeModel(
             name=name,
             logic=None,
-            type_ref=self.optional(spec, "type", path),
             required_knowledge=self.names(spec.entries.get("requires"), f"{path}.requires"),
             id=self.optional(spec, "id", path),
             description=self.optional(spec, "description", path),
@@ -232,17 +261,33 @@ class ModelReader(ExpressionReader):
             extensions=self.extensions(spec, path),
             source=self.element_source(),
         )
-        body = self.logic(spec, path, "expression type", "expression id", holder_keys=frozenset({"kind"}))
-        function_keys = {"parameters", "kind", "function type", "function id"}
-        if body is not None or function_keys & spec.entries.keys():
-            bkm.logic = FunctionDefinition(
-                parameters=self.parameters(spec.entries.get("parameters"), f"{path}.parameters"),
-                body=body,
-                kind=self.function_kind(spec, path),
-                type_ref=self.optional(spec, "function type", path),
-                id=self.optional(spec, "function id", path),
-            )
+        try:  # its function: a problem here belongs to this knowledge model
+            self.mapping(node, path, f"business knowledge model '{name}'", allowed)
+            bkm.type_ref = self.optional(spec, "type", path)
+            body = self.logic(spec, path, "expression type", "expression id", holder_keys=frozenset({"kind"}))
+            function_keys = {"parameters", "kind", "function type", "function id"}
+            if body is not None or function_keys & spec.entries.keys():
+                bkm.logic = FunctionDefinition(
+                    parameters=self.parameters(spec.entries.get("parameters"), f"{path}.parameters"),
+                    body=body,
+                    kind=self.function_kind(spec, path),
+                    type_ref=self.optional(spec, "function type", path),
+                    id=self.optional(spec, "function id", path),
+                )
+        except ModelError as error:
+            broken = self.broken(error, spec, _KNOWLEDGE_KEYS)
+            try:  # what its callers bind, where it can be read
+                broken.parameters = self.parameters(spec.entries.get("parameters"), f"{path}.parameters")
+            except ModelError:
+                pass
+            bkm.type_ref, bkm.logic = None, broken
         return bkm
+
+    def broken(self, error: ModelError, spec: YMap, element_keys: frozenset[str]) -> BrokenLogic:
+        """An element's logic that could not be read: its problems, and its keys other than
+        `element_keys` (read into the element itself) as written, to write back."""
+        return BrokenLogic(tuple(error.problems), yaml={key: plain_data(value) for key, value in spec.entries.items()
+                                                        if key not in element_keys})
 
     def service(self, name: str, node: YNode) -> DecisionService:
         path = f"services.{name}"

@@ -10,6 +10,7 @@ loader (decisions/safe_yaml.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -104,6 +105,15 @@ class _Converter:
             raise self.fail("the YAML is nested too deeply", node) from None
         finally:
             self.active.discard(id(node))
+
+
+def plain_data(node: YNode) -> Any:
+    """A node as plain data (texts, lists, mappings; a null as None), to be written back as YAML."""
+    if isinstance(node, YScalar):
+        return None if is_null(node) else node.text
+    if isinstance(node, YSeq):
+        return [plain_data(item) for item in node.items]
+    return {key: plain_data(value) for key, value in node.entries.items()}
 
 
 def is_null(node: YNode | None) -> bool:

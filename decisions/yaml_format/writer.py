@@ -25,6 +25,7 @@ from decisions.dmn.writer import stable_id
 from decisions.errors import Location, ModelError, Problem
 from decisions.model import (
     DEFAULT_DMN_VERSION,
+    BrokenLogic,
     BusinessKnowledgeModel,
     Conditional,
     Context,
@@ -308,7 +309,9 @@ class _YamlWriter:
         if decision.authorities and not self.canonical:
             out["authorities"] = _FlowList(decision.authorities)
         self.extensions(out, decision.extensions)
-        if decision.logic is not None:
+        if isinstance(decision.logic, BrokenLogic):
+            out.update(self.broken(decision.logic))
+        elif decision.logic is not None:
             out.update(self.logic(decision.logic, "expression type", "expression id"))
         if not out:
             return None
@@ -326,7 +329,9 @@ class _YamlWriter:
         if bkm.authorities and not self.canonical:
             out["authorities"] = _FlowList(bkm.authorities)
         self.extensions(out, bkm.extensions)
-        if bkm.logic is not None:
+        if isinstance(bkm.logic, BrokenLogic):
+            out.update(self.broken(bkm.logic))
+        elif bkm.logic is not None:
             function = bkm.logic
             out["parameters"] = self.parameters(function.parameters)
             if function.kind != "FEEL":
@@ -339,6 +344,15 @@ class _YamlWriter:
                                     "would clash with the knowledge model's own 'kind' key")
                 out.update(self.logic(function.body, "expression type", "expression id"))
         return out or None
+
+    def broken(self, logic: BrokenLogic) -> dict[str, Any]:
+        """Logic the reader could not read, written back as it was read; only from YAML: what it
+        means is not known, so nothing can translate it from DMN."""
+        if logic.yaml is None:
+            first = logic.problems[0].message if logic.problems else "it could not be read"
+            raise self.fail(f"the logic of '{self.element}' could not be read from {logic.format} ({first}); "
+                            f"correct it in the {logic.format} model first")
+        return dict(logic.yaml)
 
     def service(self, service: DecisionService) -> Any:
         out: dict[str, Any] = {}

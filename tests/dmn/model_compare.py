@@ -1,7 +1,8 @@
 """Field-by-field comparison of parsed models, for round-trip tests.
 
 `model_differences(expected, actual)` lists every differing field as `path: expected != actual`.
-Source positions are ignored (they name where a model was read from, not what it says); so are
+Source positions are ignored (they name where a model was read from, not what it says; so are
+the file and line of a problem the reader recorded on an element's `BrokenLogic`); so are
 ids the writer had to generate (`expected` has None there) when `generated_ids_ok` is set, and
 then the diagram may have more shapes and edges than `expected` (those the writer laid out):
 `expected`'s must be there, unchanged. A model that states no DMN version is in the default
@@ -14,6 +15,7 @@ import dataclasses
 from typing import Any
 
 from decisions.dmn.diagram import complete_diagram
+from decisions.errors import Location
 from decisions.model import DEFAULT_DMN_VERSION, Definitions
 
 
@@ -32,8 +34,8 @@ def _walk(expected: Any, actual: Any, path: str, ids_ok: bool, out: list[str]) -
             out.append(f"{path}: {type(expected).__name__} != {type(actual).__name__}")
             return
         for field in dataclasses.fields(expected):
-            if field.name == "source":
-                continue
+            if field.name == "source" or (isinstance(expected, Location) and field.name in ("file", "line")):
+                continue  # where it was read from (a problem's too), not what it says
             left, right = getattr(expected, field.name), getattr(actual, field.name)
             if field.name == "id" and ids_ok and left is None:
                 continue
@@ -43,8 +45,8 @@ def _walk(expected: Any, actual: Any, path: str, ids_ok: bool, out: list[str]) -
                 _walk_laid_out(left, right, f"{path}.diagram", out)
                 continue
             _walk(left, right, f"{path}.{field.name}", ids_ok, out)
-    elif isinstance(expected, list):
-        if not isinstance(actual, list) or len(expected) != len(actual):
+    elif isinstance(expected, list | tuple):
+        if type(actual) is not type(expected) or len(expected) != len(actual):
             out.append(f"{path}: {expected!r} != {actual!r}")
             return
         for index, (left, right) in enumerate(zip(expected, actual, strict=True)):

@@ -10,6 +10,7 @@ from tck_files import tck_model
 from decisions.dmn import read_dmn
 from decisions.dmn.namespaces import DMN_NAMESPACES
 from decisions.errors import ModelError, Problem
+from decisions.model import reader_problems
 
 DMN15 = DMN_NAMESPACES["1.5"]
 
@@ -19,6 +20,14 @@ def problems_of(data: str | bytes, file: str = "model.dmn") -> list[Problem]:
         read_dmn(data, file=file)
     assert caught.value.problems
     return caught.value.problems
+
+
+def logic_problems(data: str | bytes, file: str = "model.dmn") -> list[Problem]:
+    """A problem inside one element's logic belongs to that element: the model is read, and
+    the element's logic holds the problem (tests/decisions/test_element_errors_reader.py)."""
+    problems = reader_problems(read_dmn(data, file=file))
+    assert problems
+    return problems
 
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -116,7 +125,7 @@ TABLE = """<decision id="d1" name="Risk">
 
 
 def test_rule_cell_count_mismatch_is_located() -> None:
-    [problem] = problems_of(model(TABLE))
+    [problem] = logic_problems(model(TABLE))
     assert problem.message == "rule 2 has 1 input entries but the table has 2 input columns"
     assert problem.location.element == "Risk" and problem.location.rule == 2
     assert problem.location.path == "decisionTable/rule[2]"
@@ -125,7 +134,7 @@ def test_rule_cell_count_mismatch_is_located() -> None:
 
 
 def test_unknown_expression_element_names_the_decision() -> None:
-    [problem] = problems_of(model('<decision id="d" name="Price"><spreadsheet/></decision>'))
+    [problem] = logic_problems(model('<decision id="d" name="Price"><spreadsheet/></decision>'))
     assert "<spreadsheet>" in problem.message and "decision 'Price'" in problem.message
     assert problem.location.element == "Price"
 
@@ -133,7 +142,7 @@ def test_unknown_expression_element_names_the_decision() -> None:
 def test_unknown_element_inside_a_context_names_the_decision_and_path() -> None:
     body = ('<decision id="d" name="Price"><context><contextEntry><variable name="a"/>'
             '<magic/></contextEntry></context></decision>')
-    [problem] = problems_of(model(body))
+    [problem] = logic_problems(model(body))
     assert "<magic>" in problem.message
     assert problem.location.element == "Price" and problem.location.path == "context/contextEntry['a']"
 
@@ -147,18 +156,19 @@ def test_dangling_href() -> None:
 
 def test_bad_hit_policy_and_misplaced_aggregation() -> None:
     bad = TABLE.replace("<decisionTable>", '<decisionTable hitPolicy="SOMETIMES">')
-    assert "unknown hit policy 'SOMETIMES'" in problems_of(model(bad))[0].message
+    assert "unknown hit policy 'SOMETIMES'" in logic_problems(model(bad))[0].message
     misplaced = TABLE.replace("<decisionTable>", '<decisionTable hitPolicy="FIRST" aggregation="SUM">')
-    assert "needs hit policy COLLECT" in problems_of(model(misplaced))[0].message
+    assert "needs hit policy COLLECT" in logic_problems(model(misplaced))[0].message
 
 
 def test_problems_of_several_elements_are_all_reported() -> None:
-    body = ('<decision id="a" name="A"><oops/></decision>'
+    body = ('<decision id="a" name="A"><informationRequirement><requiredInput href="#gone"/>'
+            '</informationRequirement></decision>'
             '<decision id="b"><literalExpression><text>1</text></literalExpression></decision>'
             '<inputData id="c" name="C"/>')
     problems = problems_of(model(body))
     assert len(problems) == 2
-    assert "<oops>" in problems[0].message and problems[0].location.element == "A"
+    assert "#gone" in problems[0].message and problems[0].location.element == "A"
     assert problems[1].message == "decision with id 'b' has no name"
 
 

@@ -159,6 +159,45 @@ def test_a_model_with_one_element_that_does_not_compile_fails_the_load_gate(engi
     assert [f.gate for f in report.failures] == ["load"] and not report.ok
 
 
+# A problem the reader finds inside one element's logic is that element's error
+# (tests/decisions/test_element_errors_reader.py): the model loads, and the gates refuse it.
+BROKEN_LOGIC = {
+    "yaml": ONE_BROKEN_TABLE.replace("      rules:\n        - ['>= 7OO', '\"high\"']",
+                                     "      rules:\n        - ['>= 700', '-', '\"high\"']"),
+    "dmn": """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="m" name="one broken table"
+             namespace="https://decisionary.dev/tests/one-broken-table">
+  <inputData id="score" name="Score"><variable name="Score" typeRef="number"/></inputData>
+  <decision id="fine" name="Fine">
+    <informationRequirement><requiredInput href="#score"/></informationRequirement>
+    <literalExpression><text>Score + 1</text></literalExpression>
+  </decision>
+  <decision id="band" name="Band">
+    <informationRequirement><requiredInput href="#score"/></informationRequirement>
+    <decisionTable hitPolicy="SOMETIMES"><output name="Band"/></decisionTable>
+  </decision>
+</definitions>
+""",
+}
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "dmn"])
+def test_a_model_with_logic_the_reader_could_not_read_fails_the_load_gate(engine: Engine, fmt: str) -> None:
+    content = BROKEN_LOGIC[fmt]
+    model = decisions.load(content.encode(), format=fmt)  # type: ignore[arg-type]
+    assert model.evaluate({"Score": 1}).outputs == {"Fine": 2, "Band": None}
+    [error] = model.errors
+    assert error.location.element == "Band"
+    assert ("rule 1 has 3 cells" if fmt == "yaml" else "unknown hit policy 'SOMETIMES'") in error.message
+    failure = _submit_failure(engine, content, fmt=fmt)
+    assert [f.gate for f in failure.failures] == ["load"]
+    assert failure.failures[0].reasons == [str(error)]
+    with unit_of_work(engine) as session:
+        number = create_draft(session, KEY, content, author=AUTHOR, format=fmt).number
+        report = check_gates(session, KEY, number)
+    assert [f.gate for f in report.failures] == ["load"] and not report.ok
+
+
 def test_a_model_that_is_not_a_model_fails_the_load_gate(engine: Engine) -> None:
     failure = _submit_failure(engine, "just: some yaml\n", fmt="yaml")
     assert [f.gate for f in failure.failures] == ["load"]
