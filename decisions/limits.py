@@ -24,6 +24,12 @@ in it; decisions/feel/budget.py)
     MAX_CALL_SECONDS     10          wall-clock time of one evaluation called through the API
                                      (the budget stops it; the call answers 503)
 
+Binding templates (execution/templates.py; bounded while they render)
+    MAX_RENDERED_CHARS   1,000,000 characters one template renders (and the size of any string,
+                                   list or range it makes on the way)
+    MAX_TEMPLATE_STEPS   1,000,000 steps of one render: range items, calls, operators, lookups,
+                                   output chunks
+
 Problems
     QUOTED               200       characters of the text at fault quoted, around its position
     MESSAGE              500       characters of a message before it is cut
@@ -47,6 +53,9 @@ MAX_STEPS = 2_000_000
 MAX_MEMORY = 20_000_000
 MAX_CALL_DEPTH = 120
 MAX_CALL_SECONDS = 10.0
+
+MAX_RENDERED_CHARS = 1_000_000
+MAX_TEMPLATE_STEPS = 1_000_000
 
 QUOTED = 200
 MESSAGE = 500
