@@ -24,13 +24,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, Undefined
-from jinja2.runtime import Context
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from decisions.limits import MAX_RENDERED_CHARS, MAX_TEMPLATE_STEPS
 
-# Steps left in the render under way (each render sets its own; see `_budget`).
+# Steps left in the render under way (each render sets its own; see `_budgeted`).
 _STEPS: ContextVar[list[int] | None] = ContextVar("template_steps", default=None)
 
 
