@@ -3,11 +3,14 @@ transaction, bindings on versions, reviews, dead letters, stats and Prometheus m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import app as cli
 from execution.receiver import Receiver
 from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
 from tests.execution.conftest import APPROVE, REFER, SECRET, config_for, count, settled, work
@@ -274,3 +277,8 @@ def test_review_tasks_page_by_filters(service: Live, receiver: Receiver) -> None
     assert reviewer.get("/v1/reviews", params={"end": "2000-01-01"}).json()["tasks"] == []
     foreign = reviewer.get("/v1/reviews", params={"limit": 2, "state": "all", "cursor": first["next_cursor"]})
     assert foreign.status_code == 422 and foreign.json()["errors"][0]["parameter"] == "cursor"
+    # The CLI reads the pages of the same route.
+    listed = CliRunner().invoke(cli, ["reviews", "list", "--url", service.url, "--api-key", service.keys["reviewer"],
+                                      "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert sorted(t["id"] for t in json.loads(listed.output)) == sorted(t["id"] for t in tasks)
