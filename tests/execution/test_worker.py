@@ -58,10 +58,11 @@ def test_approve_and_reject_reach_the_lender_signed_once(engine: Engine, receive
     assert keys == {f"{approved_runs[0]}:0", f"{rejected_runs[0]}:0"}
     for delivery in receiver.deliveries:
         assert delivery.signature_ok is True
-        assert verify(SECRET, delivery.headers["Decisionary-Timestamp"], delivery.headers["Decisionary-Signature"],
-                      delivery.body)
-        assert not verify("another-secret", delivery.headers["Decisionary-Timestamp"],
-                          delivery.headers["Decisionary-Signature"], delivery.body)
+        stamp, signature = delivery.headers["Decisionary-Timestamp"], delivery.headers["Decisionary-Signature"]
+        url = receiver.url + delivery.path
+        assert verify(SECRET, stamp, signature, delivery.method, url, delivery.body)
+        assert not verify("another-secret", stamp, signature, delivery.method, url, delivery.body)
+        assert not verify(SECRET, stamp, signature, delivery.method, receiver.url + "/elsewhere", delivery.body)
     assert count(engine, "SELECT count(*) FROM workflow_runs WHERE state = 'done'") == 2
     attempts = rows(engine, "SELECT outcome, status_code, step_name FROM step_attempts")
     assert sorted((a.outcome, a.status_code, a.step_name) for a in attempts) == [("ok", 200, "tell-lender")] * 2
