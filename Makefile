@@ -60,9 +60,12 @@ $(STUDIO_STAMP): $(NODE_STAMP) $(STUDIO_SOURCES)
 
 studio: $(STUDIO_STAMP)
 
-# The small screenshots the README shows (docs/studio/), taken by the studio's browser tests.
+# The small screenshots the README shows (docs/studio/), taken by the studio's browser tests
+# (every screen lands in build/studio-screenshots, which is not committed).
 studio-screenshots: $(STAMP) $(BROWSER_STAMP) $(STUDIO_STAMP)
-	DECISIONARY_SCREENSHOTS=docs/studio $(BIN)/pytest -q tests/studio
+	rm -rf build/studio-screenshots
+	DECISIONARY_SCREENSHOTS=build/studio-screenshots $(BIN)/pytest -q tests/studio/test_studio_browser.py
+	$(BIN)/python tests/studio/readme_images.py build/studio-screenshots
 
 run: $(STAMP) $(STUDIO_STAMP)
 	$(BIN)/decisionary dev --host 127.0.0.1 --port 8000 --receiver-port 8001 --data-dir data
