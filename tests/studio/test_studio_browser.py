@@ -43,8 +43,11 @@ class Browser:
 
     def sign_in(self, url: str, secret: str) -> None:
         self.page.goto(f"{url}/studio")
-        self.page.get_by_label("API key").fill(secret)
-        self.page.get_by_label("API key").press("Enter")  # the keyboard signs in
+        expect(self.page.get_by_label("API key")).to_be_focused(timeout=WAIT_MS)  # focused on arrival
+        self.page.keyboard.type(secret)
+        self.page.keyboard.press("Tab")
+        expect(self.page.get_by_role("button", name="Sign in")).to_be_focused()
+        self.page.keyboard.press("Space")  # the keyboard signs in
         expect(self.page.locator("#who")).to_be_visible(timeout=WAIT_MS)
 
     def sign_out(self) -> None:
@@ -158,7 +161,9 @@ def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sq
     page.locator("#save").focus()
     page.keyboard.press("Enter")  # buttons work from the keyboard
     expect(page.locator(".status")).to_contain_text("Saved as draft version 2", timeout=WAIT_MS)
-    page.locator("#submit").click()
+    page.keyboard.press("Tab")  # Save -> Submit, now enabled
+    expect(page.locator("#submit")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator(".status")).to_contain_text("Version 2 submitted", timeout=WAIT_MS)
     browser.sign_out()
 
@@ -174,8 +179,14 @@ def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sq
     expect(page.locator("#publish")).to_be_disabled()
     expect(page.locator("#publish")).to_have_attribute("title", "version 2 is submitted, not approved")
     browser.shot("approval-diff")
+    # The tab order runs comment -> Approve -> Reject, skipping the disabled Publish; Enter approves.
     page.get_by_label("Comment").fill("Four-eyes checked")
-    page.locator("#approve").click()
+    page.keyboard.press("Tab")
+    expect(page.locator("#approve")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#reject")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
     expect(page.locator(".status")).to_contain_text("now approved", timeout=WAIT_MS)
     page.locator("#publish").click()
     expect(page.locator(".status")).to_contain_text("now published", timeout=WAIT_MS)
