@@ -57,6 +57,7 @@ from api.record_writer import PendingRecord
 from api.service import Service
 from api.typed import InputsInvalid
 from decisions.errors import InputError, ModelError
+from decisions.feel import Budget, time_limit
 from decisions.result import EvaluationResult
 from registry import (
     Conflict,
@@ -229,7 +230,8 @@ def evaluate(service: Service, selector: Selector, call: Evaluation, caller: Pri
             return Answer(answer_body(earlier), replayed=True)
 
     resolved, loaded, notes = route_call(service, *resolve_version(service, selector), call)
-    result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+    result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",),
+                                     seconds=service.settings.evaluation_seconds)
     done = Done(resolved, loaded.model, call, result, latency_us, values, notes)
     try:
         record = write_records(service, [done], caller, idempotency_key=idempotency_key, fingerprint=fingerprint)[0]
@@ -252,7 +254,8 @@ async def evaluate_async(service: Service, selector: Selector, call: Evaluation,
             start_shadows(service, answer.shadows)
         return answer
     resolved, loaded, notes = route_call(service, *await resolve_version_async(service, selector), call)
-    result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+    result, latency_us, values = await run_async(service, loaded, call, pointer=("inputs",),
+                                                 decisions_pointer=("decisions",))
     return await record_and_answer(service, resolved, call, result, latency_us, caller, values=values,
                                    notes=notes)
 
@@ -291,10 +294,35 @@ async def record_and_answer(service: Service, resolved: Resolved, call: Evaluati
     return Answer(body)
 
 
+class EvaluationTimeout(ProblemError):
+    """The evaluation took longer than the service allows one call (`Settings.evaluation_seconds`):
+    503, as for any server that cannot answer in time; the caller may try again later."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(503, f"the evaluation took longer than {seconds:g} s, the most one call may take, "
+                              "so it was stopped; the model may loop too much for these inputs",
+                         slug="evaluation-timeout", headers={"Retry-After": "1"})
+
+
+async def run_async(service: Service, loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
+                    decisions_pointer: tuple[object, ...]) -> tuple[EvaluationResult, int, dict[str, Any]]:
+    """`run` on a worker thread, never on the event loop: health checks and other callers keep
+    answering while one call evaluates. The evaluation's budget stops it at the time bound; the
+    call is answered then even if the evaluation is inside work the budget does not count."""
+    seconds = service.settings.evaluation_seconds
+    work = run_in_threadpool(run, loaded, call, pointer=pointer, decisions_pointer=decisions_pointer,
+                             seconds=seconds)
+    try:
+        return await asyncio.wait_for(work, seconds + 1.0)
+    except TimeoutError:
+        raise EvaluationTimeout(seconds) from None
+
+
 def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
-        decisions_pointer: tuple[object, ...]) -> tuple[EvaluationResult, int, dict[str, Any]]:
-    """Check the inputs against the model's types and evaluate; returns (result, latency in µs,
-    the checked inputs)."""
+        decisions_pointer: tuple[object, ...],
+        seconds: float | None = None) -> tuple[EvaluationResult, int, dict[str, Any]]:
+    """Check the inputs against the model's types and evaluate, within `seconds` if given;
+    returns (result, latency in µs, the checked inputs). EvaluationTimeout past the time."""
     schemas = loaded.schemas
     values = checked_inputs(loaded, call.inputs, pointer=pointer)
     if call.decisions:
@@ -306,8 +334,15 @@ def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],
                  "message": f"the model has no decision named {name!r}; it has: {known}"}
                 for i, name in unknown])
     started = time.perf_counter()
+    if seconds is None:
+        budget = Budget()
+    else:
+        with time_limit(seconds):
+            budget = Budget()
     result = loaded.model.evaluate(values, decisions=list(call.decisions) if call.decisions else None,
-                                   trace="explain" if call.trace == "explain" else bool(call.trace))
+                                   trace="explain" if call.trace == "explain" else bool(call.trace), budget=budget)
+    if budget.timed_out:
+        raise EvaluationTimeout(seconds or 0.0)
     latency_us = int((time.perf_counter() - started) * 1_000_000)
     return result, latency_us, values
 

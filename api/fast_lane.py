@@ -33,7 +33,15 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import ADMIN, Principal, verified_key
-from api.evaluation import Evaluation, Selector, record_and_answer, resolve_version_async, route_call, run
+from api.evaluation import (
+    Evaluation,
+    EvaluationTimeout,
+    Selector,
+    record_and_answer,
+    resolve_version_async,
+    route_call,
+    run_async,
+)
 from api.jsonio import parse_json
 from api.limits import BodyTooLarge
 from api.problems import DATABASE_UNAVAILABLE, ProblemError, database_unavailable, problem_response
@@ -134,7 +142,10 @@ class EvaluateFastLane:
                 resolved, loaded, notes = route_call(self.service, resolved, loaded, call)
             else:
                 notes = []
-            result, latency_us, values = run(loaded, call, pointer=("inputs",), decisions_pointer=("decisions",))
+            result, latency_us, values = await run_async(self.service, loaded, call, pointer=("inputs",),
+                                                         decisions_pointer=("decisions",))
+        except EvaluationTimeout:
+            raise  # answered as the route would: evaluating again there would take as long
         except ProblemError:
             return None
         return answer_response(await record_and_answer(self.service, resolved, call, result, latency_us, principal,

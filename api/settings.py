@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from decisions.limits import MAX_CALL_SECONDS
 from registry.db import default_url
 
 MIB = 1024 * 1024
@@ -55,6 +56,9 @@ class Settings:
     # key, input and output types) to callers without an API key. Off in production: without a
     # key the document describes the generic API only. `decisionary dev` turns it on.
     public_docs: bool = False
+    # The most one evaluate call may take (seconds): the evaluation's budget stops it there and the
+    # call is answered 503 (decisions/limits.py, MAX_CALL_SECONDS).
+    evaluation_seconds: float = MAX_CALL_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,4 +74,5 @@ class Settings:
             cache_seconds=_float_env("DECISIONARY_CACHE_SECONDS", 1.0),
             chain_records=os.environ.get("DECISIONARY_CHAIN_RECORDS", "on").strip().lower() not in ("off", "0", "false"),
             public_docs=os.environ.get("DECISIONARY_PUBLIC_DOCS", "off").strip().lower() in ("on", "1", "true"),
+            evaluation_seconds=_float_env("DECISIONARY_EVALUATION_SECONDS", MAX_CALL_SECONDS),
         )

@@ -45,7 +45,7 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 class Budget:
-    __slots__ = ("left", "exceeded", "memory", "_steps", "_granted", "_memory_total", "_deadline")
+    __slots__ = ("left", "exceeded", "timed_out", "memory", "_steps", "_granted", "_memory_total", "_deadline")
 
     def __init__(self, steps: int | None = None, memory: int | None = None,
                  deadline: tuple[float, float] | None = None) -> None:
@@ -56,6 +56,7 @@ class Budget:
         self._granted = min(CHUNK, self._steps)
         self.left = self._granted  # steps left in the current chunk
         self.exceeded: str | None = None  # why the budget ran out, once it has
+        self.timed_out = False  # whether it ran out of time (the others are steps or memory)
 
     def renew(self) -> str | None:
         """Called by a step that took `left` below zero: None (go on, with a new chunk), or why
@@ -65,6 +66,7 @@ class Budget:
         if self._granted >= self._steps:
             return self._exceed(f"more than {self._steps:,} steps (iterations and function calls)")
         if self._deadline is not None and time.monotonic() > self._deadline[0]:
+            self.timed_out = True
             return self._exceed(f"evaluation took longer than {self._deadline[1]:g} s")
         grant = min(CHUNK, self._steps - self._granted)
         self._granted += grant
