@@ -293,6 +293,7 @@ def convert_command(
     from decisions import read_definitions
     from decisions.dmn.namespaces import SUPPORTED_VERSIONS
     from decisions.dmn.writer import write_dmn
+    from decisions.model import reader_problems
     from decisions.xlsx_format import write_xlsx
     from decisions.yaml_format import write_yaml
 
@@ -312,6 +313,8 @@ def convert_command(
         content = write_dmn(defs, version=version)
     else:
         fail(f"unknown target format {to!r}; use yaml, xlsx or dmn")
+    for problem in reader_problems(defs):  # logic the reader could not read, written back as it was
+        typer.echo(f"{problem} (written as it was read)", err=True)
     if out is None:
         typer.echo(content, nl=False)
         return

@@ -347,7 +347,12 @@ class _YamlWriter:
 
     def broken(self, logic: BrokenLogic) -> dict[str, Any]:
         """Logic the reader could not read, written back as it was read; only from YAML: what it
-        means is not known, so nothing can translate it from DMN."""
+        means is not known, so nothing can translate it from DMN. The canonical form holds none:
+        it would change when the reader learns to read that logic, and a stored version's hash
+        must verify for good (the registry hashes such a model by its text instead)."""
+        if self.canonical:
+            raise self.fail(f"the logic of '{self.element}' could not be read; the canonical form holds only "
+                            "logic that reads")
         if logic.yaml is None:
             first = logic.problems[0].message if logic.problems else "it could not be read"
             raise self.fail(f"the logic of '{self.element}' could not be read from {logic.format} ({first}); "

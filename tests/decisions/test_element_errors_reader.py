@@ -366,6 +366,21 @@ def test_convert_refuses_broken_logic_to_another_format_with_its_location(
     assert "could not be read from" in converted.stdout + converted.stderr
 
 
+@pytest.mark.parametrize(("name", "text", "target"), [
+    ("model.dmn", dmn_text("an unknown hit policy"), "dmn"),
+    ("model.yaml", yaml_text("an unknown hit policy"), "yaml"),
+])
+def test_convert_to_the_same_format_writes_broken_logic_back_and_says_so(
+        tmp_path: Path, name: str, text: str, target: str) -> None:
+    path = write(tmp_path, name, text)
+    out = tmp_path / f"out.{target}"
+    converted = run("convert", str(path), "--to", target, "-o", str(out))
+    assert converted.returncode == 0, converted.stdout + converted.stderr
+    assert "unknown hit policy 'SOMETIMES'" in converted.stderr and "written as it was read" in converted.stderr
+    [error] = decisions.load(out).errors
+    assert error.location.element == "Bad" and "unknown hit policy 'SOMETIMES'" in error.message
+
+
 def test_a_boxed_context_built_in_code_with_a_name_twice_is_its_decisions_error() -> None:
     from decisions.compiler import compile_model
     from decisions.model import Context, ContextEntry, Decision, Definitions, InputData, LiteralExpression

@@ -184,7 +184,7 @@ BROKEN_LOGIC = {
 @pytest.mark.parametrize("fmt", ["yaml", "dmn"])
 def test_a_model_with_logic_the_reader_could_not_read_fails_the_load_gate(engine: Engine, fmt: str) -> None:
     content = BROKEN_LOGIC[fmt]
-    model = decisions.load(content.encode(), format=fmt)  # type: ignore[arg-type]
+    model = decisions.load(content.encode(), format=fmt)
     assert model.evaluate({"Score": 1}).outputs == {"Fine": 2, "Band": None}
     [error] = model.errors
     assert error.location.element == "Band"
