@@ -38,7 +38,7 @@ from registry.diff import diff as registry_diff
 from registry.keys import same_person
 from registry.rows import version_row
 
-router = make_router(400, 422, tag="workbench")
+router = make_router(400, 404, 409, 422, tag="workbench")
 Reader = Annotated[Principal, Depends(requires(*READERS))]
 
 MAX_MODEL_CHARS = 5_000_000
