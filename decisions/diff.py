@@ -238,6 +238,10 @@ def _requirement_notes(label: str, before: list[str], after: list[str]) -> list[
 def _diff_logic(name: str, element: ElementKind, old: Expression | BrokenLogic | None,
                 new: Expression | BrokenLogic | None, notes: list[str]) -> ElementChange | None:
     old_kind, new_kind = expression_kind(old), expression_kind(new)
+    if isinstance(old, BrokenLogic) and isinstance(new, BrokenLogic):  # what was written, not where
+        if (old.xml, old.yaml) != (new.xml, new.yaml):
+            notes.append("the logic that could not be read changed")
+        return ElementChange(name, element, old_kind, new_kind, notes=notes) if notes else None
     if isinstance(old, DecisionTable) and isinstance(new, DecisionTable):
         table = diff_tables(old, new)
         if not table.changed and not notes:

@@ -392,3 +392,17 @@ def test_a_boxed_context_built_in_code_with_a_name_twice_is_its_decisions_error(
     [error] = model.errors
     assert error.location.element == "Twice" and "duplicate context entry 'a'" in error.message
     assert model.evaluate({"x": 3}).outputs == {"Good": 3, "Twice": None}
+
+
+def test_a_reviewer_sees_whether_logic_that_could_not_be_read_changed() -> None:
+    from decisions.diff import diff_definitions
+
+    old = read_yaml(yaml_text("an unknown hit policy"))
+    moved = read_yaml(yaml_text("an unknown hit policy").replace("decisions:\n", "decisions:\n\n\n"))
+    assert diff_definitions(old, moved).identical  # the same text, on other lines
+    fixed = read_yaml(yaml_text("an unknown hit policy").replace("SOMETIMES", "FIRST"))
+    [change] = diff_definitions(old, fixed).changed
+    assert (change.name, change.old_kind, change.new_kind) == ("Bad", "broken logic", "decision table")
+    edited = read_yaml(yaml_text("an unknown hit policy").replace("SOMETIMES", "NEVER"))
+    [change] = diff_definitions(old, edited).changed
+    assert change.notes == ["the logic that could not be read changed"]
