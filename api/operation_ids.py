@@ -42,6 +42,7 @@ OPERATION_IDS: dict[str, str] = {
     "versions_diff": "diffVersions",
     # the studio's workbench (api/routes/workbench.py)
     "analyse": "analyseModel",
+    "layout": "layoutModel",
     "save_draft": "saveDraft",
     "version_test_cases": "getVersionTestCases",
     # aliases

@@ -133,6 +133,33 @@ def _try(model: Any, schemas: ModelSchemas, body: AnalyseRequest) -> tuple[dict[
         return evaluation, None
 
 
+# --- a drawing for a model that has none ---------------------------------------------------------
+
+
+class LayoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=MAX_MODEL_CHARS, description="A DMN model (XML).")
+
+
+class LayoutResponse(BaseModel):
+    content: str = Field(description="The model written again with a drawing (DMNDI) for every DRG element "
+                                     "that had no shape; ids, the DMN version and extensions kept.")
+
+
+@router.post("/v1/workbench/layout", response_model=LayoutResponse, operation_id="layoutModel",
+             summary="Give a DMN model without a drawing one, so that a modeler shows its DRD")
+async def layout(body: LayoutRequest, _: Reader) -> LayoutResponse:
+    return await run_in_threadpool(_laid_out, body.content)
+
+
+def _laid_out(content: str) -> LayoutResponse:
+    from decisions.dmn.writer import write_dmn
+
+    definitions = decisions.read_definitions(content.encode("utf-8"), format="dmn")  # ModelError -> 422
+    return LayoutResponse(content=write_dmn(definitions))
+
+
 # --- saving an edit as a new draft ---------------------------------------------------------------
 
 

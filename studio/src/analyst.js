@@ -96,7 +96,7 @@ export async function versionScreen(main, key, number, who, { Editor }) {
 
   editor = new Editor(editorHost, { onChange: debounce(refresh, 400) });
   try {
-    await editor.open(content);
+    await editor.open(await drawable(content, version.format));
   } catch (err) {
     clear(editorHost, h('div', { class: 'error unreadable', role: 'alert' }, h('h3', {}, 'This model cannot be opened in the editor'),
       h('p', {}, err.message), h('p', {}, `Version ${number} of ${key} is stored as uploaded; its problems as the service reads them are listed beside.`)));
@@ -134,4 +134,15 @@ export async function versionScreen(main, key, number, who, { Editor }) {
     }
   });
   return () => editor.destroy();
+}
+
+// dmn-js draws only the DRG elements that have a shape: a DMN file without a drawing gets one
+// laid out by the service (its ids, version and extensions kept) before it is opened.
+async function drawable(content, format) {
+  if (format !== 'dmn' || /DMNShape|biodi:bounds/.test(content)) return content;
+  try {
+    return (await api('/v1/workbench/layout', { method: 'POST', json: { content } })).content;
+  } catch {
+    return content; // the editor says what it cannot read
+  }
 }

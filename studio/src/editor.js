@@ -16,7 +16,7 @@ export class Editor {
     this.onChange = onChange;
     this.watched = new WeakSet();
     this.original = null;
-    this.modeler.on('views.changed', () => { this.renderTabs(); this.watch(); });
+    this.modeler.on('views.changed', () => { this.renderTabs(); this.watch(); this.fit(); });
   }
 
   // Opens `xml`; a model dmn-js cannot read throws an Error whose message says where.
@@ -45,6 +45,11 @@ export class Editor {
       this.watched.add(viewer);
       viewer.on('elements.changed', () => this.onChange());
     }
+  }
+
+  fit() {
+    const view = this.modeler.getActiveView();
+    if (view?.type === 'drd') this.modeler.getActiveViewer().get('canvas').zoom('fit-viewport');
   }
 
   renderTabs() {

@@ -104,3 +104,17 @@ def test_an_unbuilt_studio_says_how_to_build_it(database_url: str, tmp_path: Pat
         assert client.get("/studio/assets/studio.js").status_code == 404
     finally:
         stop_live(live, server)
+
+
+def test_a_model_without_a_drawing_gets_one_and_keeps_its_meaning(live: Live) -> None:
+    import decisions
+    from decisions.diff import diff_definitions
+
+    answer = live.client("viewer").post("/v1/workbench/layout", json={"content": LOAN_TEXT})
+    assert answer.status_code == 200, answer.text
+    drawn = answer.json()["content"]
+    assert drawn.count("DMNShape") >= 12 and "https://www.omg.org/spec/DMN/20230324/MODEL/" in drawn
+    before = decisions.read_definitions(LOAN_TEXT.encode(), format="dmn")
+    after = decisions.read_definitions(drawn.encode(), format="dmn")
+    assert diff_definitions(before, after).identical
+    assert live.client("viewer").post("/v1/workbench/layout", json={"content": "<definitions"}).status_code == 422

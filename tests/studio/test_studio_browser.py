@@ -125,6 +125,10 @@ def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sq
     browser.shot("versions")
     page.get_by_label("Open version 1").click()
     expect(page.locator("#h-tests")).to_contain_text("0 failed", timeout=WAIT_MS)
+    page.get_by_role("tab", name="loan-approval (DRD)").click()  # laid out by the service: every element drawn
+    for element in ("risk_category", "eligibility", "decision", "credit_limit", "debt_to_income"):
+        expect(page.locator(f'.djs-element[data-element-id="{element}"]')).to_be_visible(timeout=WAIT_MS)
+    browser.shot("analyst-drd")
     page.get_by_role("tab", name="Risk Category (table)").click()
     cell = page.locator('td[data-row-id="risk_r1"][data-col-id="risk_in_score"]')
     expect(cell).to_contain_text("< 580", timeout=WAIT_MS)
