@@ -288,7 +288,7 @@ class BrokenLogic:
     The logic is kept as it was written, so the model can be written back to the format it was
     read from with that text unchanged: `xml` holds, for a DMN model, each child of the element
     that carries its logic as an XML text declaring its namespaces; `yaml`, for a YAML model, the
-    element's mapping as plain data. Writing it in another format is refused (its meaning is
+    keys of the element's mapping that hold its type and logic, as plain data. Writing it in another format is refused (its meaning is
     unknown, so there is nothing to translate)."""
 
     problems: tuple[Problem, ...]
