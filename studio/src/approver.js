@@ -21,6 +21,7 @@ export async function approvalScreen(main, key, number, who) {
     ?? (number > 1 ? number - 1 : null);
   const diff = replaced ? await api(`/v1/models/${q(key)}/diff?from=${replaced}&to=${number}`) : null;
   const gates = await api(`/v1/models/${q(key)}/versions/${number}/gates`);
+  const replays = await api(`/v1/models/${q(key)}/versions/${number}/replays`).catch(() => []);
   const comment = h('input', { id: 'approval-comment', type: 'text', 'aria-label': 'Comment', placeholder: 'Comment' });
   const status = h('p', { class: 'status', role: 'status' });
   const own = version.author.toLowerCase() === who.name.toLowerCase();
@@ -70,6 +71,9 @@ export async function approvalScreen(main, key, number, who) {
       h('ul', { class: 'gates' }, gates.passed.map((g) => h('li', { class: 'pass' }, `${g}: pass`)),
         gates.skipped.map((g) => h('li', {}, `skipped: ${g}`)),
         gates.failures.map((f) => h('li', { class: 'fail' }, `${f.gate}: ${f.reasons.join('; ')}`)))),
+    replays.length ? h('section', { 'aria-labelledby': 'h-replay' }, h('h3', { id: 'h-replay' }, `Replay on logged decisions (${replays[0].source})`),
+      h('table', { class: 'grid', 'aria-label': 'Replay summary' }, h('tbody', {}, Object.entries(replays[0].summary)
+        .filter(([, v]) => v === null || typeof v !== 'object').map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, String(v))))))) : null,
     h('section', { 'aria-labelledby': 'h-diff' }, h('h3', { id: 'h-diff' }, replaced ? `Changes from version ${replaced}` : 'First version: nothing to compare'),
       diff ? renderDiff(diff) : null));
 }

@@ -88,10 +88,11 @@ export async function logScreen(main, key) {
   clear(main, h('h2', {}, `Decision log: ${key}`), form, list, h('h2', {}, 'Audit'), charts);
   search();
   try {
-    const m = await api(`/v1/audit/${q(key)}/metrics`);
-    clear(charts, h('p', {}, h('a', { href: `/v1/audit/${q(key)}/report`, target: '_blank' }, 'The audit report (HTML charts)')),
-      h('pre', { class: 'metrics' }, JSON.stringify(m, null, 1).slice(0, 4000)));
+    // The audit report is self-contained HTML (inline SVG charts, no scripts): shown in a
+    // sandboxed frame, as the HTML report renders them.
+    const report = await api(`/v1/audit/${q(key)}/report`, { raw: true });
+    clear(charts, h('iframe', { class: 'report', title: `Audit report of ${key}: outcome mix, rule hits and drift`, sandbox: '', srcdoc: report }));
   } catch (err) {
-    clear(charts, h('p', {}, `No audit metrics: ${err.message}`));
+    clear(charts, h('p', {}, `No audit report: ${err.message}`));
   }
 }

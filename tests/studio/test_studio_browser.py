@@ -133,6 +133,14 @@ def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sq
     cell = page.locator('td[data-row-id="risk_r1"][data-col-id="risk_in_score"]')
     expect(cell).to_contain_text("< 580", timeout=WAIT_MS)
 
+    # A cell that is not FEEL: the problem is listed with its place, and the cell is outlined.
+    type_in_cell(page, "risk_r1", "risk_in_score", "< > 5")
+    problems = page.locator("section[aria-labelledby=h-problems]")
+    expect(problems).to_contain_text("Risk Category, rule 1, column Credit Score", timeout=WAIT_MS)
+    leave_cell(page, "risk_r1", "risk_in_score", "< > 5")
+    assert cell.evaluate("td => getComputedStyle(td).outlineColor") == "rgb(204, 0, 0)"
+    browser.shot("analyst-problem")
+
     # A threshold too low: a case fails and verification finds the gap it leaves.
     type_in_cell(page, "risk_r1", "risk_in_score", "< 500")
     expect(page.locator("#h-tests")).to_contain_text("1 failed", timeout=WAIT_MS)
@@ -285,6 +293,8 @@ def test_a_reviewer_claims_and_decides_a_refer_task_and_the_lender_is_called_bac
             page.get_by_label("Output equals (Decision:value)").fill("Decision:Refer")
             page.get_by_label("Output equals (Decision:value)").press("Enter")
             expect(page.get_by_label("Decision records")).to_contain_text("Refer", timeout=WAIT_MS)
+            report = page.frame_locator("iframe.report")
+            expect(report.locator("svg").first).to_be_visible(timeout=WAIT_MS)  # the report's charts
             browser.shot("decision-log")
             assert browser.console_errors == []
     finally:
