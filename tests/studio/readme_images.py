@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 CHOSEN = ("studio-analyst-test-fails.png", "studio-analyst-try-it.png", "studio-approval-diff.png",
-          "studio-review-decided.png")
+          "studio-review-decided.png", "studio-decision-log.png")
 TARGET = Path(__file__).resolve().parents[2] / "docs" / "studio"
 
 
