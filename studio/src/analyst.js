@@ -54,9 +54,12 @@ export async function versionScreen(main, key, number, who, { Editor }) {
     const body = { content: await editor.xml(), format: 'dmn', test_cases: cases || null, ...extra };
     return api('/v1/workbench/analyse', { method: 'POST', json: body });
   };
+  let asked = 0; // answers to older edits that arrive late are dropped
   const refresh = async () => {
+    const mine = ++asked;
     try {
       const analysis = await analyse();
+      if (mine !== asked) return;
       lastProblems = analysis.problems.filter((p) => p.location?.element).map((p) => ({ decision: p.location.element, rule: p.location.rule, column: p.location.column }))
         .concat(analysis.findings.filter((f) => f.severity === 'error').flatMap((f) => f.rules.map((r) => ({ decision: f.decision, rule: r }))));
       editor.mark({ fired: lastFired, problems: lastProblems });
