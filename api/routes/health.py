@@ -19,8 +19,10 @@ router = APIRouter(route_class=DecimalJSONRoute, tags=["health"])
 @router.get("/healthz", response_model=Health, responses=problem_responses(503),
             summary="Is the service up, and can it reach its database?")
 def healthz(request: Request) -> Health:
+    # A read-only transaction: on SQLite any other begins BEGIN IMMEDIATE (registry/db.py) and
+    # would wait for the write lock behind a batch's insert, so health would hang on a busy writer.
     try:
-        with service_of(request).engine.connect() as connection:
+        with service_of(request).engine.execution_options(decisionary_read_only=True).connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure to reach the database is "unavailable"
         raise ProblemError(503, "the database is unreachable", headers={"Retry-After": "1"}) from None
