@@ -8,14 +8,15 @@ One `Service` per process (per uvicorn worker); route handlers reach it through
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from api.caches import TimedCache
 from api.model_cache import LoadedModel, ModelCache
-from api.record_writer import RecordHook, RecordWriter
+from api.record_writer import Recorded, RecordHook, RecordWriter
 from api.settings import Settings
 from registry import make_engine
 from registry.resolve import Resolved
@@ -24,12 +25,19 @@ from registry.views import ApiKey
 __all__ = ["RecordHook", "Service"]
 
 
+RecordPreparer = Callable[[Session, Sequence[Recorded]], None]
+
+
 @dataclass
 class Service:
     settings: Settings
     engine: Engine
     cache: ModelCache
     record_hooks: list[RecordHook] = field(default_factory=list)
+    # Called on the caller's worker thread, with a session for reads, before a record goes to the
+    # record writer: work that depends on the decision alone (the bindings' `when` rules) is done
+    # there, so that it cannot hold up the writer's single thread (execution/outbox.py, `choose`).
+    record_preparers: list[RecordPreparer] = field(default_factory=list)
     # Why a request's callback URL would be refused (None: it would not); set by the execution
     # layer from its allow-list, so a call naming a host nobody allowed fails at once (422).
     callback_refusal: Callable[[str], str | None] | None = None

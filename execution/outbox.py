@@ -47,12 +47,14 @@ def enqueue_runs(session: Session, record: DecisionRecord, loaded: LoadedVersion
 
 def outcome_runs(record: DecisionRecord, loaded: LoadedVersion, outputs: Mapping[str, Any], *,
                  callback_url: str | None = None, origin: str = "decision",
-                 config: ExecutionConfig | None = None) -> list[dict[str, Any]]:
-    """The run rows of every workflow the outcome starts (nothing is written)."""
+                 config: ExecutionConfig | None = None, chosen: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The run rows of every workflow the outcome starts (nothing is written); `chosen`: the
+    workflows, when the `when` rules were already evaluated (`Outbox.choose`)."""
     bindings = loaded.bindings
     if bindings is None:
         return []
-    names = bindings.workflows_for(outputs, record.inputs if isinstance(record.inputs, Mapping) else None)
+    names = chosen if chosen is not None else \
+        bindings.workflows_for(outputs, record.inputs if isinstance(record.inputs, Mapping) else None)
     return record_runs(record, bindings, names, callback_url=callback_url, origin=origin, config=config)
 
 
@@ -145,11 +147,30 @@ def step_host(bindings: Bindings, step: Step, context: Mapping[str, Any],
 class Outbox:
     """The API's record hook: the run rows of the recorded decisions, for their transaction.
 
-    The service writes records in batches (group commit); all their runs go in one part."""
+    The service writes records in batches (group commit); all their runs go in one part. The
+    bindings' `when` rules are evaluated by `choose`, which the service calls on the caller's
+    worker thread before it hands the record to the record writer: a heavy rule then costs its
+    own caller's time, not the writer's single thread that every caller's answer waits on.
+    `runs_for` evaluates them itself only for a record `choose` did not see."""
+
+    MAX_CHOSEN = 10_000  # choices kept for records not yet written (a failed write leaves its own)
 
     def __init__(self, versions: LoadedVersions | None = None, config: ExecutionConfig | None = None) -> None:
         self.versions = versions or LoadedVersions()
         self.config = config
+        self._chosen: dict[str, list[str]] = {}  # record id -> the workflows its outcome starts
+
+    def choose(self, session: Session, recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> None:
+        for record, result, _ in recorded:
+            if record.shadow_of is not None:
+                continue
+            bindings = self.versions.get(session, record.key, record.version, record.content_hash).bindings
+            if bindings is None:
+                continue
+            if len(self._chosen) >= self.MAX_CHOSEN:
+                self._chosen.pop(next(iter(self._chosen)), None)
+            self._chosen[record.id] = bindings.workflows_for(
+                result.outputs, record.inputs if isinstance(record.inputs, Mapping) else None)
 
     def runs_for(self, session: Session,
                  recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> list[Rows]:
@@ -158,5 +179,6 @@ class Outbox:
             if record.shadow_of is not None:  # a shadow version's answer was never given: it acts on nothing
                 continue
             loaded = self.versions.get(session, record.key, record.version, record.content_hash)
-            rows.extend(outcome_runs(record, loaded, result.outputs, callback_url=callback_url, config=self.config))
+            rows.extend(outcome_runs(record, loaded, result.outputs, callback_url=callback_url, config=self.config,
+                                     chosen=self._chosen.pop(record.id, None)))
         return [(RUNS, rows)] if rows else []

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from decisions.feel import CompiledExpression, CompiledUnaryTests, Env
+from decisions.feel import Budget, CompiledExpression, CompiledUnaryTests, Env, time_limit
 from decisions.feel.values import from_python
+from decisions.limits import MAX_CALL_SECONDS
 from decisions.tables.index import names_used
 from execution.templates import Text
 
@@ -186,14 +187,20 @@ class Bindings:
         return frozenset(name for rule in self.rules for name in rule.names_read)
 
     def workflows_for(self, outputs: Mapping[str, Any], inputs: Mapping[str, Any] | None = None) -> list[str]:
-        """The workflows an outcome starts: matching rules in order, then `always`; each once."""
+        """The workflows an outcome starts: matching rules in order, then `always`; each once.
+
+        The rules draw on one evaluation budget of steps, memory and time (decisions/feel/
+        budget.py; the time of an evaluate call, MAX_CALL_SECONDS): a rule that exceeds it does
+        not match, nor do the rules after it."""
         read = self.names_read
         names = {k: from_python(v) for k, v in (inputs or {}).items() if k in read}
         names.update({k: from_python(v) for k, v in outputs.items() if k in read})
-        env = Env.over(names, [])  # the rules only read it (a child scope copies what it binds)
+        with time_limit(MAX_CALL_SECONDS):
+            budget = Budget()
+        env = Env.over(names, [], budget)  # the rules only read it (a child scope copies what it binds)
         chosen: list[str] = []
         for rule in self.rules:
-            if rule.matches(env):
+            if rule.matches(env) and budget.exceeded is None:
                 chosen.extend(w for w in rule.workflows if w not in chosen)
         chosen.extend(w for w in self.always if w not in chosen)
         return chosen
