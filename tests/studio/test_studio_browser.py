@@ -44,6 +44,7 @@ class Browser:
     def sign_in(self, url: str, secret: str) -> None:
         self.page.goto(f"{url}/studio")
         expect(self.page.get_by_label("API key")).to_be_focused(timeout=WAIT_MS)  # focused on arrival
+        self.shot("sign-in")
         self.page.keyboard.type(secret)
         self.page.keyboard.press("Tab")
         expect(self.page.get_by_role("button", name="Sign in")).to_be_focused()
@@ -120,6 +121,9 @@ def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sq
     # The analyst: models, the model's versions, then version 1 in dmn-js with the side panel.
     browser.sign_in(live.url, live.keys["author"])
     expect(page.locator("#who")).to_contain_text("author")
+    expect(page.get_by_role("navigation", name="Studio")).not_to_contain_text("Reviews")  # not the author's
+    expect(page.get_by_role("link", name="loan-approval")).to_be_visible(timeout=WAIT_MS)
+    browser.shot("models")
     page.get_by_role("link", name="loan-approval").click()
     expect(page.locator('tr[data-version="1"]')).to_contain_text("published", timeout=WAIT_MS)
     browser.shot("versions")
@@ -209,7 +213,7 @@ def test_analyst_edits_approver_publishes_and_the_callers_answer_changes(live_sq
     assert browser.console_errors == []
 
 
-def test_maker_checker_a_conflicting_save_and_a_revoked_key(live_sqlite: Live, browser: Browser) -> None:
+def test_a_conflicting_save_a_revoked_key_and_what_a_viewer_may_do(live_sqlite: Live, browser: Browser) -> None:
     live = live_sqlite
     live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name, test_cases=CASES.read_text())
     page = browser.page
@@ -233,6 +237,14 @@ def test_maker_checker_a_conflicting_save_and_a_revoked_key(live_sqlite: Live, b
     page.goto(f"{live.url}/studio#/models")  # a new screen, whose first call is refused
     expect(page.get_by_role("alert")).to_contain_text("expired or been revoked", timeout=WAIT_MS)
     expect(page.get_by_label("API key")).to_be_visible()
+    browser.shot("signed-out")
+
+    # A viewer is shown what its role may do, and why it may not save.
+    browser.sign_in(live.url, live.keys["viewer"])
+    expect(page.locator("#who")).to_contain_text("viewer-person (viewer): may read models, versions, aliases and diffs")
+    page.goto(f"{live.url}/studio#/models/loan-approval/versions/1")
+    expect(page.locator("#save")).to_be_disabled(timeout=WAIT_MS)
+    expect(page.locator("#save")).to_have_attribute("title", "your role (viewer) may not save drafts")
     assert [e for e in browser.console_errors if not expected_refusal(e, 409, 401)] == []
 
 
