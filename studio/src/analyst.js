@@ -3,6 +3,7 @@
 import { api, q, ApiError } from './api.js';
 import { h, clear, text, debounce } from './dom.js';
 import { renderPanel, inputForm } from './panel.js';
+import { renderDiff } from './approver.js';
 
 export async function modelsScreen(main, go) {
   const page = await api('/v1/models?limit=200');
@@ -121,7 +122,9 @@ export async function versionScreen(main, key, number, who, { Editor }) {
     } catch (err) {
       status.className = 'status error';
       if (err.status === 409 && err.problem.diff) {
-        status.replaceChildren(err.message, h('ul', {}, err.problem.diff.summary.map((line) => h('li', {}, line))));
+        const other = err.problem.conflicting_version;
+        status.replaceChildren(err.message, ' ', h('a', { href: `#/models/${q(key)}/versions/${other}` }, `Open version ${other}`),
+          renderDiff(err.problem.diff));
       } else status.textContent = `Not saved: ${err.message}`;
     }
   });
