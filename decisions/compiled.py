@@ -315,10 +315,11 @@ class Model:
         if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise InputError(f"inputs must be a mapping of names to values, not {type(inputs).__name__}")
         problems: list[Problem] = []
-        if budget is None:
-            budget = feel.Budget()
+        if budget is None and self.imports:
+            budget = feel.Budget()  # one for the imported models' decisions too
         values = self._bind_inputs(inputs, problems, feel_values=bool(trace), budget=budget)
         env = feel.Env.over(values, problems, budget)
+        exceeded: str | None = None  # why the budget ran out, once a decision has exceeded it
         outputs: dict[str, Any] = {}
         fired: dict[str, list[int]] = {}
         reasons: dict[str, list[Reason]] = {}
@@ -331,8 +332,8 @@ class Model:
                 continue
             started = time.perf_counter() if steps is not None else 0.0
             reported = len(problems)
-            if budget.exceeded is not None:
-                problems.append(Problem(f"not evaluated: {budget.exceeded} before this decision",
+            if exceeded is not None:
+                problems.append(Problem(f"not evaluated: {exceeded} before this decision",
                                         decision.where, "error", "feel-budget"))
                 values[name] = outputs[name] = None
                 continue
@@ -350,7 +351,8 @@ class Model:
             else:
                 value = decision.logic.fn(here)
                 rules = []
-            if budget.exceeded is not None:
+            exceeded = env.exceeded()
+            if exceeded is not None:
                 value = None  # what it gave was computed from the nulls of an exceeded budget
             if decision.coerce is not None and value is not None:
                 value, message = decision.coerce(value)

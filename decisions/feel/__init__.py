@@ -119,7 +119,7 @@ class CompiledExpression:
         what the expression made of the nulls that stopped it is not its value."""
         bound = _as_env(env)
         value = self.fn(bound)
-        return None if bound.budget.exceeded is not None else value
+        return None if bound.exceeded() is not None else value
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,15 @@ class Budget:
 
     def __init__(self, steps: int | None = None, memory: int | None = None,
                  deadline: tuple[float, float] | None = None) -> None:
-        self._steps = limits.MAX_STEPS if steps is None else steps
-        self._memory_total = limits.MAX_MEMORY if memory is None else memory
-        self.memory = self._memory_total  # what is left of it
+        # One is made per evaluation: kept to plain assignments (no calls but the deadline's).
+        if steps is None:
+            steps = limits.MAX_STEPS
+        if memory is None:
+            memory = limits.MAX_MEMORY
+        self._steps = steps
+        self._memory_total = self.memory = memory  # `memory`: what is left of it
         self._deadline = deadline if deadline is not None else _DEADLINE.get()
-        self._granted = min(CHUNK, self._steps)
-        self.left = self._granted  # steps left in the current chunk
+        self._granted = self.left = CHUNK if steps > CHUNK else steps  # `left`: of the current chunk
         self.exceeded: str | None = None  # why the budget ran out, once it has
         self.timed_out = False  # whether it ran out of time (the others are steps or memory)
 

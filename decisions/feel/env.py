@@ -18,7 +18,7 @@ from decisions.feel.budget import Budget
 
 
 class Env:
-    __slots__ = ("vars", "problems", "location", "depth", "budget")
+    __slots__ = ("vars", "problems", "location", "depth", "_budget")
 
     def __init__(
         self,
@@ -32,7 +32,7 @@ class Env:
         self.problems: list[Problem] = problems if problems is not None else []
         self.location: Location | None = location
         self.depth = depth
-        self.budget: Budget = budget if budget is not None else Budget()
+        self._budget = budget
 
     @classmethod
     def over(cls, vars: dict[str, Any], problems: list[Problem], budget: Budget | None = None) -> Env:
@@ -43,8 +43,27 @@ class Env:
         env.problems = problems
         env.location = None
         env.depth = 0
-        env.budget = budget if budget is not None else Budget()
+        env._budget = budget
         return env
+
+    # The budget is made when something first draws on it (a loop, a call, a string or list
+    # made): a decision table's evaluation, the hot path, never pays for it. Children take the
+    # parent's, making it if need be, so that all of an evaluation's environments share one.
+    @property
+    def budget(self) -> Budget:
+        budget = self._budget
+        if budget is None:
+            budget = self._budget = Budget()
+        return budget
+
+    @budget.setter
+    def budget(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def exceeded(self) -> str | None:
+        """Why the evaluation's budget ran out, or None (also when nothing has drawn on it)."""
+        budget = self._budget
+        return None if budget is None else budget.exceeded
 
     def child(self, bindings: Mapping[str, Any] | None = None) -> Env:
         env = Env.__new__(Env)
@@ -52,7 +71,7 @@ class Env:
         env.problems = self.problems
         env.location = self.location
         env.depth = self.depth
-        env.budget = self.budget
+        env._budget = self.budget
         return env
 
     def bind(self, name: str, value: Any) -> Env:
@@ -63,7 +82,7 @@ class Env:
         env.problems = self.problems
         env.location = self.location
         env.depth = self.depth
-        env.budget = self.budget
+        env._budget = self.budget
         return env
 
     def report(
