@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from api.settings import Settings
-
 from tests.api.conftest import Live, start_live, stop_live
 
 # Nested loops within the step budget (1,900,000 of 2,000,000 steps) that take seconds.
