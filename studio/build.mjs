@@ -2,7 +2,7 @@
 // dmn-js's fonts beside them, and Swagger UI's and ReDoc's files in dist/docs/ so that /docs
 // and /redoc need no network. Run by `npm run build` (the Makefile's studio stamp).
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 const out = 'dist';
 rmSync(out, { recursive: true, force: true });
@@ -25,9 +25,17 @@ const docs = [
   ['node_modules/swagger-ui-dist/swagger-ui-bundle.js', 'swagger-ui-bundle.js'],
   ['node_modules/swagger-ui-dist/swagger-ui.css', 'swagger-ui.css'],
   ['node_modules/swagger-ui-dist/favicon-32x32.png', 'favicon-32x32.png'],
-  ['node_modules/redoc/bundles/redoc.standalone.js', 'redoc.standalone.js'],
 ];
 for (const [from, to] of docs) copyFileSync(from, `${out}/docs/${to}`);
+// ReDoc's sidebar credit fetches its logo from cdn.redoc.ly: point it at a local file instead,
+// so /redoc fetches nothing from outside.
+const CDN_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+const redoc = readFileSync('node_modules/redoc/bundles/redoc.standalone.js', 'utf8');
+if (!redoc.includes(CDN_LOGO)) console.warn('redoc no longer names its CDN logo: check /redoc offline');
+writeFileSync(`${out}/docs/redoc.standalone.js`, redoc.split(CDN_LOGO).join('/studio/assets/docs/redoc-logo-mini.svg'));
+writeFileSync(`${out}/docs/redoc-logo-mini.svg`, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+  + '<rect width="16" height="16" rx="3" fill="#8c1d40"/><text x="8" y="12" font-size="10" text-anchor="middle" '
+  + 'fill="#fff" font-family="sans-serif">R</text></svg>');
 
 const sizes = Object.fromEntries(['studio.js', 'studio-style.css'].map((f) => [f, statSync(`${out}/${f}`).size]));
 writeFileSync(`${out}/build-info.json`, JSON.stringify({ built: new Date().toISOString(), sizes }, null, 2));

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from api.studio import BUNDLE, studio_dist
 from execution.receiver import Receiver
@@ -311,3 +311,27 @@ def test_a_reviewer_claims_and_decides_a_refer_task_and_the_lender_is_called_bac
             assert browser.console_errors == []
     finally:
         stop_live(live, server)
+
+
+def test_docs_and_redoc_render_with_nothing_from_outside(live_sqlite: Live, browser: Browser) -> None:
+    live = live_sqlite
+    page = browser.page
+    outside: list[str] = []
+
+    def local_only(route: Route) -> None:
+        if route.request.url.startswith(live.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    page.goto(f"{live.url}/docs")
+    expect(page.locator(".opblock").first).to_be_visible(timeout=WAIT_MS)  # Swagger UI drew the operations
+    expect(page.locator("body")).to_contain_text("/v1/workbench/analyse")
+    browser.shot("docs")
+    page.goto(f"{live.url}/redoc")
+    expect(page.get_by_text("Check, verify, test and try a model being edited").first).to_be_attached(timeout=WAIT_MS)
+    browser.shot("redoc")
+    assert outside == []
+    assert browser.console_errors == []
