@@ -36,6 +36,14 @@ class Browser:
     page: Page
     shots: Path
     console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+    def local_only(self, route: Route) -> None:
+        if route.request.url.startswith("http://127.0.0.1:"):
+            route.continue_()
+        else:
+            self.outside_requests.append(route.request.url)
+            route.abort()
 
     def shot(self, name: str) -> None:
         self.shots.mkdir(parents=True, exist_ok=True)
@@ -77,10 +85,12 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         seen = Browser(page, shots)
         page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: seen.console_errors.append(str(e)))
+        page.route("**/*", seen.local_only)  # everything the studio needs comes from the service
         try:
             yield seen
         finally:
             chromium.close()
+    assert seen.outside_requests == [], "the pages fetched something from outside the service"
 
 
 def type_in_cell(page: Page, row: str, column: str, text: str) -> None:
@@ -316,16 +326,6 @@ def test_a_reviewer_claims_and_decides_a_refer_task_and_the_lender_is_called_bac
 def test_docs_and_redoc_render_with_nothing_from_outside(live_sqlite: Live, browser: Browser) -> None:
     live = live_sqlite
     page = browser.page
-    outside: list[str] = []
-
-    def local_only(route: Route) -> None:
-        if route.request.url.startswith(live.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", local_only)
     page.goto(f"{live.url}/docs")
     expect(page.locator(".opblock").first).to_be_visible(timeout=WAIT_MS)  # Swagger UI drew the operations
     expect(page.locator("body")).to_contain_text("/v1/workbench/analyse")
@@ -333,5 +333,5 @@ def test_docs_and_redoc_render_with_nothing_from_outside(live_sqlite: Live, brow
     page.goto(f"{live.url}/redoc")
     expect(page.get_by_text("Check, verify, test and try a model being edited").first).to_be_attached(timeout=WAIT_MS)
     browser.shot("redoc")
-    assert outside == []
+    assert browser.outside_requests == []
     assert browser.console_errors == []
