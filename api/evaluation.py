@@ -279,7 +279,7 @@ async def record_and_answer(service: Service, resolved: Resolved, call: Evaluati
             fired={k: list(v) for k, v in result.fired.items()}, problems=problems,
             latency_us=latency_us, caller=caller.key_id, arm=resolved.arm,
             **audit_fields(loaded_model(service, resolved), call, result, values))
-        if service.record_preparers:
+        if any(preparer.wants(record) for preparer in service.record_preparers):
             await run_in_threadpool(prepare_records, service, [(record, result, call.callback_url)])
         record = await service.writer.write(PendingRecord(record, result, call.callback_url))
     except ProblemError:
@@ -323,8 +323,8 @@ async def run_async(service: Service, loaded: LoadedModel, call: Evaluation, *, 
 def prepare_records(service: Service, recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> None:
     """The service's record preparers, on this (the caller's) thread: see `Service.record_preparers`."""
     with unit_of_work(service.engine, read_only=True) as session:
-        for prepare in service.record_preparers:
-            prepare(session, recorded)
+        for preparer in service.record_preparers:
+            preparer.prepare(session, recorded)
 
 
 def run(loaded: LoadedModel, call: Evaluation, *, pointer: tuple[object, ...],

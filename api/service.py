@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -20,12 +21,17 @@ from api.record_writer import Recorded, RecordHook, RecordWriter
 from api.settings import Settings
 from registry import make_engine
 from registry.resolve import Resolved
-from registry.views import ApiKey
+from registry.views import ApiKey, DecisionRecord
 
 __all__ = ["RecordHook", "Service"]
 
 
-RecordPreparer = Callable[[Session, Sequence[Recorded]], None]
+class RecordPreparer(Protocol):
+    def wants(self, record: DecisionRecord) -> bool:
+        """Whether `prepare` has work for this record (cheap: it runs on the event loop)."""
+
+    def prepare(self, session: Session, recorded: Sequence[Recorded]) -> None:
+        """The work, on the caller's worker thread, with a session for reads."""
 
 
 @dataclass
@@ -34,9 +40,10 @@ class Service:
     engine: Engine
     cache: ModelCache
     record_hooks: list[RecordHook] = field(default_factory=list)
-    # Called on the caller's worker thread, with a session for reads, before a record goes to the
-    # record writer: work that depends on the decision alone (the bindings' `when` rules) is done
-    # there, so that it cannot hold up the writer's single thread (execution/outbox.py, `choose`).
+    # Before a record goes to the record writer, each preparer that `wants` it does its work on
+    # the caller's worker thread: work that depends on the decision alone (the bindings' `when`
+    # rules) is done there, so that it cannot hold up the writer's single thread that every
+    # caller's answer waits on (execution/outbox.py, `Outbox.choose`).
     record_preparers: list[RecordPreparer] = field(default_factory=list)
     # Why a request's callback URL would be refused (None: it would not); set by the execution
     # layer from its allow-list, so a call naming a host nobody allowed fails at once (422).

@@ -118,6 +118,11 @@ class LoadedVersions:
         self._models: OrderedDict[str, Model] = OrderedDict()
         self._lock = threading.Lock()
 
+    def cached(self, key: str, number: int, content_hash: str) -> LoadedVersion | None:
+        """The version if it is loaded already (no database read), else None."""
+        with self._lock:
+            return self._entries.get((key, number, content_hash))
+
     def get(self, session: Session, key: str, number: int, content_hash: str | None = None) -> LoadedVersion:
         if content_hash is not None:
             with self._lock:

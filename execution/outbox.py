@@ -160,6 +160,17 @@ class Outbox:
         self.config = config
         self._chosen: dict[str, list[str]] = {}  # record id -> the workflows its outcome starts
 
+    def wants(self, record: DecisionRecord) -> bool:
+        """Whether `choose` has work for this record: cheap, so that a decision of a version
+        without bindings (known from the cache) costs no trip to a worker thread."""
+        if record.shadow_of is not None:
+            return False
+        loaded = self.versions.cached(record.key, record.version, record.content_hash)
+        return loaded is None or loaded.bindings is not None
+
+    def prepare(self, session: Session, recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> None:
+        self.choose(session, recorded)
+
     def choose(self, session: Session, recorded: Sequence[tuple[DecisionRecord, EvaluationResult, str | None]]) -> None:
         for record, result, _ in recorded:
             if record.shadow_of is not None:

@@ -86,7 +86,7 @@ def install(app: FastAPI) -> None:
     app.state.execution_config = config
     outbox = Outbox(LoadedVersions(), config)
     app.state.service.record_hooks.append(outbox.runs_for)
-    app.state.service.record_preparers.append(outbox.choose)
+    app.state.service.record_preparers.append(outbox)
     app.state.service.callback_refusal = lambda url: callback_refusal(config, url)
     for module_router in (router, reviews.router, execution_jobs.router):
         for route in module_router.routes:
