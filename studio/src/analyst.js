@@ -4,26 +4,26 @@ import { api, q, ApiError } from './api.js';
 import { h, clear, text, debounce } from './dom.js';
 import { renderPanel, inputForm } from './panel.js';
 import { renderDiff } from './approver.js';
+import { pagedTable } from './paging.js';
 
-export async function modelsScreen(main, go) {
-  const page = await api('/v1/models?limit=200');
-  clear(main, h('h2', {}, 'Models'), h('table', { class: 'grid', 'aria-label': 'Models' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'Key'), h('th', {}, 'Latest version'), h('th', {}, 'Registered by'))),
-    h('tbody', {}, page.models.map((m) => h('tr', {},
-      h('td', {}, h('a', { href: `#/models/${q(m.key)}` }, m.key)), h('td', {}, m.latest_number), h('td', {}, m.created_by))))));
-  if (page.next_cursor) main.append(h('p', {}, 'More models exist than are listed here.'));
+export async function modelsScreen(main) {
+  const list = await pagedTable({ path: '/v1/models', items: 'models', label: 'Models', head: ['Key', 'Latest version', 'Registered by'],
+    empty: 'No models are registered yet.',
+    row: (m) => h('tr', {}, h('td', {}, h('a', { href: `#/models/${q(m.key)}` }, m.key)), h('td', {}, m.latest_number), h('td', {}, m.created_by)) });
+  clear(main, h('h2', {}, 'Models'), list);
 }
 
 export async function modelScreen(main, key, who) {
   const model = await api(`/v1/models/${q(key)}`);
   const aliasesOf = (n) => model.aliases.filter((a) => a.number === n).map((a) => a.alias).join(', ');
-  clear(main, h('h2', {}, `Model ${key}`),
-    h('table', { class: 'grid', 'aria-label': 'Versions' },
-      h('thead', {}, h('tr', {}, ['Version', 'State', 'Aliases', 'Author', 'Comment', ''].map((t) => h('th', {}, t)))),
-      h('tbody', {}, model.versions.slice().reverse().map((v) => h('tr', { 'data-version': v.number },
-        h('td', {}, v.number), h('td', {}, h('span', { class: `state state-${v.state}` }, v.state)),
-        h('td', {}, aliasesOf(v.number)), h('td', {}, v.author), h('td', {}, v.comment || ''),
-        h('td', {}, h('a', { href: `#/models/${q(key)}/versions/${v.number}`, 'aria-label': `Open version ${v.number}` }, 'Open')))))),
+  // The versions a page at a time, oldest first (the list route's order).
+  const versions = await pagedTable({ path: `/v1/models/${q(key)}/versions`, items: 'versions', label: 'Versions',
+    head: ['Version', 'State', 'Aliases', 'Author', 'Comment', ''],
+    row: (v) => h('tr', { 'data-version': v.number },
+      h('td', {}, v.number), h('td', {}, h('span', { class: `state state-${v.state}` }, v.state)),
+      h('td', {}, aliasesOf(v.number)), h('td', {}, v.author), h('td', {}, v.comment || ''),
+      h('td', {}, h('a', { href: `#/models/${q(key)}/versions/${v.number}`, 'aria-label': `Open version ${v.number}` }, 'Open'))) });
+  clear(main, h('h2', {}, `Model ${key}`), versions,
     who.role === 'reviewer' || who.role === 'admin' ? h('p', {}, h('a', { href: `#/log/${q(key)}` }, 'Decision log of this model')) : null);
 }
 

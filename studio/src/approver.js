@@ -2,15 +2,17 @@
 // replaces (the published one, else the one before), the gates, approve/reject/publish.
 import { api, q } from './api.js';
 import { h, clear } from './dom.js';
+import { pagedTable } from './paging.js';
 
 export async function queueScreen(main) {
-  const [submitted, approved] = await Promise.all([api('/v1/versions?state=submitted'), api('/v1/versions?state=approved')]);
-  const rows = [...submitted.versions, ...approved.versions];
-  clear(main, h('h2', {}, 'Approval queue'), rows.length ? h('table', { class: 'grid', 'aria-label': 'Versions waiting' },
-    h('thead', {}, h('tr', {}, ['Model', 'Version', 'State', 'Author', 'Comment', ''].map((t) => h('th', {}, t)))),
-    h('tbody', {}, rows.map((v) => h('tr', {}, h('td', {}, v.key), h('td', {}, v.number), h('td', {}, v.state), h('td', {}, v.author),
-      h('td', {}, v.comment || ''), h('td', {}, h('a', { href: `#/approve/${q(v.key)}/${v.number}`, 'aria-label': `Review ${v.key} version ${v.number}` }, 'Review'))))))
-    : h('p', {}, 'Nothing is waiting for approval.'));
+  const queue = (state, label, empty) => pagedTable({ path: `/v1/versions?state=${state}`, items: 'versions', label, empty,
+    head: ['Model', 'Version', 'State', 'Author', 'Comment', ''],
+    row: (v) => h('tr', {}, h('td', {}, v.key), h('td', {}, v.number), h('td', {}, v.state), h('td', {}, v.author),
+      h('td', {}, v.comment || ''), h('td', {}, h('a', { href: `#/approve/${q(v.key)}/${v.number}`, 'aria-label': `Review ${v.key} version ${v.number}` }, 'Review'))) });
+  const [submitted, approved] = await Promise.all([
+    queue('submitted', 'Versions waiting for approval', 'Nothing is waiting for approval.'),
+    queue('approved', 'Approved versions waiting to be published', 'No approved version is waiting to be published.')]);
+  clear(main, h('h2', {}, 'Approval queue'), submitted, h('h3', {}, 'Approved, to publish'), approved);
 }
 
 export async function approvalScreen(main, key, number, who) {

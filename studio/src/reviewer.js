@@ -2,15 +2,15 @@
 // model's decision log, searchable.
 import { api, q } from './api.js';
 import { h, clear, text } from './dom.js';
+import { pagedTable } from './paging.js';
 
 export async function reviewsScreen(main) {
-  const page = await api('/v1/reviews?state=open');
-  clear(main, h('h2', {}, 'Review tasks'), page.tasks.length ? h('table', { class: 'grid', 'aria-label': 'Review tasks' },
-    h('thead', {}, h('tr', {}, ['Model', 'Queue', 'Reason', 'State', 'Claimed by', 'Opened', ''].map((t) => h('th', {}, t)))),
-    h('tbody', {}, page.tasks.map((t) => h('tr', {}, h('td', {}, `${t.model_key} v${t.version}`), h('td', {}, t.queue), h('td', {}, t.reason || ''),
+  const tasks = await pagedTable({ path: '/v1/reviews?state=open', items: 'tasks', label: 'Review tasks', empty: 'No open review tasks.',
+    head: ['Model', 'Queue', 'Reason', 'State', 'Claimed by', 'Opened', ''],
+    row: (t) => h('tr', {}, h('td', {}, `${t.model_key} v${t.version}`), h('td', {}, t.queue), h('td', {}, t.reason || ''),
       h('td', {}, t.state), h('td', {}, t.claimed_by || ''), h('td', {}, t.created_at),
-      h('td', {}, h('a', { href: `#/reviews/${q(t.id)}`, 'aria-label': `Open task ${t.id}` }, 'Open'))))))
-    : h('p', {}, 'No open review tasks.'));
+      h('td', {}, h('a', { href: `#/reviews/${q(t.id)}`, 'aria-label': `Open task ${t.id}` }, 'Open'))) });
+  clear(main, h('h2', {}, 'Review tasks'), tasks);
 }
 
 export async function taskScreen(main, id) {
@@ -71,15 +71,14 @@ export async function logScreen(main, key) {
   const list = h('div');
   const charts = h('div', { class: 'charts' });
   const search = async () => {
-    const params = new URLSearchParams({ key, limit: '50' });
+    const params = new URLSearchParams({ key });
     if (output.value) params.set('output', output.value);
     if (fired.value) params.set('fired', fired.value);
     try {
-      const page = await api(`/v1/records?${params}`);
-      clear(list, h('table', { class: 'grid', 'aria-label': 'Decision records' },
-        h('thead', {}, h('tr', {}, ['When', 'Version', 'Outputs', 'Fired'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, page.records.map((r) => h('tr', {}, h('td', {}, r.created_at || r.at || ''), h('td', {}, r.version),
-          h('td', {}, text(r.outputs)), h('td', {}, text(r.fired)))))));
+      clear(list, await pagedTable({ path: `/v1/records?${params}`, items: 'records', label: 'Decision records',
+        empty: 'No decision matches.', head: ['When', 'Version', 'Outputs', 'Fired'],
+        row: (r) => h('tr', {}, h('td', {}, r.created_at || r.at || ''), h('td', {}, r.version),
+          h('td', {}, text(r.outputs)), h('td', {}, text(r.fired))) }));
     } catch (err) {
       clear(list, h('p', { class: 'error' }, err.message));
     }

@@ -22,11 +22,12 @@ from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from api.studio import BUNDLE, studio_dist
 from execution.receiver import Receiver
-from registry import upgrade
+from registry import create_key, unit_of_work, upgrade
 from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
 from tests.audit.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.execution.conftest import REFER, SECRET, config_for, loan_bindings, publish_model, settled, work
 
+PAGE_SIZE = 50  # studio/src/paging.js's PAGE_SIZE: the lists' page
 CASES = LOAN_DMN.with_name("loan-approval.tests.yaml")
 WAIT_MS = 60_000  # the longest any condition may take on a busy machine
 
@@ -335,3 +336,107 @@ def test_docs_and_redoc_render_with_nothing_from_outside(live_sqlite: Live, brow
     browser.shot("redoc")
     assert browser.outside_requests == []
     assert browser.console_errors == []
+
+
+def test_the_decision_log_loads_more_pages_from_the_keyboard(live_sqlite: Live, browser: Browser) -> None:
+    live = live_sqlite
+    live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name, test_cases=CASES.read_text())
+    decided = PAGE_SIZE + 3
+    for score in range(600, 600 + decided):
+        answer(live, score)
+    page = browser.page
+    browser.sign_in(live.url, live.keys["reviewer"])
+    page.goto(f"{live.url}/studio#/log/loan-approval")
+    rows = page.get_by_label("Decision records").locator("tbody tr")
+    expect(rows).to_have_count(PAGE_SIZE, timeout=WAIT_MS)  # the first page only
+    more = page.get_by_role("button", name="Load more")
+    page.get_by_role("button", name="Search").focus()
+    page.keyboard.press("Tab")  # the keyboard reaches "Load more" and presses it
+    expect(more).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(decided, timeout=WAIT_MS)
+    expect(more).to_be_hidden()  # the last page: no cursor left
+    assert len(set(rows.all_inner_texts())) == decided  # each record once: the pages do not overlap
+    expect(page.get_by_role("status").filter(has_text="more)")).to_contain_text(f"{decided} shown (3 more)")
+    assert browser.console_errors == []
+
+
+def test_an_approver_who_wrote_the_version_may_not_approve_it(live_sqlite: Live, browser: Browser) -> None:
+    live = live_sqlite
+    live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name, test_cases=CASES.read_text())
+    changed = LOAN_DMN.read_text().replace("<text>&lt; 580</text>", "<text>&lt; 590</text>", 1)
+    saved = live.client("author").post("/v1/workbench/loan-approval/drafts",
+                                       json={"content": changed, "based_on": 1, "comment": "subprime below 590"})
+    assert saved.status_code == 201, saved.text
+    number = saved.json()["number"]
+    assert live.client("author").post(f"/v1/models/loan-approval/versions/{number}/submit").status_code == 200
+    # The author is given an approver's key too: the same person, so still not a second pair of eyes.
+    with unit_of_work(live.engine) as session:
+        _, approver_secret = create_key(session, "author-as-approver", "approver", identity="author-person")
+
+    page = browser.page
+    browser.sign_in(live.url, approver_secret)
+    expect(page.locator("#who")).to_contain_text("author-person (approver)")
+    page.get_by_label(f"Review loan-approval version {number}").click()
+    approve = page.locator("#approve")
+    expect(approve).to_be_disabled(timeout=WAIT_MS)
+    reason = f"you wrote version {number}: someone else must approve it (maker-checker)"
+    expect(approve).to_have_attribute("title", reason)
+    described_by = approve.get_attribute("aria-describedby")
+    assert described_by
+    expect(page.locator(f"#{described_by}")).to_have_text(reason)  # the reason is on screen, not only a tooltip
+    expect(page.locator("#reject")).to_be_enabled()  # rejecting one's own version is allowed
+    browser.shot("approval-own-version")
+
+    # Forced past the UI, the service refuses it as well, and the version stays submitted.
+    forced = live.client(secret=approver_secret).post(f"/v1/models/loan-approval/versions/{number}/approve",
+                                                      json={"comment": "forced"})
+    assert forced.status_code == 403, forced.text
+    assert "maker-checker" in forced.json()["detail"]
+    state = live.client("viewer").get(f"/v1/models/loan-approval/versions/{number}").json()["state"]
+    assert state == "submitted"
+    assert browser.console_errors == []
+
+
+def test_a_reviewer_overrides_a_refer_task_and_the_lender_gets_the_overridden_outcome(
+        tmp_path: Path, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
+    url = f"sqlite:///{tmp_path / 'overrides.db'}"
+    upgrade(url)
+    live, server = start_live(url)
+    try:
+        with Receiver(secret=SECRET) as lender:
+            publish_model(live.engine, "loan-approval", LOAN_DMN.read_bytes(), loan_bindings(lender),
+                          config=config_for())
+            response = live.client("caller").post("/v1/decisions/loan-approval/evaluate", json={"inputs": REFER})
+            assert response.status_code == 200 and response.json()["outputs"]["Decision"] == "Refer", response.text
+            decision_id = response.json()["decision_id"]
+            work(live.engine, config_for(), settled(live.engine))  # the run stops at the review step
+
+            page = browser.page
+            browser.sign_in(live.url, live.keys["reviewer"])
+            page.get_by_role("link", name="Open").first.click()
+            expect(page.locator("#task-outputs")).to_contain_text('"Decision": "Refer"', timeout=WAIT_MS)
+            page.locator("#claim").click()
+            expect(page.locator("#claim")).to_be_disabled(timeout=WAIT_MS)
+            page.get_by_label("Reason", exact=True).fill("Guarantor added; a smaller limit")
+            page.get_by_label("Override outputs (JSON)").fill('{"Decision": "Approve", "Credit Limit": 12345}')
+            page.locator("#override-task").click()
+            expect(page.locator(".status")).to_contain_text("Decided: override", timeout=WAIT_MS)
+            expect(page.locator("main")).to_contain_text("Guarantor added; a smaller limit")
+            browser.shot("review-override")
+
+            work(live.engine, config_for(), settled(live.engine))  # the run goes on with the overridden outputs
+            [told] = lender.processed_bodies("/lender/decisions")
+            assert told["decision_id"] == decision_id and told["outcome"] == "approved"
+            assert float(told["credit_limit"]) == 12345  # the reviewer's value, not the model's
+            assert told["reviewed_by"] == "reviewer-person"
+            page.reload()  # the run as the reviewer sees it: the override and where it led
+            run = page.locator(".run")
+            expect(run).to_contain_text("The run: done", timeout=WAIT_MS)
+            expect(run).to_contain_text("override")
+            expect(run).to_contain_text("12345")
+            assert browser.console_errors == []
+    finally:
+        stop_live(live, server)
