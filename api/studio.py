@@ -4,7 +4,10 @@
     /studio/assets/... its bundle (dmn-js and the studio's modules) and fonts
     /docs, /redoc      Swagger UI and ReDoc, from files in studio/dist/docs, so they work offline
 
-Everything is served by this process from local files; nothing comes from a CDN. When the bundle
+Everything is served by this process from local files; nothing comes from a CDN. The build keeps
+a gzipped copy beside each text asset (studio.js.gz, ...), sent with `Content-Encoding: gzip` to
+a client whose Accept-Encoding takes gzip: the bundle crosses the wire at about a third of its
+size, and is compressed once, at build time, not on each request. When the bundle
 has not been built, /studio (and /docs, /redoc) answer a page saying how to build it, never a
 blank page.
 """
@@ -12,6 +15,7 @@ blank page.
 from __future__ import annotations
 
 import html
+import mimetypes
 import os
 from pathlib import Path
 
@@ -19,6 +23,9 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 STUDIO_DIR_ENV = "DECISIONARY_STUDIO_DIR"
@@ -97,10 +104,45 @@ def install_studio(app: FastAPI, *, title: str) -> None:
 
 
 class _BuiltFiles(StaticFiles):
-    """Static files from a directory that may not be built yet (404 until it is, not a 500)."""
+    """Static files from a directory that may not be built yet (404 until it is, not a 500), each
+    sent as its gzipped copy (file.gz, made by the build) when there is one and the client takes
+    gzip; the type stays the original file's."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if accepts_gzip(Headers(scope=scope).get("accept-encoding", "")) and not path.endswith(".gz"):
+            try:
+                response = await super().get_response(f"{path}.gz", scope)
+            except HTTPException:
+                response = None  # no compressed copy: the file as it is
+            if response is not None:
+                media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+                if media_type.startswith("text/") or media_type.endswith("javascript"):
+                    media_type += "; charset=utf-8"
+                response.headers["content-type"] = media_type
+                response.headers["content-encoding"] = "gzip"
+                response.headers["vary"] = "Accept-Encoding"
+                return response
+        response = await super().get_response(path, scope)
+        response.headers["vary"] = "Accept-Encoding"  # a cache must not hand this to a gzip client
+        return response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not Path(str(self.directory)).is_dir():
             await PlainTextResponse("the studio is not built: run `make studio`", status_code=404)(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip: named (or `*`) and not with `q=0`."""
+    for item in accept_encoding.split(","):
+        name, *params = (part.strip().lower() for part in item.split(";"))
+        if name not in ("gzip", "*"):
+            continue
+        weights = [p.removeprefix("q=") for p in params if p.startswith("q=")]
+        try:
+            if not weights or float(weights[0]) > 0:
+                return True
+        except ValueError:
+            continue  # a weight that is not a number: as if gzip were not named
+    return False

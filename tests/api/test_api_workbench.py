@@ -4,11 +4,13 @@ else), a version's test cases, and /studio, /docs and /redoc served from local f
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
+import httpx
 import pytest
 
-from api.studio import STUDIO_DIR_ENV
+from api.studio import STUDIO_DIR_ENV, accepts_gzip, studio_dist
 from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
 
 CASES = LOAN_DMN.with_name("loan-approval.tests.yaml")
@@ -90,6 +92,50 @@ def test_docs_and_studio_are_served_from_local_files(live: Live) -> None:
     studio = client.get("/studio")
     assert studio.status_code == 200 and '<script type="module" src="/studio/assets/studio.js">' in studio.text
     assert client.get("/studio/assets/studio.js").status_code == 200
+
+
+def test_studio_assets_go_gzipped_to_a_client_that_takes_gzip(live: Live) -> None:
+    dist = studio_dist()
+    client = live.client()
+    for asset, media_type in (("studio.js", "text/javascript; charset=utf-8"), ("studio-style.css", "text/css; charset=utf-8"),
+                              ("docs/swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+                              ("docs/redoc.standalone.js", "text/javascript; charset=utf-8")):
+        raw = (dist / asset).read_bytes()
+        gzipped = client.get(f"/studio/assets/{asset}", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert gzipped.status_code == 200 and gzipped.headers["content-encoding"] == "gzip", asset
+        assert gzipped.headers["content-type"] == media_type and gzipped.headers["vary"] == "Accept-Encoding"
+        assert int(gzipped.headers["content-length"]) < len(raw) / 2  # what crosses the wire
+        assert gzip.decompress(_wire_bytes(live, asset)) == raw
+        assert gzipped.content == raw  # decoded by the client: the same file
+        for refuses in ("identity", "gzip;q=0, identity", ""):
+            plain = client.get(f"/studio/assets/{asset}", headers={"Accept-Encoding": refuses})
+            assert plain.status_code == 200 and "content-encoding" not in plain.headers, (asset, refuses)
+            assert plain.headers["content-type"] == media_type and plain.content == raw
+    # A file the build did not compress (a PNG, compressed already) goes as it is to everyone.
+    png = dist / "docs" / "favicon-32x32.png"
+    assert not png.with_name(png.name + ".gz").exists()
+    answer = client.get("/studio/assets/docs/favicon-32x32.png", headers={"Accept-Encoding": "gzip"})
+    assert answer.status_code == 200 and "content-encoding" not in answer.headers
+    assert answer.headers["content-type"] == "image/png" and answer.content == png.read_bytes()
+    # A revalidation of the gzipped copy is a 304 that keeps the encoding's Vary.
+    first = client.get("/studio/assets/studio.js", headers={"Accept-Encoding": "gzip"})
+    again = client.get("/studio/assets/studio.js", headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.headers["vary"] == "Accept-Encoding"
+
+
+def _wire_bytes(live: Live, asset: str) -> bytes:
+    """The body as sent (not decoded by the client)."""
+    with httpx.stream("GET", f"{live.url}/studio/assets/{asset}", headers={"Accept-Encoding": "gzip"}) as response:
+        return b"".join(response.iter_raw())
+
+
+@pytest.mark.parametrize(("header", "takes"), [
+    ("gzip", True), ("GZIP;q=0.5", True), ("br, gzip;q=1.0", True), ("*", True), ("deflate, *;q=0.1", True),
+    ("", False), ("identity", False), ("gzip;q=0", False), ("gzip;q=0.0, br", False), ("gzip;q=x", False),
+    ("xgzip", False),
+])
+def test_accept_encoding_is_read_with_its_weights(header: str, takes: bool) -> None:
+    assert accepts_gzip(header) is takes
 
 
 def test_an_unbuilt_studio_says_how_to_build_it(database_url: str, tmp_path: Path,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, expect, sync_playwright
+from playwright.sync_api import Page, Response, Route, expect, sync_playwright
 
 from api.studio import BUNDLE, studio_dist
 from execution.receiver import Receiver
@@ -38,6 +38,7 @@ class Browser:
     shots: Path
     console_errors: list[str] = field(default_factory=list)
     outside_requests: list[str] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)  # asset path -> Content-Encoding sent
 
     def local_only(self, route: Route) -> None:
         if route.request.url.startswith("http://127.0.0.1:"):
@@ -45,6 +46,10 @@ class Browser:
         else:
             self.outside_requests.append(route.request.url)
             route.abort()
+
+    def note_encoding(self, response: Response) -> None:
+        if "/studio/assets/" in response.url:
+            self.encodings[response.url.split("/studio/assets/", 1)[1]] = response.headers.get("content-encoding", "")
 
     def shot(self, name: str) -> None:
         self.shots.mkdir(parents=True, exist_ok=True)
@@ -86,6 +91,7 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         seen = Browser(page, shots)
         page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: seen.console_errors.append(str(e)))
+        page.on("response", seen.note_encoding)
         page.route("**/*", seen.local_only)  # everything the studio needs comes from the service
         try:
             yield seen
@@ -334,6 +340,8 @@ def test_docs_and_redoc_render_with_nothing_from_outside(live_sqlite: Live, brow
     page.goto(f"{live.url}/redoc")
     expect(page.get_by_text("Check, verify, test and try a model being edited").first).to_be_attached(timeout=WAIT_MS)
     browser.shot("redoc")
+    for asset in ("docs/swagger-ui-bundle.js", "docs/swagger-ui.css", "docs/redoc.standalone.js"):
+        assert browser.encodings[asset] == "gzip", asset
     assert browser.outside_requests == []
     assert browser.console_errors == []
 
@@ -349,6 +357,7 @@ def test_the_decision_log_loads_more_pages_from_the_keyboard(live_sqlite: Live, 
     page.goto(f"{live.url}/studio#/log/loan-approval")
     rows = page.get_by_label("Decision records").locator("tbody tr")
     expect(rows).to_have_count(PAGE_SIZE, timeout=WAIT_MS)  # the first page only
+    assert browser.encodings["studio.js"] == browser.encodings["studio-style.css"] == "gzip"  # sent compressed
     more = page.get_by_role("button", name="Load more")
     page.get_by_role("button", name="Search").focus()
     page.keyboard.press("Tab")  # the keyboard reaches "Load more" and presses it
