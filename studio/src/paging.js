@@ -10,6 +10,8 @@ export const PAGE_SIZE = 50;
 // row: one item -> <tr>. Resolves once the first page is in, with the table (or `empty`).
 export async function pagedTable({ path, items, label, head, row, empty = 'Nothing to list.' }) {
   const tbody = h('tbody');
+  const table = h('table', { class: 'grid', 'aria-label': label, tabindex: '-1' },
+    h('thead', {}, h('tr', {}, head.map((t) => h('th', {}, t)))), tbody);
   const status = h('p', { class: 'status', role: 'status' });
   const more = h('button', { type: 'button', class: 'load-more' }, 'Load more');
   let cursor = null;
@@ -22,22 +24,26 @@ export async function pagedTable({ path, items, label, head, row, empty = 'Nothi
     more.hidden = !cursor;
     return page[items].length;
   };
+  let loading = false; // a second press while a page is on its way asks for nothing
   more.addEventListener('click', async () => {
-    more.disabled = true;
+    if (loading) return;
+    loading = true;
+    more.setAttribute('aria-busy', 'true'); // not disabled: that would take the keyboard's focus away
     status.className = 'status';
     status.textContent = '';
     try {
       const added = await load();
       status.textContent = `${tbody.rows.length} shown (${added} more).`;
-      if (!more.hidden) more.focus(); // the keyboard stays on the button for the next page
+      // After the last page the button is gone: the keyboard goes to the list, not to the page's top.
+      if (more.hidden) table.focus();
     } catch (err) {
       status.className = 'status error';
       status.textContent = `The next page could not be loaded: ${err.message}`;
     } finally {
-      more.disabled = false;
+      loading = false;
+      more.removeAttribute('aria-busy');
     }
   });
   if (!(await load())) return h('p', {}, empty);
-  return h('div', { class: 'paged' }, h('table', { class: 'grid', 'aria-label': label },
-    h('thead', {}, h('tr', {}, head.map((t) => h('th', {}, t)))), tbody), more, status);
+  return h('div', { class: 'paged' }, table, more, status);
 }

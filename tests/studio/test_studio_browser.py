@@ -349,7 +349,7 @@ def test_docs_and_redoc_render_with_nothing_from_outside(live_sqlite: Live, brow
 def test_the_decision_log_loads_more_pages_from_the_keyboard(live_sqlite: Live, browser: Browser) -> None:
     live = live_sqlite
     live.publish("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name, test_cases=CASES.read_text())
-    decided = PAGE_SIZE + 3
+    decided = 2 * PAGE_SIZE + 3  # three pages
     for score in range(600, 600 + decided):
         answer(live, score)
     page = browser.page
@@ -363,8 +363,12 @@ def test_the_decision_log_loads_more_pages_from_the_keyboard(live_sqlite: Live, 
     page.keyboard.press("Tab")  # the keyboard reaches "Load more" and presses it
     expect(more).to_be_focused()
     page.keyboard.press("Enter")
+    expect(rows).to_have_count(2 * PAGE_SIZE, timeout=WAIT_MS)
+    expect(more).to_be_focused()  # still on the button, for the next page
+    page.keyboard.press("Space")
     expect(rows).to_have_count(decided, timeout=WAIT_MS)
     expect(more).to_be_hidden()  # the last page: no cursor left
+    expect(page.get_by_label("Decision records")).to_be_focused()  # the keyboard lands on the list
     assert len(set(rows.all_inner_texts())) == decided  # each record once: the pages do not overlap
     expect(page.get_by_role("status").filter(has_text="more)")).to_contain_text(f"{decided} shown (3 more)")
     assert browser.console_errors == []
