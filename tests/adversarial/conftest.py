@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
-import pytest
 
 from execution.receiver import Receiver
 from tests.api.conftest import Live, live, loan, start_live, stop_live  # noqa: F401 - fixtures
-from tests.execution.conftest import SECRET, receiver  # noqa: F401 - fixture
+from tests.execution.conftest import SECRET, receiver, service  # noqa: F401 - fixtures
 
 T = TypeVar("T")
 
@@ -102,18 +101,6 @@ def problem_of(response: httpx.Response, status: int, *, max_bytes: int = 20_000
     assert body["status"] == status
     return body
 
-
-@pytest.fixture
-def service(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
-    """`live` that may call back the test receiver (127.0.0.1) and signs with its secret."""
-    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
-    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
-    running, server = start_live(database_url)
-    try:
-        yield running
-    finally:
-        stop_live(running, server)
-    assert running.app.state.unexpected_errors == [], "requests reached the catch-all 500 handler"
 
 
 __all__ = ["Receiver", "parallel", "problem_of", "while_healthy"]

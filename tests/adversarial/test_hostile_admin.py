@@ -11,8 +11,7 @@ from execution.receiver import Receiver
 from execution.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.adversarial.conftest import problem_of, while_healthy
 from tests.api.conftest import SHIPPING_YAML, Live
-from tests.execution.conftest import REFER, config_for, settled, work
-from tests.execution.test_api_execution import publish_with_bindings
+from tests.execution.conftest import REFER, config_for, publish_with_bindings, settled, work
 
 REVIEW_BINDINGS = """
 on:

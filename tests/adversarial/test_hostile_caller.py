@@ -14,8 +14,7 @@ import httpx
 from execution.receiver import Receiver
 from tests.adversarial.conftest import parallel, problem_of, while_healthy
 from tests.api.conftest import LOAN_INPUT, SHIPPING_YAML, Live
-from tests.execution.conftest import APPROVE, REFER, config_for, settled, work
-from tests.execution.test_api_execution import publish_with_bindings
+from tests.execution.conftest import APPROVE, REFER, config_for, publish_with_bindings, settled, work
 
 EVALUATE = "/v1/decisions/loan-approval/evaluate"
 EVALUATE_CSV = "/v1/decisions/loan-approval/evaluate-csv"

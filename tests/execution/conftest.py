@@ -32,6 +32,7 @@ from execution.outbox import enqueue_runs
 from execution.receiver import Receiver
 from execution.worker import Worker, WorkerOptions
 from registry import approve, create_draft, publish, record_decision, resolve, set_alias, submit, unit_of_work
+from tests.api.conftest import Live, start_live, stop_live
 
 SECRET = "test-secret-1"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -179,3 +180,31 @@ def work(engine: Engine, config: ExecutionConfig, until: Callable[[], bool], *, 
 def settled(engine: Engine) -> Callable[[], bool]:
     """No run is ready any more (all done, dead, cancelled or waiting for a person)."""
     return lambda: count(engine, "SELECT count(*) FROM workflow_runs WHERE state = 'ready'") == 0
+
+
+@pytest.fixture
+def service(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+    """A live service that may call back the test receiver (127.0.0.1) and signs with SECRET."""
+    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
+    running, server = start_live(database_url)
+    try:
+        yield running
+    finally:
+        stop_live(running, server)
+    assert running.app.state.unexpected_errors == [], "requests reached the catch-all 500 handler"
+
+
+def publish_with_bindings(live: Live, bindings: str) -> None:
+    """loan-approval version 1 with `bindings`, through the API: uploaded, submitted, approved,
+    published and made production."""
+    upload = live.upload("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name)
+    assert upload.status_code == 201, upload.text
+    put = live.client("author").put("/v1/models/loan-approval/versions/1/bindings", json={"bindings": bindings})
+    assert put.status_code == 200, put.text
+    base = "/v1/models/loan-approval/versions/1"
+    assert live.client("author").post(f"{base}/submit").status_code == 200
+    for step in ("approve", "publish"):
+        assert live.client("approver").post(f"{base}/{step}", json={"comment": step}).status_code == 200
+    assert live.client("approver").put("/v1/models/loan-approval/aliases/production",
+                                       json={"version": 1, "why": "test"}).status_code == 200

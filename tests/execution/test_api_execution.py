@@ -4,16 +4,22 @@ transaction, bindings on versions, reviews, dead letters, stats and Prometheus m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
 from execution.receiver import Receiver
-from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
-from tests.execution.conftest import APPROVE, REFER, SECRET, config_for, count, settled, work
+from tests.api.conftest import LOAN_DMN, Live
+from tests.execution.conftest import (
+    APPROVE,
+    REFER,
+    config_for,
+    count,
+    publish_with_bindings,
+    settled,
+    work,
+)
 
 BINDINGS = """
 defaults: {{retry: {{attempts: 2, backoff: 10ms, max_backoff: 20ms}}}}
@@ -32,29 +38,6 @@ workflows:
 """
 
 
-@pytest.fixture
-def service(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
-    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
-    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
-    live, server = start_live(database_url)
-    try:
-        yield live
-    finally:
-        stop_live(live, server)
-    assert live.app.state.unexpected_errors == []
-
-
-def publish_with_bindings(live: Live, bindings: str) -> None:
-    upload = live.upload("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name)
-    assert upload.status_code == 201, upload.text
-    put = live.client("author").put("/v1/models/loan-approval/versions/1/bindings", json={"bindings": bindings})
-    assert put.status_code == 200, put.text
-    base = "/v1/models/loan-approval/versions/1"
-    assert live.client("author").post(f"{base}/submit").status_code == 200
-    for step in ("approve", "publish"):
-        assert live.client("approver").post(f"{base}/{step}", json={"comment": step}).status_code == 200
-    assert live.client("approver").put("/v1/models/loan-approval/aliases/production",
-                                       json={"version": 1, "why": "test"}).status_code == 200
 
 
 def test_evaluate_enqueues_runs_with_the_record_and_calls_back(service: Live, receiver: Receiver) -> None:

@@ -5,13 +5,12 @@ writer's single thread: a heavy rule delays only its own caller."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import LOAN_DMN, Live, start_live, stop_live
-from tests.execution.conftest import APPROVE, SECRET, count
+from tests.api.conftest import Live
+from tests.execution.conftest import APPROVE, count, publish_with_bindings
 
 # Matches every outcome after some 1.5 million steps (seconds of work, within the budget).
 HEAVY_RULE = """
@@ -32,28 +31,6 @@ decisions:
 """
 
 
-@pytest.fixture
-def service(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
-    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
-    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
-    live, server = start_live(database_url)
-    try:
-        yield live
-    finally:
-        stop_live(live, server)
-    assert live.app.state.unexpected_errors == []
-
-
-def publish_with_bindings(live: Live, bindings: str) -> None:
-    assert live.upload("loan-approval", LOAN_DMN.read_bytes(), LOAN_DMN.name).status_code == 201
-    put = live.client("author").put("/v1/models/loan-approval/versions/1/bindings", json={"bindings": bindings})
-    assert put.status_code == 200, put.text
-    base = "/v1/models/loan-approval/versions/1"
-    assert live.client("author").post(f"{base}/submit").status_code == 200
-    for step in ("approve", "publish"):
-        assert live.client("approver").post(f"{base}/{step}", json={"comment": step}).status_code == 200
-    assert live.client("approver").put("/v1/models/loan-approval/aliases/production",
-                                       json={"version": 1, "why": "test"}).status_code == 200
 
 
 def test_a_heavy_when_rule_does_not_delay_other_callers(service: Live) -> None:

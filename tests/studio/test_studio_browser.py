@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,8 +281,17 @@ def test_a_model_dmn_js_cannot_read_gets_a_located_message(live_sqlite: Live, br
     assert browser.console_errors == []
 
 
-def test_a_reviewer_claims_and_decides_a_refer_task_and_the_lender_is_called_back(
-        tmp_path: Path, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+@dataclass
+class ReferTask:
+    live: Live
+    lender: Receiver
+    decision_id: str
+
+
+@contextmanager
+def refer_task(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser) -> Iterator[ReferTask]:
+    """A live service whose loan-approval run waits at review after a Refer decision, a lender
+    that receives the callbacks, and the reviewer signed in to the studio."""
     monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
     monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
     url = f"sqlite:///{tmp_path / 'reviews.db'}"
@@ -293,41 +303,46 @@ def test_a_reviewer_claims_and_decides_a_refer_task_and_the_lender_is_called_bac
                           config=config_for())
             response = live.client("caller").post("/v1/decisions/loan-approval/evaluate", json={"inputs": REFER})
             assert response.status_code == 200 and response.json()["outputs"]["Decision"] == "Refer", response.text
-            decision_id = response.json()["decision_id"]
             work(live.engine, config_for(), settled(live.engine))  # the run stops at the review step
-
-            page = browser.page
             browser.sign_in(live.url, live.keys["reviewer"])
-            expect(page.get_by_label("Review tasks")).to_contain_text("underwriting", timeout=WAIT_MS)
-            browser.shot("review-queue")
-            page.get_by_role("link", name="Open").first.click()
-            expect(page.locator("#task-outputs")).to_contain_text('"Decision": "Refer"', timeout=WAIT_MS)
-            page.locator("#claim").click()
-            expect(page.locator("#claim")).to_be_disabled(timeout=WAIT_MS)
-            page.get_by_label("Reason").fill("Income verified by phone")
-            page.locator("#approve-task").focus()
-            page.keyboard.press("Space")  # buttons work from the keyboard
-            expect(page.locator(".status")).to_contain_text("Decided: approve", timeout=WAIT_MS)
-            browser.shot("review-decided")
-
-            work(live.engine, config_for(), settled(live.engine))  # the run goes on: the lender is told
-            [told] = lender.processed_bodies("/lender/decisions")
-            assert told["decision_id"] == decision_id and told["outcome"] == "approved"
-            assert told["reviewed_by"] == "reviewer-person"
-            page.reload()  # what happened next in the run, as the reviewer sees it
-            expect(page.locator(".run")).to_contain_text("The run: done", timeout=WAIT_MS)
-
-            # The model's decision log, searched by output.
-            page.goto(f"{live.url}/studio#/log/loan-approval")
-            page.get_by_label("Output equals (Decision:value)").fill("Decision:Refer")
-            page.get_by_label("Output equals (Decision:value)").press("Enter")
-            expect(page.get_by_label("Decision records")).to_contain_text("Refer", timeout=WAIT_MS)
-            report = page.frame_locator("iframe.report")
-            expect(report.locator("svg").first).to_be_visible(timeout=WAIT_MS)  # the report's charts
-            browser.shot("decision-log")
-            assert browser.console_errors == []
+            yield ReferTask(live, lender, response.json()["decision_id"])
     finally:
         stop_live(live, server)
+
+
+def test_a_reviewer_claims_and_decides_a_refer_task_and_the_lender_is_called_back(
+        tmp_path: Path, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    with refer_task(tmp_path, monkeypatch, browser) as task:
+        live, lender, decision_id = task.live, task.lender, task.decision_id
+        page = browser.page
+        expect(page.get_by_label("Review tasks")).to_contain_text("underwriting", timeout=WAIT_MS)
+        browser.shot("review-queue")
+        page.get_by_role("link", name="Open").first.click()
+        expect(page.locator("#task-outputs")).to_contain_text('"Decision": "Refer"', timeout=WAIT_MS)
+        page.locator("#claim").click()
+        expect(page.locator("#claim")).to_be_disabled(timeout=WAIT_MS)
+        page.get_by_label("Reason").fill("Income verified by phone")
+        page.locator("#approve-task").focus()
+        page.keyboard.press("Space")  # buttons work from the keyboard
+        expect(page.locator(".status")).to_contain_text("Decided: approve", timeout=WAIT_MS)
+        browser.shot("review-decided")
+
+        work(live.engine, config_for(), settled(live.engine))  # the run goes on: the lender is told
+        [told] = lender.processed_bodies("/lender/decisions")
+        assert told["decision_id"] == decision_id and told["outcome"] == "approved"
+        assert told["reviewed_by"] == "reviewer-person"
+        page.reload()  # what happened next in the run, as the reviewer sees it
+        expect(page.locator(".run")).to_contain_text("The run: done", timeout=WAIT_MS)
+
+        # The model's decision log, searched by output.
+        page.goto(f"{live.url}/studio#/log/loan-approval")
+        page.get_by_label("Output equals (Decision:value)").fill("Decision:Refer")
+        page.get_by_label("Output equals (Decision:value)").press("Enter")
+        expect(page.get_by_label("Decision records")).to_contain_text("Refer", timeout=WAIT_MS)
+        report = page.frame_locator("iframe.report")
+        expect(report.locator("svg").first).to_be_visible(timeout=WAIT_MS)  # the report's charts
+        browser.shot("decision-log")
+        assert browser.console_errors == []
 
 
 def test_docs_and_redoc_render_with_nothing_from_outside(live_sqlite: Live, browser: Browser) -> None:
@@ -413,43 +428,28 @@ def test_an_approver_who_wrote_the_version_may_not_approve_it(live_sqlite: Live,
 
 def test_a_reviewer_overrides_a_refer_task_and_the_lender_gets_the_overridden_outcome(
         tmp_path: Path, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DECISIONARY_ALLOWED_HOSTS", "127.0.0.1")
-    monkeypatch.setenv("DECISIONARY_WEBHOOK_SECRET", SECRET)
-    url = f"sqlite:///{tmp_path / 'overrides.db'}"
-    upgrade(url)
-    live, server = start_live(url)
-    try:
-        with Receiver(secret=SECRET) as lender:
-            publish_model(live.engine, "loan-approval", LOAN_DMN.read_bytes(), loan_bindings(lender),
-                          config=config_for())
-            response = live.client("caller").post("/v1/decisions/loan-approval/evaluate", json={"inputs": REFER})
-            assert response.status_code == 200 and response.json()["outputs"]["Decision"] == "Refer", response.text
-            decision_id = response.json()["decision_id"]
-            work(live.engine, config_for(), settled(live.engine))  # the run stops at the review step
+    with refer_task(tmp_path, monkeypatch, browser) as task:
+        live, lender, decision_id = task.live, task.lender, task.decision_id
+        page = browser.page
+        page.get_by_role("link", name="Open").first.click()
+        expect(page.locator("#task-outputs")).to_contain_text('"Decision": "Refer"', timeout=WAIT_MS)
+        page.locator("#claim").click()
+        expect(page.locator("#claim")).to_be_disabled(timeout=WAIT_MS)
+        page.get_by_label("Reason", exact=True).fill("Guarantor added; a smaller limit")
+        page.get_by_label("Override outputs (JSON)").fill('{"Decision": "Approve", "Credit Limit": 12345}')
+        page.locator("#override-task").click()
+        expect(page.locator(".status")).to_contain_text("Decided: override", timeout=WAIT_MS)
+        expect(page.locator("main")).to_contain_text("Guarantor added; a smaller limit")
+        browser.shot("review-override")
 
-            page = browser.page
-            browser.sign_in(live.url, live.keys["reviewer"])
-            page.get_by_role("link", name="Open").first.click()
-            expect(page.locator("#task-outputs")).to_contain_text('"Decision": "Refer"', timeout=WAIT_MS)
-            page.locator("#claim").click()
-            expect(page.locator("#claim")).to_be_disabled(timeout=WAIT_MS)
-            page.get_by_label("Reason", exact=True).fill("Guarantor added; a smaller limit")
-            page.get_by_label("Override outputs (JSON)").fill('{"Decision": "Approve", "Credit Limit": 12345}')
-            page.locator("#override-task").click()
-            expect(page.locator(".status")).to_contain_text("Decided: override", timeout=WAIT_MS)
-            expect(page.locator("main")).to_contain_text("Guarantor added; a smaller limit")
-            browser.shot("review-override")
-
-            work(live.engine, config_for(), settled(live.engine))  # the run goes on with the overridden outputs
-            [told] = lender.processed_bodies("/lender/decisions")
-            assert told["decision_id"] == decision_id and told["outcome"] == "approved"
-            assert float(told["credit_limit"]) == 12345  # the reviewer's value, not the model's
-            assert told["reviewed_by"] == "reviewer-person"
-            page.reload()  # the run as the reviewer sees it: the override and where it led
-            run = page.locator(".run")
-            expect(run).to_contain_text("The run: done", timeout=WAIT_MS)
-            expect(run).to_contain_text("override")
-            expect(run).to_contain_text("12345")
-            assert browser.console_errors == []
-    finally:
-        stop_live(live, server)
+        work(live.engine, config_for(), settled(live.engine))  # the run goes on with the overridden outputs
+        [told] = lender.processed_bodies("/lender/decisions")
+        assert told["decision_id"] == decision_id and told["outcome"] == "approved"
+        assert float(told["credit_limit"]) == 12345  # the reviewer's value, not the model's
+        assert told["reviewed_by"] == "reviewer-person"
+        page.reload()  # the run as the reviewer sees it: the override and where it led
+        run = page.locator(".run")
+        expect(run).to_contain_text("The run: done", timeout=WAIT_MS)
+        expect(run).to_contain_text("override")
+        expect(run).to_contain_text("12345")
+        assert browser.console_errors == []
