@@ -37,7 +37,8 @@ export async function taskScreen(main, id) {
   const showRun = async () => {
     try {
       const r = await api(`/v1/execution/runs/${q(task.run_id)}`);
-      clear(run, h('h3', {}, `The run: ${r.state}`), h('pre', { class: 'run-json' }, JSON.stringify(r, null, 1)));
+      clear(run, h('h3', {}, `The run: ${r.state}`), runSummary(r),
+        h('details', {}, h('summary', {}, 'The full run record'), h('pre', { class: 'run-json' }, JSON.stringify(r, null, 1))));
     } catch (err) {
       clear(run, h('p', {}, `The run cannot be shown: ${err.message}`));
     }
@@ -94,4 +95,22 @@ export async function logScreen(main, key) {
   } catch (err) {
     clear(charts, h('p', {}, `No audit report: ${err.message}`));
   }
+}
+
+// What a reviewer asks of a run at a glance: where it is, how delivery went, what the review
+// changed. The full record stays one click away.
+function runSummary(r) {
+  const review = (r.context && r.context.review) || null;
+  const rows = [
+    ['Workflow', `${r.workflow} (step ${r.step_index + 1})`],
+    ['State', r.finished_at ? `${r.state}, finished ${r.finished_at}` : `${r.state}, due ${r.due_at || '-'}`],
+    ['Attempts', `${r.attempt}${r.crashes ? `; ${r.crashes} worker crash(es)` : ''}`],
+    ['Last answer', r.last_error ? `${r.last_status ?? ''} ${r.last_error}`.trim() : (r.last_status ?? '-')],
+  ];
+  if (review) {
+    rows.push(['Review', `${review.outcome} by ${review.by}${review.reason ? `: ${review.reason}` : ''}`]);
+    rows.push(['Outputs after review', JSON.stringify(review.outputs || {})]);
+  }
+  return h('table', { class: 'grid', 'aria-label': 'Run' },
+    h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, String(v))))));
 }
